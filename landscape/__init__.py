@@ -1,0 +1,51 @@
+"""landscape: watch a real network's loss surface, and SGD balls rolling on it.
+
+    >>> import landscape as ls
+    >>> cfg = ls.LandscapeConfig(grid=21)          # MLP 64-64-64 ReLU on digits
+    >>> surface, _ = ls.build_surface(cfg)          # doctest: +SKIP
+
+Names are loaded lazily, so ``landscape.cli`` can configure JAX's devices before JAX starts.
+"""
+
+import importlib
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "datasets": ("landscape.data", None),
+    "Dataset": ("landscape.data", "Dataset"),
+    "Layout": ("landscape.layout", "Layout"),
+    "Model": ("landscape.models", "Model"),
+    "mlp": ("landscape.models", "mlp"),
+    "cnn": ("landscape.models", "cnn"),
+    "from_apply_fn": ("landscape.models", "from_apply_fn"),
+    "Task": ("landscape.train", "Task"),
+    "train": ("landscape.train", "train"),
+    "task_from_params": ("landscape.train", "task_from_params"),
+    "Plane": ("landscape.directions", "Plane"),
+    "random_plane": ("landscape.directions", "random_plane"),
+    "pca_plane": ("landscape.directions", "pca_plane"),
+    "hessian_plane": ("landscape.directions", "hessian_plane"),
+    "make_plane": ("landscape.directions", "make_plane"),
+    "Surface": ("landscape.surface", "Surface"),
+    "compute_surface": ("landscape.surface", "compute_surface"),
+    "LandscapeConfig": ("landscape.config", "LandscapeConfig"),
+    "build_surface": ("landscape.config", "build_surface"),
+    "task_from_surface": ("landscape.config", "task_from_surface"),
+    "plane_from_surface": ("landscape.config", "plane_from_surface"),
+    "LandscapeError": ("landscape.errors", "LandscapeError"),
+}
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        mod, attr = _EXPORTS[name]
+        m = importlib.import_module(mod)
+        value = m if attr is None else getattr(m, attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'landscape' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_EXPORTS))

@@ -1,0 +1,1 @@
+"""One module per ``landscape`` subcommand; see `landscape.cli`."""

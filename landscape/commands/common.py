@@ -1,0 +1,117 @@
+"""Options shared by the subcommands that build a landscape (model, data, training,
+directions, grid), and helpers for output paths and JSON summaries."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+
+from landscape.errors import LandscapeError
+
+
+def _widths(text: str) -> tuple[int, ...]:
+    try:
+        w = tuple(int(v) for v in text.split(",") if v.strip() != "")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"widths must be comma-separated integers, got {text!r}")
+    if not w or any(v <= 0 for v in w):
+        raise argparse.ArgumentTypeError(f"widths must be one or more positive integers, got {text!r}")
+    return w
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}")
+
+
+def add_model_args(p: argparse.ArgumentParser) -> None:
+    """Data, network, training and plane options (defaults: the reference case)."""
+    g = p.add_argument_group("data and network")
+    g.add_argument("--dataset", default="digits", help="digits | moons | circles | spirals (default digits)")
+    g.add_argument("--samples", type=int, default=None, help="sample count of a generated dataset")
+    g.add_argument("--model", default="mlp", help="mlp | cnn (default mlp)")
+    g.add_argument("--widths", type=_widths, default=(64, 64, 64),
+                   help="hidden widths, e.g. 64,64,64 (CNN: channels)")
+    g.add_argument("--activation", default="relu",
+                   help="sigmoid | tanh | relu | leaky_relu | elu | gelu | linear")
+    g.add_argument("--init", default="he",
+                   help="normal | xavier | xavier_uniform | he | he_uniform | lecun (and aliases)")
+    g.add_argument("--init-scale", type=_float, default=1.0, help="multiply initial weights by this")
+    g.add_argument("--batchnorm", action="store_true", help="batch norm before each activation")
+    g.add_argument("--bn-policy", default="eval",
+                   help="batch norm on the surface: eval (statistics frozen at θ*) | batch")
+    g.add_argument("--skip", action="store_true", help="residual connections between equal widths")
+    g = p.add_argument_group("training")
+    g.add_argument("--train-steps", type=int, default=500)
+    g.add_argument("--train-lr", type=_float, default=1e-2)
+    g.add_argument("--train-optimizer", default="adam", help="adam | sgd | momentum")
+    g.add_argument("--train-batch", type=int, default=128)
+    g.add_argument("--seed", type=int, default=0, help="seed of data, init, training, directions")
+    g = p.add_argument_group("plane and grid")
+    g.add_argument("--directions", default="random", help="random | pca | hessian")
+    g.add_argument("--norm", default="filter", help="filter | layer | none (random directions)")
+    g.add_argument("--grid", type=int, default=51, help="N for an N×N grid (default 51)")
+    g.add_argument("--span", type=_float, default=1.0, help="a, b in [-S, S] (default 1)")
+    g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+
+
+def config_from_args(args):
+    from landscape.config import LandscapeConfig
+
+    if args.span is not None and not (math.isfinite(args.span) and args.span > 0):
+        raise LandscapeError(f"span must be a positive finite number, got {args.span}")
+    return LandscapeConfig(
+        dataset=args.dataset, n_samples=args.samples, model=args.model, widths=tuple(args.widths),
+        activation=args.activation, init=args.init, init_scale=args.init_scale,
+        batchnorm=args.batchnorm, bn_policy=args.bn_policy, skip=args.skip,
+        train_steps=args.train_steps, train_lr=args.train_lr,
+        train_optimizer=args.train_optimizer, train_batch=args.train_batch, seed=args.seed,
+        directions=args.directions, norm=args.norm, span=args.span, grid=args.grid,
+    ).validate()
+
+
+def check_output(path: str | None, suffixes=(".npz",)) -> str | None:
+    """Fail early (before any compute) on a bad output path."""
+    if path is None:
+        return None
+    from landscape.surface import check_writable
+
+    if suffixes and not path.endswith(tuple(suffixes)):
+        raise LandscapeError(f"output {path} must end in {' or '.join(suffixes)}")
+    check_writable(path)
+    return path
+
+
+def print_json(obj) -> None:
+    json.dump(obj, sys.stdout, indent=2, default=_default)
+    sys.stdout.write("\n")
+
+
+def _default(o):
+    import numpy as np
+
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (np.floating, np.integer)):
+        return o.item()
+    return str(o)
+
+
+def info(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def human_flops(f: float) -> str:
+    for unit, k in (("PFLOP", 1e15), ("TFLOP", 1e12), ("GFLOP", 1e9), ("MFLOP", 1e6)):
+        if f >= k:
+            return f"{f / k:.1f} {unit}"
+    return f"{f:.0f} FLOP"
+
+
+def default_out(name: str) -> str:
+    return os.path.join(os.getcwd(), name)

@@ -1,0 +1,194 @@
+"""One description of a landscape — data, network, training, directions, grid — and the
+pipeline that turns it into a `Task`, a `Plane` and a `Surface`, with a cache.
+
+Everything that determines a surface is a field of `LandscapeConfig`; its `digest()` keys the
+cache, so a surface is recomputed exactly when something that changes it changed. The cache
+lives in ``$LANDSCAPE_CACHE`` (default ``~/.cache/landscape``); writes are atomic, and a corrupt
+or truncated cache file is reported in one line and recomputed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+import time
+import zlib
+
+import jax
+import numpy as np
+
+from landscape import data as data_mod
+from landscape import models
+from landscape.directions import Plane, make_plane
+from landscape.errors import LandscapeError
+from landscape.surface import Surface, compute_surface, grid
+from landscape.train import Task, train
+
+CACHE_VERSION = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class LandscapeConfig:
+    """Everything that determines a surface. Defaults are the reference case: MLP 64-64-64
+    ReLU, He init, trained with Adam on all 1797 digits; a filter-normalized random plane."""
+
+    dataset: str = "digits"
+    n_samples: int | None = None
+    model: str = "mlp"                 # mlp | cnn
+    widths: tuple[int, ...] = (64, 64, 64)
+    activation: str = "relu"
+    init: str = "he"
+    init_scale: float = 1.0
+    batchnorm: bool = False
+    bn_policy: str = "eval"
+    skip: bool = False
+    output: str = "softmax"
+    train_steps: int = 500
+    train_lr: float = 1e-2
+    train_optimizer: str = "adam"
+    train_batch: int | None = 128
+    seed: int = 0
+    directions: str = "random"
+    norm: str = "filter"
+    span: float = 1.0
+    grid: int = 51
+
+    def replace(self, **kw) -> "LandscapeConfig":
+        return dataclasses.replace(self, **kw)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["widths"] = list(self.widths)
+        return d
+
+    def digest(self) -> str:
+        """A hash of every field plus the versions that could change the numbers."""
+        from landscape import __version__
+
+        blob = json.dumps({"cfg": self.to_dict(), "cache": CACHE_VERSION, "landscape": __version__,
+                           "jax": jax.__version__}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+    def key(self, name: str) -> jax.Array:
+        """A PRNG key for one named stage, derived from ``seed`` (stable across runs)."""
+        return jax.random.fold_in(jax.random.key(self.seed), zlib.crc32(name.encode()))
+
+    def validate(self) -> "LandscapeConfig":
+        """Check names and numbers without computing anything (raises `LandscapeError`)."""
+        self.build_data()
+        self.build_model(self.build_data())
+        grid(self.span, self.grid)
+        from landscape.errors import choice
+        from landscape.directions import METHODS, NORMS
+        from landscape.train import BN_POLICIES, TRAIN_OPTIMIZERS
+
+        choice("direction method", self.directions, METHODS)
+        choice("normalization", self.norm, NORMS)
+        choice("batch-norm policy", self.bn_policy, BN_POLICIES)
+        choice("optimizer", self.train_optimizer, TRAIN_OPTIMIZERS)
+        if self.train_steps < 0:
+            raise LandscapeError(f"training steps must be 0 or more, got {self.train_steps}")
+        if self.directions == "pca" and self.train_steps < 3:
+            raise LandscapeError("PCA directions need training (--train-steps of 3 or more)")
+        return self
+
+    # ------------------------------------------------------------ stages
+
+    def build_data(self) -> data_mod.Dataset:
+        return data_mod.load(self.dataset, seed=self.seed, n=self.n_samples)
+
+    def build_model(self, d: data_mod.Dataset) -> models.Model:
+        from landscape.errors import choice
+
+        choice("model", self.model, ("mlp", "cnn"))
+        if self.model == "cnn":
+            if d.image_shape is None:
+                raise LandscapeError(f"the CNN needs image data; {d.name} is not images (use digits)")
+            return models.cnn(self.widths, image_shape=d.image_shape, n_out=d.n_classes,
+                              activation=self.activation, init=self.init,
+                              init_scale=self.init_scale)
+        return models.mlp(self.widths, n_in=d.n_features, n_out=d.n_classes,
+                          activation=self.activation, init=self.init, init_scale=self.init_scale,
+                          batchnorm=self.batchnorm, skip=self.skip, output=self.output)
+
+    def build_task(self) -> Task:
+        d = self.build_data()
+        m = self.build_model(d)
+        return train(m, d, steps=self.train_steps, lr=self.train_lr,
+                     optimizer=self.train_optimizer, batch_size=self.train_batch,
+                     bn_policy=self.bn_policy, key=self.key("train"))
+
+    def build_plane(self, task: Task) -> Plane:
+        return make_plane(task, self.directions, norm=self.norm, key=self.key("plane"))
+
+
+def cache_dir() -> str:
+    d = os.environ.get("LANDSCAPE_CACHE")
+    if not d:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        d = os.path.join(base, "landscape")
+    return d
+
+
+def build_surface(cfg: LandscapeConfig, *, cache: bool = True, progress: bool | None = None,
+                  log=None) -> tuple[Surface, dict]:
+    """The surface for ``cfg``, from the cache when possible.
+
+    Returns ``(surface, timings)`` where timings has seconds per phase and ``cached``.
+    ``log`` (a callable taking one line) receives notices such as a corrupt cache file.
+    """
+    log = log or (lambda line: print(line, file=sys.stderr))
+    cfg.validate()
+    path = os.path.join(cache_dir(), f"surface-{cfg.digest()}.npz")
+    if cache and os.path.exists(path):
+        t0 = time.perf_counter()
+        try:
+            s = Surface.load(path)
+            if s.meta.get("config") == cfg.to_dict():
+                return s, {"cached": True, "load": time.perf_counter() - t0, "cache_file": path}
+            log(f"landscape: cache file {path} does not match its config; recomputing")
+        except LandscapeError as e:
+            log(f"landscape: cache file is corrupt ({e}); recomputing")
+    timings: dict = {"cached": False}
+    t0 = time.perf_counter()
+    task = cfg.build_task()
+    timings["train"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    plane = cfg.build_plane(task)
+    timings["directions"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    s = compute_surface(task, plane, span=cfg.span, resolution=cfg.grid, progress=progress)
+    timings["surface"] = time.perf_counter() - t0
+    s.meta["config"] = cfg.to_dict()
+    s.meta["config_hash"] = cfg.digest()
+    s.meta["train_loss_final"] = float(task.train_loss[-1]) if task.train_loss.size else None
+    if cache:
+        try:
+            os.makedirs(cache_dir(), exist_ok=True)
+            s.save(path)
+            timings["cache_file"] = path
+        except (OSError, LandscapeError) as e:
+            log(f"landscape: could not write the cache ({e}); continuing without it")
+    return s, timings
+
+
+def task_from_surface(s: Surface) -> Task:
+    """Rebuild the `Task` a surface was computed from (model, evaluation data, θ*, batch-norm
+    statistics), without retraining. The training path is not kept in the file."""
+    m = models.build(s.spec)
+    ds = s.meta.get("dataset", {})
+    d = data_mod.Dataset(ds.get("name", "custom"), s.x_eval, s.y_eval, s.x_eval, s.y_eval,
+                         int(s.spec.get("n_out", int(s.y_eval.max()) + 1)) if s.spec.get("output") != "sigmoid" else 2,
+                         tuple(s.spec["image_shape"]) if s.spec.get("kind") == "cnn" else None,
+                         ds.get("seed"))
+    bn = [(np.asarray(v[0]), np.asarray(v[1])) for v in s.bn_stats]
+    return Task(m, d, s.theta, s.theta, bn, s.meta.get("bn_policy") or "eval", s.theta[None],
+                np.zeros(1, int), np.zeros(0, np.float32), s.meta.get("train", {}))
+
+
+def plane_from_surface(s: Surface) -> Plane:
+    return Plane(s.d1, s.d2, s.meta.get("direction", "random"), s.meta.get("norm", "filter"),
+                 s.meta.get("direction_meta", {}))

@@ -1,0 +1,181 @@
+"""Two directions in weight space that span the plane a surface is drawn on.
+
+* `random_plane`: Gaussian directions, normalized per filter (Li et al. 2018), per layer, or
+  not at all. A *filter* is one output unit: a column of a dense ``[in, out]`` kernel, or one
+  ``[kh, kw, c_in]`` slab of a conv kernel. Biases and batch-norm parameters are zeroed by
+  default, as in Li et al.
+* `pca_plane`: the top two principal components of the training path (checkpoints − θ*),
+  orthonormal, with their share of the variance.
+* `hessian_plane`: the top two eigenvectors of the loss Hessian at θ*, found by Lanczos
+  (scipy ``eigsh``) on exact Hessian-vector products, orthonormal, with their eigenvalues.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from landscape.errors import LandscapeError, choice
+from landscape.layout import Layout
+from landscape.train import Task
+
+NORMS = ("filter", "layer", "none")
+METHODS = ("random", "pca", "hessian")
+
+
+@dataclasses.dataclass(eq=False)
+class Plane:
+    """Directions ``d1, d2`` (float32 ``[P]``) and how they were made (``meta``)."""
+
+    d1: np.ndarray
+    d2: np.ndarray
+    method: str
+    norm: str
+    meta: dict
+
+    def at(self, theta, a, b):
+        """θ + a·d1 + b·d2."""
+        return theta + a * self.d1 + b * self.d2
+
+    def project(self, delta) -> np.ndarray:
+        """Least-squares coordinates ``(a, b)`` of ``delta = θ − θ*`` (``[..., P]``) in the plane."""
+        D = np.stack([self.d1, self.d2], 1).astype(np.float64)
+        coef, *_ = np.linalg.lstsq(D, np.asarray(delta, np.float64).reshape(-1, D.shape[0]).T,
+                                   rcond=None)
+        return coef.T.reshape(np.shape(delta)[:-1] + (2,))
+
+
+def normalize(d: np.ndarray, theta: np.ndarray, layout: Layout, norm: str = "filter",
+              ignore_biasbn: bool = True) -> np.ndarray:
+    """Rescale direction ``d`` to the scale of ``theta``.
+
+    ``filter``: each output unit's weights get the norm of the same unit in ``theta``;
+    ``layer``: each weight tensor gets the norm of ``theta``'s tensor; ``none``: unchanged.
+    One-dimensional parameters (biases, batch norm) are zeroed when ``ignore_biasbn`` and
+    otherwise copied from ``theta`` under ``filter``/``layer`` (Li et al.'s convention).
+    """
+    choice("normalization", norm, NORMS)
+    d = np.array(d, np.float32, copy=True)
+    for p in layout.params:
+        seg = slice(p.offset, p.stop)
+        if p.role != "weight":
+            if ignore_biasbn:
+                d[seg] = 0.0
+            elif norm != "none":
+                d[seg] = theta[seg]
+            continue
+        if norm == "none":
+            continue
+        dw = d[seg].reshape(-1, p.shape[-1]).astype(np.float64)
+        tw = np.asarray(theta[seg], np.float64).reshape(-1, p.shape[-1])
+        if norm == "filter":
+            scale = np.linalg.norm(tw, axis=0) / (np.linalg.norm(dw, axis=0) + 1e-10)
+            dw = dw * scale[None, :]
+        else:
+            dw = dw * (np.linalg.norm(tw) / (np.linalg.norm(dw) + 1e-10))
+        d[seg] = dw.reshape(-1).astype(np.float32)
+    return d
+
+
+def random_plane(task: Task, *, norm: str = "filter", ignore_biasbn: bool = True,
+                 orthogonalize: bool = False, key) -> Plane:
+    """Two Gaussian directions normalized to θ*'s scale (Li et al. 2018).
+
+    With ``orthogonalize``, d2 loses its component along d1 and is rescaled to its former norm
+    (random directions in thousands of dimensions are nearly orthogonal anyway; the cosine is
+    recorded either way).
+    """
+    choice("normalization", norm, NORMS)
+    k1, k2 = jax.random.split(key)
+    P = task.model.n_params
+    theta = task.theta
+    d1 = normalize(np.asarray(jax.random.normal(k1, (P,))), theta, task.model.layout, norm, ignore_biasbn)
+    d2 = normalize(np.asarray(jax.random.normal(k2, (P,))), theta, task.model.layout, norm, ignore_biasbn)
+    if orthogonalize:
+        n2 = np.linalg.norm(d2)
+        d2 = d2 - (d2 @ d1) / (d1 @ d1) * d1
+        d2 = (d2 * n2 / np.linalg.norm(d2)).astype(np.float32)
+    cos = float(d1 @ d2 / (np.linalg.norm(d1) * np.linalg.norm(d2) + 1e-30))
+    return Plane(d1, d2, "random", norm,
+                 {"ignore_biasbn": ignore_biasbn, "orthogonalize": orthogonalize, "cosine": cos,
+                  "norm_d1": float(np.linalg.norm(d1)), "norm_d2": float(np.linalg.norm(d2)),
+                  "key": _key_list(key)})
+
+
+def pca_plane(task: Task) -> Plane:
+    """Top-2 principal directions of the training checkpoints minus θ* (unit, orthogonal).
+
+    ``meta["explained_variance"]`` holds each component's share of the total variance of the
+    path, in [0, 1]. The coordinates of every checkpoint are in ``meta["path"]`` ``[K, 2]``.
+    """
+    M = np.asarray(task.checkpoints, np.float64) - np.asarray(task.theta, np.float64)[None]
+    if M.shape[0] < 3:
+        raise LandscapeError("PCA directions need at least 3 training checkpoints; "
+                             "train for more steps")
+    _, s, vt = np.linalg.svd(M, full_matrices=False)
+    total = float((s ** 2).sum())
+    if total == 0:
+        raise LandscapeError("the training path has no extent (did training run?)")
+    d1, d2 = vt[0].astype(np.float32), vt[1].astype(np.float32)
+    ev = [float(s[0] ** 2 / total), float(s[1] ** 2 / total)]
+    path = (M @ np.stack([vt[0], vt[1]], 1)).astype(np.float32)
+    return Plane(d1, d2, "pca", "unit", {"explained_variance": ev, "path": path.tolist(),
+                                           "path_steps": np.asarray(task.checkpoint_steps).tolist()})
+
+
+def hvp_fn(task: Task):
+    """``v -> H v`` at θ* for the full evaluation-set loss, exact (forward-over-reverse)."""
+    f = task.loss_fn()
+    x, y = jnp.asarray(task.data.x_eval), jnp.asarray(task.data.y_eval)
+    theta = jnp.asarray(task.theta)
+
+    def loss(t):
+        return f(t, x, y)[0]
+
+    @jax.jit
+    def hvp(v):
+        return jax.jvp(jax.grad(loss), (theta,), (v,))[1]
+
+    return hvp
+
+
+def hessian_plane(task: Task, *, key=None, tol: float = 1e-4) -> Plane:
+    """The Hessian's two eigenvectors of largest eigenvalue at θ* (unit, orthogonal).
+
+    ``meta["eigenvalues"]`` lists them, largest first.
+    """
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
+    hvp = hvp_fn(task)
+    P = task.model.n_params
+    op = LinearOperator((P, P), matvec=lambda v: np.asarray(hvp(jnp.asarray(v, jnp.float32)),
+                                                            np.float64), dtype=np.float64)
+    v0 = None
+    if key is not None:
+        v0 = np.asarray(jax.random.normal(key, (P,)), np.float64)
+    vals, vecs = eigsh(op, k=2, which="LA", tol=tol, v0=v0)
+    order = np.argsort(vals)[::-1]
+    vals, vecs = vals[order], vecs[:, order]
+    vecs = vecs * np.sign(vecs[np.argmax(np.abs(vecs), 0), [0, 1]])[None, :]
+    return Plane(vecs[:, 0].astype(np.float32), vecs[:, 1].astype(np.float32), "hessian", "unit",
+                 {"eigenvalues": [float(v) for v in vals]})
+
+
+def make_plane(task: Task, method: str = "random", *, norm: str = "filter", key) -> Plane:
+    """Dispatch on ``method`` ∈ {random, pca, hessian}."""
+    choice("direction method", method, METHODS)
+    if method == "random":
+        return random_plane(task, norm=norm, key=key)
+    if method == "pca":
+        return pca_plane(task)
+    return hessian_plane(task, key=key)
+
+
+def _key_list(key):
+    try:
+        return [int(v) for v in np.asarray(jax.random.key_data(key)).ravel()]
+    except Exception:
+        return None

@@ -1,0 +1,161 @@
+"""Train a network to a minimizer θ* with optax, keeping checkpoints along the way.
+
+A `Task` is everything later stages need: the model, the data, θ*, the batch-norm statistics
+frozen at θ*, the policy the surface uses for batch norm, and the training path (checkpoints
+for PCA directions and true training trajectories).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from landscape.data import Dataset
+from landscape.errors import LandscapeError, choice
+from landscape.models import Model, loss_and_accuracy
+
+TRAIN_OPTIMIZERS = ("adam", "sgd", "momentum")
+BN_POLICIES = ("eval", "batch")
+
+
+@dataclasses.dataclass(eq=False)
+class Task:
+    """A trained network on its data.
+
+    Attributes:
+      model, data: what was trained on what.
+      theta: θ*, float32 ``[P]``.
+      theta0: the initialization, float32 ``[P]``.
+      bn_stats: per batch-norm layer ``(mean, var)`` on the full training set at θ*.
+      bn_policy: ``"eval"`` (statistics frozen at θ*) or ``"batch"`` (statistics of the data
+        evaluated) — how batch norm behaves at every point of the plane.
+      checkpoints: float32 ``[K, P]``, θ along training (the last one is θ*).
+      checkpoint_steps: int ``[K]``, the step of each checkpoint.
+      train_loss: float32 ``[steps]``, the minibatch loss at each step.
+      config: how it was trained (optimizer, lr, steps, batch size, seed).
+    """
+
+    model: Model
+    data: Dataset
+    theta: np.ndarray
+    theta0: np.ndarray
+    bn_stats: list
+    bn_policy: str
+    checkpoints: np.ndarray
+    checkpoint_steps: np.ndarray
+    train_loss: np.ndarray
+    config: dict
+    seconds: float = 0.0
+
+    def loss_fn(self):
+        """``f(θ, x, y) -> (loss, accuracy)`` under this task's batch-norm policy (jittable)."""
+        model, policy = self.model, self.bn_policy
+        stats = [(jnp.asarray(m), jnp.asarray(v)) for m, v in self.bn_stats] or None
+
+        def f(theta, x, y):
+            return loss_and_accuracy(model.apply(theta, x, stats, policy), y, model.output)
+
+        return f
+
+    def evaluate(self, theta=None) -> tuple[float, float]:
+        """Loss and accuracy on the whole evaluation set at ``theta`` (default θ*)."""
+        theta = self.theta if theta is None else theta
+        l, a = jax.jit(self.loss_fn())(jnp.asarray(theta), self.data.x_eval, self.data.y_eval)
+        return float(l), float(a)
+
+
+def train(model: Model, data: Dataset, *, steps: int = 500, lr: float = 1e-2,
+          optimizer: str = "adam", batch_size: int | None = 128, n_checkpoints: int = 20,
+          bn_policy: str = "eval", key) -> Task:
+    """Train ``model`` on ``data`` with optax and return the `Task` at θ*.
+
+    ``batch_size=None`` (or at least the data size) trains full-batch. ``steps=0`` returns
+    the initialization as θ* (useful to look at an untrained network's landscape).
+    Minibatches are drawn uniformly with replacement from a key derived from ``key``.
+    """
+    choice("optimizer", optimizer, TRAIN_OPTIMIZERS)
+    choice("batch-norm policy", bn_policy, BN_POLICIES)
+    if steps < 0:
+        raise LandscapeError(f"training steps must be 0 or more, got {steps}")
+    if not (math.isfinite(lr) and lr > 0):
+        raise LandscapeError(f"learning rate must be a positive number, got {lr}")
+    _check_shapes(model, data)
+    t0 = time.perf_counter()
+    k_init, k_batch = jax.random.split(key)
+    theta0 = model.init(key=k_init)
+    n = data.n
+    bs = n if batch_size is None or batch_size >= n else int(batch_size)
+    if bs < 1:
+        raise LandscapeError(f"batch size must be at least 1, got {batch_size}")
+    tx = {"adam": optax.adam(lr), "sgd": optax.sgd(lr),
+          "momentum": optax.sgd(lr, momentum=0.9)}[optimizer]
+    x, y = jnp.asarray(data.x), jnp.asarray(data.y)
+
+    def batch_loss(theta, xb, yb):
+        return loss_and_accuracy(model.apply(theta, xb, None, "batch"), yb, model.output)[0]
+
+    def step(carry, k):
+        theta, opt = carry
+        if bs == n:
+            xb, yb = x, y
+        else:
+            idx = jax.random.randint(k, (bs,), 0, n)
+            xb, yb = x[idx], y[idx]
+        loss, g = jax.value_and_grad(batch_loss)(theta, xb, yb)
+        upd, opt = tx.update(g, opt, theta)
+        return (optax.apply_updates(theta, upd), opt), loss
+
+    @jax.jit
+    def run(carry, keys):
+        return jax.lax.scan(step, carry, keys)
+
+    n_ck = max(1, min(n_checkpoints, steps)) if steps else 1
+    bounds = np.unique(np.linspace(0, steps, n_ck + 1).round().astype(int))
+    carry = (theta0, tx.init(theta0))
+    keys = jax.random.split(k_batch, max(steps, 1))
+    cks, ck_steps, losses = [np.asarray(theta0)], [0], []
+    for s0, s1 in zip(bounds[:-1], bounds[1:]):
+        carry, l = run(carry, keys[s0:s1])
+        losses.append(np.asarray(l))
+        cks.append(np.asarray(carry[0]))
+        ck_steps.append(int(s1))
+    theta = np.asarray(carry[0], np.float32)
+    bn_stats = [(np.asarray(m), np.asarray(v)) for m, v in model.bn_statistics(theta, x)]
+    cfg = {"optimizer": optimizer, "lr": float(lr), "steps": int(steps), "batch_size": int(bs),
+           "seed": _key_seed(key)}
+    return Task(model, data, theta, np.asarray(theta0, np.float32), bn_stats, bn_policy,
+                np.stack(cks).astype(np.float32), np.asarray(ck_steps),
+                np.concatenate(losses) if losses else np.zeros(0, np.float32), cfg,
+                time.perf_counter() - t0)
+
+
+def task_from_params(model: Model, data: Dataset, theta, *, bn_policy: str = "batch") -> Task:
+    """A `Task` at given parameters (bring your own trained model; no training path)."""
+    choice("batch-norm policy", bn_policy, BN_POLICIES)
+    _check_shapes(model, data)
+    theta = np.asarray(theta, np.float32).reshape(-1)
+    if theta.size != model.n_params:
+        raise LandscapeError(f"theta has {theta.size} entries, the model {model.n_params}")
+    bn = [(np.asarray(m), np.asarray(v)) for m, v in model.bn_statistics(theta, data.x)]
+    return Task(model, data, theta, theta, bn, bn_policy, theta[None], np.zeros(1, int),
+                np.zeros(0, np.float32), {"optimizer": None, "steps": 0, "seed": None})
+
+
+def _check_shapes(model: Model, data: Dataset):
+    n_in = model.spec.get("n_in")
+    if n_in is not None and n_in != data.n_features:
+        raise LandscapeError(f"the model takes {n_in} inputs but {data.name} has "
+                             f"{data.n_features} features")
+
+
+def _key_seed(key) -> list[int] | None:
+    try:
+        return [int(v) for v in np.asarray(jax.random.key_data(key)).ravel()]
+    except Exception:
+        return None

@@ -1,0 +1,156 @@
+"""What balls did: a `Frame` (one instant) and a `Trajectory` (frames over time).
+
+This is the contract between the dynamics (which produce frames) and the renderer (which
+draws them): the renderer never sees JAX arrays, only these numpy fields, and never a NaN in a
+position or height (escaped balls are frozen at their last finite position).
+
+Modes: ``"slice"`` — balls live on the plane and follow the (a, b) components of real
+minibatch gradients; ``"projected"`` — each ball is a full weight-space training run shown at
+its least-squares projection onto the plane (``off_plane`` and ``true_loss`` say how far the
+picture is from the truth). The mode is stamped on every saved file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+import numpy as np
+
+FORMAT = "landscape.trajectory/1"
+MODES = ("slice", "projected")
+
+
+@dataclasses.dataclass
+class Frame:
+    """Balls at one step. N balls, L layers.
+
+    Attributes:
+      step: the optimizer step this frame shows.
+      positions: float32 ``[N, 2]`` plane coordinates (a, b); always finite.
+      heights: float32 ``[N]``, the surface's loss under each ball (so it sits on the mesh).
+      batch_loss: float32 ``[N]``, each ball's own minibatch loss at this step (may be inf/NaN
+        for an escaped ball; renderers must not use it for geometry).
+      grad_norms: float32 ``[N, L]``, L2 norm of the weight-space gradient of each layer's
+        weights, input → output.
+      escaped: bool ``[N]``; settled: bool ``[N]``.
+    """
+
+    step: int
+    positions: np.ndarray
+    heights: np.ndarray
+    batch_loss: np.ndarray
+    grad_norms: np.ndarray
+    escaped: np.ndarray
+    settled: np.ndarray
+
+
+@dataclasses.dataclass
+class Trajectory:
+    """Frames over time for N balls in G groups.
+
+    Attributes:
+      steps: int32 ``[T]``, the step of each recorded frame.
+      positions: float32 ``[T, N, 2]``; heights, batch_loss: float32 ``[T, N]``.
+      grad_norms: float32 ``[T, N, L]`` (weights); grad_norms_bias: float32 ``[T, N, L]``.
+      layers: L layer names, input → output.
+      escaped, settled: bool ``[T, N]``.
+      group: int32 ``[N]``, each ball's group; groups: one dict per group (``name``,
+        ``optimizer``, ``lr``, ``batch_size``, ``clip_norm``, ``clip_value``, ...).
+      mode: ``"slice"`` or ``"projected"``.
+      off_plane, true_loss: float32 ``[T, N]`` in projected mode, else ``None``.
+      census: minima found by settled balls: dicts with ``position`` [a, b], ``loss``,
+        ``accuracy``, ``n_balls``, ``share``, ``by_group``.
+      meta: anything else (seeds, surface config hash, timings).
+    """
+
+    steps: np.ndarray
+    positions: np.ndarray
+    heights: np.ndarray
+    batch_loss: np.ndarray
+    grad_norms: np.ndarray
+    grad_norms_bias: np.ndarray
+    layers: list
+    escaped: np.ndarray
+    settled: np.ndarray
+    group: np.ndarray
+    groups: list
+    mode: str = "slice"
+    off_plane: np.ndarray | None = None
+    true_loss: np.ndarray | None = None
+    census: list = dataclasses.field(default_factory=list)
+    meta: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.positions.shape[0])
+
+    @property
+    def n_balls(self) -> int:
+        return int(self.positions.shape[1])
+
+    def frame(self, t: int) -> Frame:
+        return Frame(int(self.steps[t]), self.positions[t], self.heights[t], self.batch_loss[t],
+                     self.grad_norms[t], self.escaped[t], self.settled[t])
+
+    def summary(self) -> dict:
+        last = self.n_frames - 1
+        out = {"mode": self.mode, "n_balls": self.n_balls, "n_frames": self.n_frames,
+               "steps": int(self.steps[-1]) if self.n_frames else 0, "layers": list(self.layers),
+               "groups": []}
+        for g, info in enumerate(self.groups):
+            m = self.group == g
+            h = self.heights[last, m]
+            gn = self.grad_norms[last, m]
+            out["groups"].append({
+                **info, "n_balls": int(m.sum()),
+                "escaped": int(self.escaped[last, m].sum()),
+                "settled": int(self.settled[last, m].sum()),
+                "mean_height": float(np.mean(h)) if h.size else None,
+                "mean_grad_norms": np.mean(gn, 0).tolist() if gn.size else [],
+            })
+        out["census"] = self.census
+        return out
+
+    def save(self, path: str) -> str:
+        from landscape.surface import atomic_savez, check_writable
+
+        check_writable(path)
+        arrays = {"format": np.array(FORMAT), "steps": self.steps, "positions": self.positions,
+                  "heights": self.heights, "batch_loss": self.batch_loss,
+                  "grad_norms": self.grad_norms, "grad_norms_bias": self.grad_norms_bias,
+                  "escaped": self.escaped, "settled": self.settled, "group": self.group,
+                  "mode": np.array(self.mode),
+                  "info": np.array(json.dumps({"layers": list(self.layers), "groups": self.groups,
+                                               "census": self.census, "meta": self.meta},
+                                              default=_json_default))}
+        if self.off_plane is not None:
+            arrays["off_plane"] = self.off_plane
+            arrays["true_loss"] = self.true_loss
+        return atomic_savez(os.fspath(path), arrays)
+
+    @classmethod
+    def load(cls, path: str) -> "Trajectory":
+        from landscape.surface import read_npz
+
+        keys = ("steps", "positions", "heights", "batch_loss", "grad_norms", "grad_norms_bias",
+                "escaped", "settled", "group", "mode", "info")
+        a = read_npz(path, FORMAT, keys)
+        info = json.loads(str(a["info"]))
+        extra = {}
+        with np.load(path, allow_pickle=False) as z:
+            if "off_plane" in z.files:
+                extra = {"off_plane": z["off_plane"], "true_loss": z["true_loss"]}
+        return cls(a["steps"], a["positions"], a["heights"], a["batch_loss"], a["grad_norms"],
+                   a["grad_norms_bias"], info["layers"], a["escaped"], a["settled"], a["group"],
+                   info["groups"], str(a["mode"]), census=info["census"], meta=info["meta"],
+                   **extra)
+
+
+def _json_default(o):
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (np.floating, np.integer, np.bool_)):
+        return o.item()
+    raise TypeError(f"not JSON serializable: {type(o).__name__}")
