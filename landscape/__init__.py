@@ -20,7 +20,7 @@ _EXPORTS = {
     "cnn": ("landscape.models", "cnn"),
     "from_apply_fn": ("landscape.models", "from_apply_fn"),
     "Task": ("landscape.train", "Task"),
-    "train": ("landscape.train", "train"),
+    "fit": ("landscape.train", "train"),  # the module landscape.train keeps its name
     "task_from_params": ("landscape.train", "task_from_params"),
     "Plane": ("landscape.directions", "Plane"),
     "random_plane": ("landscape.directions", "random_plane"),

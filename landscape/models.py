@@ -59,6 +59,7 @@ INITS = {
 }
 
 BN_EPS = 1e-5
+OUTPUTS = ("softmax", "sigmoid", "mse")
 
 
 def init_std(init: str, fan_in: int, fan_out: int) -> float:
@@ -131,7 +132,16 @@ class Model:
 # ---------------------------------------------------------------- losses
 
 def loss_and_accuracy(logits, y, output: str):
-    """Mean cross-entropy (nats) and accuracy of ``logits`` against integer labels ``y``."""
+    """Mean loss and accuracy of ``logits`` against integer labels ``y``.
+
+    ``softmax``: cross-entropy (nats); ``sigmoid``: binary cross-entropy of one logit;
+    ``mse``: half the squared error against one-hot targets, summed over outputs.
+    """
+    if output == "mse":
+        # squared error against one-hot targets: quadratic in a linear model's weights
+        target = jax.nn.one_hot(y, logits.shape[-1], dtype=logits.dtype)
+        loss = 0.5 * jnp.mean(jnp.sum((logits - target) ** 2, -1))
+        return loss, jnp.mean(jnp.argmax(logits, -1) == y)
     if output == "sigmoid":
         z = logits[..., 0]
         yf = y.astype(z.dtype)
@@ -163,7 +173,7 @@ def mlp(widths=(64, 64, 64), *, n_in: int = 64, n_out: int = 10, activation: str
 
     Layers are named ``dense_0 … dense_L`` from input to output. ``skip=True`` adds a residual
     connection around every hidden layer whose input and output widths are equal. ``output``
-    ``"sigmoid"`` makes one output logit for binary labels.
+    ``"sigmoid"`` makes one output logit for binary labels; ``"mse"`` a squared-error loss.
 
     >>> m = mlp((8, 8), n_in=2, n_out=2, activation="tanh", init="xavier")
     >>> m.layers
@@ -174,7 +184,7 @@ def mlp(widths=(64, 64, 64), *, n_in: int = 64, n_out: int = 10, activation: str
         raise LandscapeError(f"widths must be one or more positive integers, got {list(widths)}")
     choice("activation", activation, ACTIVATIONS)
     choice("init", init, INITS)
-    choice("output", output, ("softmax", "sigmoid"))
+    choice("output", output, OUTPUTS)
     if not (math.isfinite(init_scale) and init_scale > 0):
         raise LandscapeError(f"init scale must be a positive number, got {init_scale}")
     if output == "sigmoid":
@@ -326,7 +336,7 @@ def from_apply_fn(apply_fn: Callable, params, *, output: str = "softmax",
     are treated as weights whose last axis indexes output units; the rest as biases. The given
     ``params`` are the model's initialization (``init`` returns them for any key).
     """
-    choice("output", output, ("softmax", "sigmoid"))
+    choice("output", output, OUTPUTS)
     leaves_with_path, treedef = jax.tree_util.tree_flatten_with_path(params)
     if not leaves_with_path:
         raise LandscapeError("params has no arrays")

@@ -1,0 +1,288 @@
+"""Gradients of a network's minibatch loss, per ball, and their per-layer norms.
+
+Protocol. A *measure* function evaluates many balls at once:
+
+  ``measure(consts, x [N, ...], idx [N, B] | None) -> (loss [N], grad [N, ...], gw [N, L], gb [N, L])``
+
+``x`` is what a ball optimizes: plane coordinates ``(a, b)`` (``[N, 2]``, slice mode) or a full
+weight vector θ (``[N, P]``, projected mode). ``idx`` holds each ball's minibatch (row indices
+of the evaluation data), or ``None`` for the full batch. ``grad`` has the shape of ``x``: in
+slice mode it is ``(∇θL·d1, ∇θL·d2)`` at ``θ* + a·d1 + b·d2``. ``gw``/``gb`` are the L2 norms of
+the weight-space gradient of each layer's weights and biases, input → output.
+
+Two implementations of the slice-mode measure give the same numbers:
+
+* `generic_measure`: ``vmap`` over balls of ``grad`` of the task's loss at each ball's own θ.
+  Works for any model (CNN, bring-your-own).
+* `stacked_measure` (MLPs): every layer computes ``H·W(a, b) = H·W* + a·H·D1 + b·H·D2``, so all
+  balls' minibatch activations are stacked into one tall matrix and multiplied once by the
+  concatenated ``[W* | D1 | D2]``; no ball's weights are ever materialized. The first layer's
+  three products with the whole data set are computed once and gathered. Zero "probes" added
+  to every pre-activation give, by autodiff, ``δ = ∂L/∂z`` per layer, from which each ball's
+  weight gradient ``Hᵀδ`` (for its norm) follows; ``∂L/∂(a, b)`` comes from the same backward
+  pass.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from landscape.layout import Layout
+from landscape.models import ACTIVATIONS, BN_EPS, loss_and_accuracy
+
+# rows (balls × batch) handled at once inside lax.map: bounds memory, keeps tensors in cache
+ROWS_PER_CHUNK = 16384
+
+
+# ---------------------------------------------------------------- per-layer bookkeeping
+
+def layer_segments(layout: Layout) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Layer names that have weights or biases (input → output), and ``[P]`` int32 indices of
+    the layer each weight entry (``seg_w``) and bias entry (``seg_b``) belongs to; other
+    entries (batch-norm scale/shift, the other role) get index ``L`` (dropped)."""
+    names: list[str] = []
+    for p in layout.params:
+        if p.role in ("weight", "bias") and p.layer not in names:
+            names.append(p.layer)
+    L = len(names)
+    seg_w = np.full(layout.size, L, np.int32)
+    seg_b = np.full(layout.size, L, np.int32)
+    for p in layout.params:
+        if p.role == "weight":
+            seg_w[p.offset:p.stop] = names.index(p.layer)
+        elif p.role == "bias":
+            seg_b[p.offset:p.stop] = names.index(p.layer)
+    return names, seg_w, seg_b
+
+
+def _norms(g, seg, L):
+    return jnp.sqrt(jax.ops.segment_sum(g * g, seg, num_segments=L + 1)[:L])
+
+
+def chunked(measure, n_rows_per_ball: int, rows: int = ROWS_PER_CHUNK):
+    """Wrap a measure so that balls are processed ``c`` at a time with ``lax.map`` (``c`` chosen
+    so that ``c × rows per ball ≈ rows``); pads the ball axis to a multiple of ``c``."""
+    c_max = max(1, rows // max(1, n_rows_per_ball))
+
+    def f(consts, x, idx):
+        n = x.shape[0]
+        if n <= c_max:
+            return measure(consts, x, idx)
+        n_chunks = -(-n // c_max)
+        c = -(-n // n_chunks)           # even chunks: less padding
+        pad = n_chunks * c - n
+
+        def padded(a):
+            a = jnp.concatenate([a, jnp.repeat(a[-1:], pad, 0)]) if pad else a
+            return a.reshape((n_chunks, c) + a.shape[1:])
+
+        xs = (padded(x), None if idx is None else padded(idx))
+        out = jax.lax.map(lambda xi: measure(consts, xi[0], xi[1]), xs)
+        return jax.tree.map(lambda a: a.reshape((n_chunks * c,) + a.shape[2:])[:n], out)
+
+    return f
+
+
+# ---------------------------------------------------------------- generic (any model)
+
+def generic_consts(task, plane=None) -> dict:
+    c = {"x": jnp.asarray(task.data.x_eval), "y": jnp.asarray(task.data.y_eval),
+         "theta": jnp.asarray(task.theta, jnp.float32)}
+    if plane is not None:
+        c["d1"] = jnp.asarray(plane.d1, jnp.float32)
+        c["d2"] = jnp.asarray(plane.d2, jnp.float32)
+    return c
+
+
+def weight_measure(task):
+    """Measure for full weight vectors ``x = θ [N, P]`` (projected mode; also the core of the
+    generic slice measure)."""
+    f = task.loss_fn()
+    names, seg_w, seg_b = layer_segments(task.model.layout)
+    L = len(names)
+    seg_w, seg_b = jnp.asarray(seg_w), jnp.asarray(seg_b)
+
+    def one(theta, xb, yb):
+        (loss, _), g = jax.value_and_grad(f, has_aux=True)(theta, xb, yb)
+        return loss, g, _norms(g, seg_w, L), _norms(g, seg_b, L)
+
+    def measure(consts, theta, idx):
+        if idx is None:
+            return jax.vmap(one, (0, None, None))(theta, consts["x"], consts["y"])
+        return jax.vmap(one)(theta, consts["x"][idx], consts["y"][idx])
+
+    return measure
+
+
+def generic_measure(task):
+    """Slice-mode measure for any model: each ball's θ = θ* + a·d1 + b·d2, then `weight_measure`
+    and ``(g·d1, g·d2)``."""
+    wm = weight_measure(task)
+
+    def measure(consts, ab, idx):
+        theta = consts["theta"] + ab[:, :1] * consts["d1"] + ab[:, 1:] * consts["d2"]
+        loss, g, gw, gb = wm(consts, theta, idx)
+        gab = jnp.stack([g @ consts["d1"], g @ consts["d2"]], -1)
+        return loss, gab, gw, gb
+
+    return measure
+
+
+# ---------------------------------------------------------------- stacked (MLPs)
+
+def supports_stacked(model) -> bool:
+    """Whether `stacked_measure` applies: a built-in MLP (``models.mlp``)."""
+    return model.spec.get("kind") == "mlp" and model.first_fn is not None
+
+
+def stacked_consts(task, plane) -> dict:
+    """Arrays the stacked measure needs (passed as jit arguments, never baked in)."""
+    model = task.model
+    n_layers = len(model.spec["widths"]) + 1
+    U = [model.layout.unflatten(np.asarray(v, np.float32)) for v in (task.theta, plane.d1, plane.d2)]
+    x = np.asarray(task.data.x_eval, np.float32)
+    layers = []
+    for i in range(n_layers):
+        name = f"dense_{i}"
+        W = np.concatenate([u[name]["w"] for u in U], 1)              # [in, 3·out]
+        b = np.stack([u[name]["b"] for u in U])                       # [3, out]
+        entry = {"b": jnp.asarray(b)}
+        if i == 0:
+            # first layer: products with the whole data set, once (bias folded in)
+            entry["table"] = jnp.asarray(x @ W + b.reshape(1, -1), jnp.float32)
+        else:
+            entry["w"] = jnp.asarray(W)
+        if model.spec["batchnorm"] and i < n_layers - 1:
+            entry["scale"] = jnp.asarray(np.stack([u[name]["bn_scale"] for u in U]))
+            entry["shift"] = jnp.asarray(np.stack([u[name]["bn_shift"] for u in U]))
+        layers.append(entry)
+    c = {"x": jnp.asarray(x), "y": jnp.asarray(task.data.y_eval), "layers": layers}
+    if model.spec["batchnorm"] and task.bn_policy == "eval":
+        c["stats"] = [(jnp.asarray(m), jnp.asarray(v)) for m, v in task.bn_stats]
+    return c
+
+
+def stacked_measure(task):
+    """Slice-mode measure for `models.mlp` networks using the stacked formulation (see the
+    module docstring); equal to `generic_measure` up to float rounding."""
+    spec = task.model.spec
+    n_layers = len(spec["widths"]) + 1
+    act = ACTIVATIONS[spec["activation"]]
+    batchnorm, skip, output = spec["batchnorm"], spec["skip"], spec["output"]
+    bn_batch = task.bn_policy == "batch"
+
+    def mix(Y, a, b):
+        # Y [..., 3·o] = [H·W* | H·D1 | H·D2] → H·W(a, b) per ball
+        o = Y.shape[-1] // 3
+        return Y[..., :o] + a * Y[..., o:2 * o] + b * Y[..., 2 * o:]
+
+    def forward(ab, probes, consts, idx):
+        a, b = ab[:, 0, None, None], ab[:, 1, None, None]            # [c, 1, 1]
+        lay = consts["layers"]
+        c = ab.shape[0]
+        T = lay[0]["table"]
+        T = T[idx] if idx is not None else jnp.broadcast_to(T, (c,) + T.shape)
+        z = mix(T, a, b) + probes[0]
+        inputs, h_prev = [], None
+        for i in range(n_layers):
+            if i > 0:
+                inputs.append(h_prev)
+                Y = jnp.einsum("cbi,ij->cbj", h_prev, lay[i]["w"])
+                bias = lay[i]["b"]
+                z = mix(Y, a, b) + (bias[0] + a * bias[1] + b * bias[2]) + probes[i]
+            if i == n_layers - 1:
+                break
+            if batchnorm:
+                if bn_batch:
+                    mu, var = jnp.mean(z, 1, keepdims=True), jnp.var(z, 1, keepdims=True)
+                else:
+                    mu, var = consts["stats"][i]
+                z = (z - mu) * jax.lax.rsqrt(var + BN_EPS)
+                s, t = lay[i]["scale"], lay[i]["shift"]
+                z = z * (s[0] + a * s[1] + b * s[2]) + (t[0] + a * t[1] + b * t[2])
+            h = act(z)
+            if skip and h_prev is not None and h_prev.shape[-1] == h.shape[-1]:
+                h = h + h_prev
+            h_prev = h
+        y = consts["y"]
+        y = y[idx] if idx is not None else jnp.broadcast_to(y, (c,) + y.shape)
+        loss, _ = jax.vmap(lambda lg, yy: loss_and_accuracy(lg, yy, output))(z, y)
+        return jnp.sum(loss), (loss, inputs)
+
+    def measure(consts, ab, idx):
+        c = ab.shape[0]
+        n_rows = consts["x"].shape[0] if idx is None else idx.shape[1]
+        probes = [jnp.zeros((c, n_rows, L["b"].shape[1]), ab.dtype) for L in consts["layers"]]
+        (_, (loss, inputs)), (gab, deltas) = jax.value_and_grad(
+            forward, argnums=(0, 1), has_aux=True)(ab, probes, consts, idx)
+        x = consts["x"]
+        x = x[idx] if idx is not None else x
+        gw, gb = [], []
+        for i, d in enumerate(deltas):
+            H = inputs[i - 1] if i > 0 else x
+            eq = "cbi,cbo->cio" if H.ndim == 3 else "bi,cbo->cio"
+            G = jnp.einsum(eq, H, d)                                   # each ball's ∂L/∂W
+            gw.append(jnp.sqrt(jnp.sum(G * G, (1, 2))))
+            gbias = jnp.sum(d, 1)
+            gb.append(jnp.sqrt(jnp.sum(gbias * gbias, 1)))
+        return loss, gab, jnp.stack(gw, 1), jnp.stack(gb, 1)
+
+    return measure
+
+
+# ---------------------------------------------------------------- full-batch norms at a point
+
+def layer_gradient_norms(task, theta, x=None, y=None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-layer L2 norms of the full-batch gradient at ``theta`` under the task's batch-norm
+    policy: ``(weights [L], biases [L])`` float64, input → output (layers as in
+    `layer_segments`). ``x, y`` default to the task's evaluation data."""
+    x = task.data.x_eval if x is None else x
+    y = task.data.y_eval if y is None else y
+    m = weight_measure(task)
+    consts = {"x": jnp.asarray(x), "y": jnp.asarray(y)}
+    _, _, gw, gb = jax.jit(m, static_argnums=())(consts, jnp.asarray(theta, jnp.float32)[None], None)
+    return np.asarray(gw[0], np.float64), np.asarray(gb[0], np.float64)
+
+
+def gradient_report(cfg, seeds: int = 5) -> dict:
+    """Per-layer gradient norms of the full-batch loss at initialization (mean over ``seeds``
+    initializations, seeds ``cfg.seed … cfg.seed+seeds-1``, each drawn exactly as training
+    draws it) and at θ* after training ``cfg``; ordered input → output.
+
+    Returns ``{"layers", "at_init", "at_minimum", "at_init_bias", "at_minimum_bias",
+    "at_init_min", "at_init_max", "seeds", "model", "bn_policy"}``.
+    """
+    import jax.random as jr
+
+    from landscape.errors import LandscapeError
+    from landscape.train import task_from_params
+
+    if int(seeds) != seeds or seeds < 1:
+        raise LandscapeError(f"--seeds must be a positive integer, got {seeds}")
+    cfg.validate()
+    data = cfg.build_data()
+    model = cfg.build_model(data)
+    names, _, _ = layer_segments(model.layout)
+    w_init, b_init = [], []
+    for s in range(int(seeds)):
+        k_init, _ = jr.split(cfg.replace(seed=cfg.seed + s).key("train"))
+        theta0 = np.asarray(model.init(key=k_init), np.float32)
+        t0 = task_from_params(model, data, theta0, bn_policy=cfg.bn_policy)
+        w, b = layer_gradient_norms(t0, theta0)
+        w_init.append(w)
+        b_init.append(b)
+    task = cfg.build_task()
+    w_min, b_min = layer_gradient_norms(task, task.theta)
+    w_init, b_init = np.array(w_init), np.array(b_init)
+    clean = lambda v: [float(u) if math.isfinite(u) else None for u in np.asarray(v).tolist()]
+    return {"layers": list(names), "at_init": clean(w_init.mean(0)),
+            "at_minimum": clean(w_min), "at_init_bias": clean(b_init.mean(0)),
+            "at_minimum_bias": clean(b_min), "at_init_min": clean(w_init.min(0)),
+            "at_init_max": clean(w_init.max(0)), "seeds": int(seeds),
+            "model": {k: model.spec.get(k) for k in ("kind", "widths", "activation", "init",
+                                                     "init_scale", "batchnorm", "skip")},
+            "bn_policy": cfg.bn_policy if model.n_bn else None}

@@ -1,0 +1,273 @@
+"""Carry out a scene's plan: compute it, then render it to a file or play it in a window.
+
+Protocol. `compute(scene)` builds every landscape's surface (from the cache when nothing that
+determines it changed), starts its ball groups, and simulates all the optimizer steps the plan's
+``Roll`` animations ask for, recording every step: a `Computed` holds one `Run` (surface,
+trajectory) per landscape. This is all ``--dry-run`` does, and what the tests check each
+scene's claim on. `timeline(scene, fps)` turns the plan into frames (which recorded step each
+landscape shows, how far the camera turns, the caption). `render(computed, out)` draws those
+frames with `landscape.render`; `show(computed)` opens the interactive window.
+
+Only `render`, `still` and `show` import the renderer (PyVista).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+
+import numpy as np
+
+from landscape.errors import LandscapeError
+from landscape.scene import Landscape, Scene
+
+
+@dataclasses.dataclass(eq=False)
+class Run:
+    """One landscape of a computed scene.
+
+    Attributes:
+      landscape: what the scene asked for; surface: the computed `Surface`;
+      trajectory: every ball at every step (``steps`` = 0, 1, ..., n), a `Trajectory`;
+      timings: seconds per phase (``cached`` says whether the surface came from the cache).
+    """
+
+    landscape: Landscape
+    surface: object
+    trajectory: object
+    timings: dict
+
+    def group(self, name: str) -> np.ndarray:
+        """Boolean mask ``[N]`` of the balls in the group called ``name``."""
+        names = [g["name"] for g in self.trajectory.groups]
+        if name not in names:
+            raise KeyError(f"no group {name!r}; groups: {names}")
+        return self.trajectory.group == names.index(name)
+
+
+@dataclasses.dataclass(eq=False)
+class Computed:
+    scene: Scene
+    runs: list
+    seconds: float
+
+    def summary(self) -> dict:
+        """What each landscape's balls did: per group, mean loss first → last, escaped,
+        settled, mean per-layer gradient norms at the first step; the census of minima."""
+        out = {"scene": type(self.scene).__name__, "seed": self.scene.seed,
+               "quality": self.scene.quality.name, "run_time": self.scene.run_time,
+               "seconds": round(self.seconds, 2), "landscapes": []}
+        for r in self.runs:
+            tr = r.trajectory
+            groups = []
+            for g, info in enumerate(tr.groups):
+                m = tr.group == g
+                groups.append({"name": info["name"], "n_balls": int(m.sum()),
+                               "loss_start": _mean(tr.heights[0, m]),
+                               "loss_end": _mean(tr.heights[-1, m]),
+                               "escaped": int(tr.escaped[-1, m].sum()),
+                               "settled": int(tr.settled[-1, m].sum()),
+                               "grad_norms_start": [float(v) for v in
+                                                    np.nanmean(tr.grad_norms[0, m], 0)]})
+            s = r.surface.summary()
+            out["landscapes"].append({
+                "title": r.landscape.title, "config_hash": r.surface.meta.get("config_hash"),
+                "cached": bool(r.timings.get("cached")), "grid": s["grid"],
+                "min_loss": s["min_loss"], "center_loss": s["center_loss"],
+                "steps": int(tr.steps[-1]), "layers": list(tr.layers), "groups": groups,
+                "census": tr.census, "timings": {k: v for k, v in r.timings.items()
+                                                 if isinstance(v, (int, float))}})
+        return out
+
+
+def _mean(x) -> float | None:
+    x = np.asarray(x, np.float64)
+    x = x[np.isfinite(x)]
+    return float(x.mean()) if x.size else None
+
+
+# ------------------------------------------------------------------ compute
+
+
+def ball_groups(scene: Scene, land: Landscape):
+    """The landscape's groups as `landscape.dynamics.BallGroup`s, start points fixed by the
+    scene's seed (a group with ``same_start_as`` copies the other group's points exactly)."""
+    from landscape.dynamics import BallGroup
+
+    span = float(land.config.span)
+    rng = scene.rng(f"starts/{land.index}")
+    cap = scene.quality.max_balls
+    points = {}
+    out = []
+    for b in land.groups:
+        if b.same_start_as is not None:
+            pts = points[id(b.same_start_as)]
+        else:
+            n = int(b.n) if cap is None else min(int(b.n), cap)
+            pts = b.start_points(n, span, rng)
+        points[id(b)] = pts
+        out.append(BallGroup(name=b.name, optimizer=b.optimizer, lr=float(b.lr),
+                             batch_size=b.batch_size, clip_norm=b.clip_norm,
+                             clip_value=b.clip_value, n=len(pts), start="points", points=pts))
+    return out
+
+
+def compute(scene: Scene, *, log=None, cache: bool = True) -> Computed:
+    """Surfaces and ball trajectories for every landscape of a constructed scene."""
+    from landscape.config import build_surface, plane_from_surface, task_from_surface
+    from landscape.dynamics import Simulator
+
+    log = log or (lambda line: None)
+    t_all = time.perf_counter()
+    runs = []
+    for land in scene.landscapes:
+        if not land.groups:
+            raise LandscapeError(f"landscape {land.title!r} has no balls (land.balls(...))")
+        t0 = time.perf_counter()
+        surface, timings = build_surface(land.config, cache=cache, progress=False, log=log)
+        timings["build"] = time.perf_counter() - t0
+        log(f"landscape: [{land.index + 1}/{len(scene.landscapes)}] {land.title}: surface "
+            + ("from cache" if timings.get("cached") else f"computed in {timings['build']:.1f} s"))
+        t0 = time.perf_counter()
+        task, plane = task_from_surface(surface), plane_from_surface(surface)
+        sim = Simulator(task, plane, surface, ball_groups(scene, land), mode="slice",
+                        key=scene.key(f"balls/{land.index}"))
+        n_steps = max(1, scene.steps(land))
+        traj = sim.run(n_steps, record_every=1)
+        timings["simulate"] = time.perf_counter() - t0
+        log(f"landscape:       {traj.n_balls} balls × {n_steps} steps in "
+            f"{timings['simulate']:.1f} s")
+        runs.append(Run(land, surface, traj, timings))
+    return Computed(scene, runs, time.perf_counter() - t_all)
+
+
+# ------------------------------------------------------------------ timeline
+
+
+@dataclasses.dataclass
+class FrameSpec:
+    """One video frame: the recorded step index each landscape shows, the camera turn since
+    the previous frame (degrees), the caption and an optional camera preset to jump to."""
+
+    index: list
+    d_azimuth: float
+    d_elevation: float
+    caption: str | None
+    camera: str | None = None
+
+
+def _smooth(t: float) -> float:
+    return t * t * (3 - 2 * t)  # ease in and out: the camera starts and stops gently
+
+
+def timeline(scene: Scene, fps: int) -> list[FrameSpec]:
+    """The plan as frames at ``fps`` (times scaled by the quality's ``time_scale``)."""
+    frames = []
+    done = [0] * len(scene.landscapes)
+    for seg in scene.segments:
+        n = max(1, int(round(seg.run_time * scene.quality.time_scale * fps)))
+        az, el = seg.orbit
+        for k in range(1, n + 1):
+            p = k / n
+            idx = [done[i] + int(round(p * seg.rolls.get(i, 0))) for i in range(len(done))]
+            ds = _smooth(p) - _smooth((k - 1) / n)
+            frames.append(FrameSpec(idx, az * ds, el * ds, seg.caption,
+                                    seg.camera if k == 1 else None))
+        for i in range(len(done)):
+            done[i] += seg.rolls.get(i, 0)
+    return frames
+
+
+# ------------------------------------------------------------------ render
+
+
+def build_stage(computed: Computed, *, size=None, off_screen=None):
+    """A `landscape.render.Stage` with every landscape's surface and balls, at step 0."""
+    from landscape.render import Stage
+
+    scene = computed.scene
+    if size is None:
+        size, _ = scene.quality.video()
+    stage = Stage(n_views=len(computed.runs), size=tuple(size), off_screen=off_screen)
+    for i, r in enumerate(computed.runs):
+        v = stage.view(i)
+        tr = r.trajectory
+        v.set_surface(r.surface, log_scale=True if r.landscape.log_scale else None)
+        v.set_balls(tr.groups, tr.group, tr.layers, title=r.landscape.title)
+        v.show_panel(bool(r.landscape.panel))
+        v.update(tr.frame(0))
+    stage.camera(scene.camera)
+    return stage
+
+
+def _apply(stage, computed: Computed, f: FrameSpec):
+    for i, r in enumerate(computed.runs):
+        t = min(f.index[i], r.trajectory.n_frames - 1)
+        stage.view(i).update(r.trajectory.frame(t))
+    if f.camera:
+        stage.camera(f.camera)
+    if f.d_azimuth or f.d_elevation:
+        stage.orbit(f.d_azimuth, f.d_elevation) if f.d_elevation else stage.orbit(f.d_azimuth)
+    stage.caption(f.caption or "")
+
+
+def render(computed: Computed, out: str, *, fmt: str | None = None, log=None) -> dict:
+    """Write the scene's video (mp4 | gif | png frames) to ``out``, atomically."""
+    from landscape.render import VideoWriter
+
+    log = log or (lambda line: None)
+    size, fps = computed.scene.quality.video()
+    frames = timeline(computed.scene, fps)
+    t0 = time.perf_counter()
+    stage = build_stage(computed, size=size)
+    kw = {"fmt": fmt} if fmt else {}
+    with VideoWriter(out, fps=fps, size=size, **kw) as w:
+        for f in frames:
+            _apply(stage, computed, f)
+            w.write(stage)
+    seconds = time.perf_counter() - t0
+    log(f"landscape: {len(frames)} frames ({size[0]}×{size[1]}, {fps} fps) in {seconds:.1f} s "
+        f"-> {out}")
+    return {"frames": len(frames), "fps": fps, "size": list(size), "seconds": seconds,
+            "output": out}
+
+
+def still(computed: Computed, out: str, *, at: float = 0.75, size=(1280, 720)) -> str:
+    """One PNG of the scene ``at`` a fraction of its run time (the gallery images)."""
+    import imageio.v3 as iio
+
+    _, fps = computed.scene.quality.video()
+    frames = timeline(computed.scene, fps)
+    stage = build_stage(computed, size=size)
+    k = min(len(frames) - 1, int(round(at * (len(frames) - 1))))
+    for f in frames[: k + 1]:
+        if f.camera:
+            stage.camera(f.camera)
+        if f.d_azimuth or f.d_elevation:
+            stage.orbit(f.d_azimuth, f.d_elevation) if f.d_elevation else stage.orbit(f.d_azimuth)
+    last = dataclasses.replace(frames[k], d_azimuth=0.0, d_elevation=0.0, camera=None)
+    _apply(stage, computed, last)
+    iio.imwrite(out, stage.screenshot())
+    return out
+
+
+def show(computed: Computed) -> None:
+    """Open the interactive window on live simulators (click the surface to drop a ball)."""
+    from landscape.config import plane_from_surface, task_from_surface
+    from landscape.dynamics import Simulator
+    from landscape.render import open_window
+
+    stage = build_stage(computed, off_screen=False)
+    sources = []
+    for r in computed.runs:
+        land = r.landscape
+        sources.append(Simulator(task_from_surface(r.surface), plane_from_surface(r.surface),
+                                 r.surface, ball_groups(computed.scene, land), mode="slice",
+                                 key=computed.scene.key(f"balls/{land.index}")))
+    stage.caption(type(computed.scene).__name__)
+    open_window(stage, sources=sources)
+
+
+def info(line: str) -> None:
+    print(line, file=sys.stderr)

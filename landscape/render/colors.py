@@ -1,0 +1,106 @@
+"""Theme, palettes and fonts: every colour the stage uses is decided here.
+
+A dark theme (a near-black blue background, light text) with ``viridis`` on the surface; group
+colours are saturated warm/neutral hues chosen to stay visible on every part of viridis.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import numpy as np
+
+BACKGROUND = "#10131a"
+BACKGROUND_TOP = "#1f2633"
+TEXT = (0.92, 0.93, 0.95)
+TEXT_DIM = (0.62, 0.65, 0.70)
+SURFACE_CMAP = "viridis"
+CONTOUR = (1.0, 1.0, 1.0)
+FLOOR_CONTOUR = (0.55, 0.60, 0.70)
+ESCAPED = (0.55, 0.55, 0.58)
+NONFINITE = (1.0, 0.0, 0.85)
+THETA_STAR = (1.0, 1.0, 1.0)
+
+# Hand-picked to read on viridis' purple, teal and yellow alike.
+GROUP_PALETTE = ["#ff4d6d", "#f8f9fa", "#ff9f1c", "#e056fd", "#4cc9f0", "#ffd166",
+                 "#9b5de5", "#06d6a0"]
+
+VANISH = np.array([0.25, 0.55, 1.0])     # bars shrinking below the healthy band
+HEALTHY = np.array([0.55, 0.85, 0.55])
+EXPLODE = np.array([1.0, 0.28, 0.22])    # bars growing above it
+BAND = (0.45, 0.80, 0.50, 0.16)          # RGBA of the shaded healthy band
+
+
+def hex_rgb(c) -> tuple[float, float, float]:
+    """``'#rrggbb'`` or an RGB tuple in [0, 1] → an RGB tuple in [0, 1]."""
+    if isinstance(c, str):
+        c = c.lstrip("#")
+        if len(c) != 6:
+            raise ValueError(f"not a #rrggbb colour: {c!r}")
+        return tuple(int(c[i:i + 2], 16) / 255.0 for i in (0, 2, 4))
+    r, g, b = (float(x) for x in c[:3])
+    return (r, g, b)
+
+
+def group_colors(groups) -> np.ndarray:
+    """float ``[G, 3]``: each group's ``color`` if it has one, else the palette in order."""
+    out = []
+    for k, g in enumerate(groups):
+        c = g.get("color") if isinstance(g, dict) else None
+        out.append(hex_rgb(c) if c is not None else hex_rgb(GROUP_PALETTE[k % len(GROUP_PALETTE)]))
+    return np.asarray(out, np.float64).reshape(-1, 3)
+
+
+def health_colors(log_values, band) -> np.ndarray:
+    """float ``[..., 3]``: green inside the log10 ``band`` (lo, hi), blending to blue over three
+    decades below it and to red over three decades above."""
+    v = np.asarray(log_values, np.float64)
+    lo, hi = band
+    below = np.clip((lo - v) / 3.0, 0.0, 1.0)[..., None]
+    above = np.clip((v - hi) / 3.0, 0.0, 1.0)[..., None]
+    c = HEALTHY * (1 - below - above) + VANISH * below + EXPLODE * above
+    return np.clip(c, 0.0, 1.0)
+
+
+def rgba_u8(rgb, alpha: float = 1.0) -> np.ndarray:
+    """Colours in [0, 1] ``[..., 3]`` → uint8 RGBA ``[..., 4]``."""
+    rgb = np.asarray(rgb, np.float64)
+    a = np.full(rgb.shape[:-1] + (1,), alpha)
+    return (np.clip(np.concatenate([rgb, a], -1), 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def font_file(bold: bool = False) -> str | None:
+    """A DejaVu Sans TTF (matplotlib ships one) so θ, ‖∇‖ and ● render; None → VTK's Arial."""
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    spec = importlib.util.find_spec("matplotlib")
+    candidates = []
+    if spec is not None and spec.origin:
+        candidates.append(os.path.join(os.path.dirname(spec.origin), "mpl-data", "fonts", "ttf",
+                                       name))
+    candidates.append(os.path.join("/usr/share/fonts/truetype/dejavu", name))
+    for p in candidates:
+        if os.path.exists(p):
+            return p
+    return None
+
+
+def style_text(prop, size: int = 14, color=TEXT, bold: bool = False, shadow: bool = False,
+               justify: str = "left", vjustify: str = "bottom") -> None:
+    """Apply the stage's font to a ``vtkTextProperty``."""
+    import vtk
+
+    f = font_file(bold)
+    if f is not None:
+        prop.SetFontFamily(vtk.VTK_FONT_FILE)
+        prop.SetFontFile(f)
+    else:
+        prop.SetBold(bold)
+    prop.SetFontSize(int(size))
+    prop.SetColor(*color[:3])
+    prop.SetShadow(shadow)
+    getattr(prop, {"left": "SetJustificationToLeft", "center": "SetJustificationToCentered",
+                   "right": "SetJustificationToRight"}[justify])()
+    getattr(prop, {"bottom": "SetVerticalJustificationToBottom",
+                   "center": "SetVerticalJustificationToCentered",
+                   "top": "SetVerticalJustificationToTop"}[vjustify])()

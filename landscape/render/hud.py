@@ -1,0 +1,105 @@
+"""Heads-up display of one view: title, step, one coloured line per group (the legend), census.
+
+Text actors are built once; each frame only calls ``SetInput`` on them. Census labels are
+billboards anchored at each minimum, rebuilt only when the census changes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import vtk
+
+from landscape.render import colors
+
+
+def _fmt_lr(lr) -> str:
+    if lr is None:
+        return ""
+    try:
+        return f"lr {float(lr):.3g}"
+    except (TypeError, ValueError):
+        return f"lr {lr}"
+
+
+def _fmt_loss(x: float) -> str:
+    if not np.isfinite(x):
+        return "inf"
+    return f"{x:.3g}" if x >= 1e-3 else f"{x:.1e}"
+
+
+class Hud:
+    def __init__(self, renderer, groups, group_colors, title: str = ""):
+        self.renderer = renderer
+        self.groups = groups
+        self.title = self._text(title, (0.02, 0.975), 17, bold=True, vjust="top")
+        self.step = self._text("", (0.02, 0.915), 12, color=colors.TEXT_DIM, vjust="top")
+        self.lines = []
+        for k, g in enumerate(groups):
+            self.lines.append(self._text("", (0.02, 0.87 - 0.042 * k), 12,
+                                         color=tuple(group_colors[k]), vjust="top"))
+        self.warning = self._text("", (0.02, 0.02), 11, color=colors.NONFINITE)
+        self.census_actors = []
+        self._census_key = None
+
+    def _text(self, s, pos, size, bold=False, color=colors.TEXT, vjust="bottom",
+              justify="left"):
+        t = vtk.vtkTextActor()
+        t.SetInput(s)
+        colors.style_text(t.GetTextProperty(), size, color, bold, shadow=True,
+                          justify=justify, vjustify=vjust)
+        t.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
+        t.GetPositionCoordinate().SetValue(*pos)
+        self.renderer.AddActor2D(t)
+        return t
+
+    def update(self, step: int, mean_loss, n_balls, n_settled, n_escaped,
+               selected: int | None = None, speed: str = "") -> None:
+        self.step.SetInput(f"step {int(step):,}" + (f"   {speed}" if speed else ""))
+        for k, g in enumerate(self.groups):
+            name = g.get("name", f"group {k}")
+            opt = g.get("optimizer", "")
+            parts = [f"● {name}", " ".join(x for x in (opt, _fmt_lr(g.get("lr"))) if x),
+                     f"loss {_fmt_loss(mean_loss[k])}" if n_balls[k] else "no balls",
+                     f"settled {n_settled[k]}/{n_balls[k]}"]
+            if n_escaped[k]:
+                parts.append(f"escaped {n_escaped[k]}")
+            mark = "  ◂ panel" if selected == k and len(self.groups) > 1 else ""
+            self.lines[k].SetInput("   ".join(p for p in parts if p) + mark)
+
+    def set_title(self, title: str) -> None:
+        self.title.SetInput(title)
+
+    def set_warning(self, text: str) -> None:
+        self.warning.SetInput(text)
+
+    def set_census(self, census, xyz_of) -> None:
+        """Billboard labels "loss · accuracy · share" at each minimum; ``xyz_of(ab [k, 2])``
+        gives their world positions."""
+        key = tuple((round(c["position"][0], 3), round(c["position"][1], 3),
+                     round(float(c.get("share", 0)), 3)) for c in census)
+        if key == self._census_key:
+            return
+        self._census_key = key
+        for a in self.census_actors:
+            self.renderer.RemoveActor(a)
+        self.census_actors = []
+        if not census:
+            return
+        xyz = xyz_of(np.array([c["position"] for c in census], np.float64))
+        for c, p in zip(census[:6], xyz):
+            acc = c.get("accuracy")
+            text = f"loss {_fmt_loss(float(c['loss']))}"
+            if acc is not None:
+                text += f" · acc {100 * float(acc):.0f}%"
+            text += f" · {100 * float(c.get('share', 0)):.0f}% of balls"
+            a = vtk.vtkBillboardTextActor3D()
+            a.SetInput(text)
+            a.SetPosition(*p)
+            a.SetDisplayOffset(0, 14)
+            colors.style_text(a.GetTextProperty(), 11, colors.TEXT, shadow=False,
+                              justify="center")
+            a.GetTextProperty().SetBackgroundColor(0.05, 0.06, 0.09)
+            a.GetTextProperty().SetBackgroundOpacity(0.75)
+            a.PickableOff()
+            self.renderer.AddActor(a)
+            self.census_actors.append(a)

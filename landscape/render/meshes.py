@@ -1,0 +1,213 @@
+"""Meshes of one view: the surface (height = loss), its contours, θ*, and the balls with trails.
+
+World coordinates: ``x = a``, ``y = b``, ``z = HeightScale.z(loss)``. Everything that moves is
+one PolyData built once and updated in place (``points[:] = ...``); only a change in the number
+of balls rebuilds the ball meshes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pyvista as pv
+
+from landscape.errors import LandscapeError
+from landscape.render import colors
+
+MAX_MESH_RES = 161   # display resolution cap; the full grid still drives heights and census
+
+
+@dataclasses.dataclass
+class HeightScale:
+    """Loss (nats) → world z. ``h = log10(loss)`` on a log scale, else ``h = loss``, clipped to
+    ``[h_lo, h_hi]``; ``z = (h - h_lo) * z_per_h``."""
+
+    lo: float          # loss at the bottom of the scale
+    hi: float          # loss at the top (finite maximum of the surface)
+    log: bool
+    z_per_h: float
+
+    def h(self, loss) -> np.ndarray:
+        x = np.asarray(loss, np.float64)
+        x = np.where(np.isfinite(x), x, self.hi)
+        x = np.clip(x, self.lo, self.hi)
+        return np.log10(x) if self.log else x
+
+    @property
+    def h_lo(self) -> float:
+        return float(np.log10(self.lo)) if self.log else self.lo
+
+    @property
+    def h_hi(self) -> float:
+        return float(np.log10(self.hi)) if self.log else self.hi
+
+    def z(self, loss) -> np.ndarray:
+        return (self.h(loss) - self.h_lo) * self.z_per_h
+
+    @property
+    def z_top(self) -> float:
+        return (self.h_hi - self.h_lo) * self.z_per_h
+
+
+def surface_arrays(surface):
+    """``(alphas, betas, loss, accuracy or None)`` from a `Surface` or an ``(a, b, loss)`` tuple."""
+    if hasattr(surface, "loss"):
+        return (np.asarray(surface.alphas, np.float64), np.asarray(surface.betas, np.float64),
+                np.asarray(surface.loss, np.float64), np.asarray(surface.accuracy, np.float64))
+    a, b, loss = surface[:3]
+    acc = surface[3] if len(surface) > 3 else None
+    return np.asarray(a, np.float64), np.asarray(b, np.float64), np.asarray(loss, np.float64), acc
+
+
+def make_scale(loss: np.ndarray, span: float, log_scale: bool | None,
+               relief: float = 0.55) -> HeightScale:
+    """A readable vertical scale: the relief is ``relief`` × the horizontal span whatever the
+    loss range. ``log_scale=None`` picks log when the finite losses span over three decades."""
+    finite = loss[np.isfinite(loss)]
+    if finite.size == 0:
+        raise LandscapeError("the surface has no finite loss value to draw")
+    lo, hi = float(finite.min()), float(finite.max())
+    if log_scale is None:
+        log_scale = lo > 0 and hi / lo > 1e3
+    if log_scale:
+        pos = finite[finite > 0]
+        lo = float(pos.min()) if pos.size else 1e-12
+        lo = max(lo, hi * 1e-12)
+    if hi <= lo:
+        hi = lo * 1.01 + 1e-6
+    s = HeightScale(lo, hi, bool(log_scale), 1.0)
+    s.z_per_h = relief * span / max(s.h_hi - s.h_lo, 1e-12)
+    return s
+
+
+def _subsample(n: int, cap: int) -> np.ndarray:
+    if n <= cap:
+        return np.arange(n)
+    return np.unique(np.round(np.linspace(0, n - 1, cap)).astype(int))
+
+
+class SurfaceLayer:
+    """The surface mesh, contour lines on it and on the floor, the θ* marker, non-finite marks."""
+
+    def __init__(self, alphas, betas, loss, scale: HeightScale, n_contours: int = 14,
+                 max_res: int = MAX_MESH_RES):
+        ia, ib = _subsample(len(alphas), max_res), _subsample(len(betas), max_res)
+        self.scale = scale
+        A, B = np.meshgrid(alphas[ia], betas[ib], indexing="ij")
+        L = loss[np.ix_(ia, ib)]
+        Z = scale.z(L)
+        self.mesh = pv.StructuredGrid(A, B, Z)
+        # point order of StructuredGrid is Fortran over (i, j): ravel in 'F'
+        shown = np.where(np.isfinite(L), np.clip(L, scale.lo, scale.hi), scale.hi)
+        self.mesh.point_data["loss"] = shown.ravel(order="F")
+        self.mesh.point_data["h"] = scale.h(L).ravel(order="F")
+        self.floor_z = -0.12 * scale.z_top
+        levels = np.linspace(scale.h_lo, scale.h_hi, n_contours + 2)[1:-1]
+        flat = pv.StructuredGrid(A, B, np.zeros_like(Z))
+        flat.point_data["h"] = self.mesh.point_data["h"]
+        lines = flat.contour(isosurfaces=list(levels), scalars="h")
+        self.contours = lines.copy()
+        self.floor_contours = lines.copy()
+        if lines.n_points:
+            hz = (np.asarray(lines.point_data["h"]) - scale.h_lo) * scale.z_per_h
+            self.contours.points[:, 2] = hz + 0.004 * scale.z_top
+            self.floor_contours.points[:, 2] = self.floor_z
+            self.floor_contours.point_data["h"] = lines.point_data["h"]
+        bad = ~np.isfinite(loss)
+        self.n_nonfinite = int(bad.sum())
+        if self.n_nonfinite:
+            ii, jj = np.nonzero(bad)
+            self.nonfinite = pv.PolyData(np.c_[alphas[ii], betas[jj],
+                                               np.full(ii.size, scale.z_top * 1.01)])
+        else:
+            self.nonfinite = None
+        self.extent = (float(alphas[0]), float(alphas[-1]), float(betas[0]), float(betas[-1]))
+        self.theta_star = None
+        if self.extent[0] <= 0 <= self.extent[1] and self.extent[2] <= 0 <= self.extent[3]:
+            l0 = _bilinear(alphas, betas, loss, np.zeros((1, 2)))[0]
+            self.theta_star = np.array([0.0, 0.0, float(scale.z(l0))])
+
+
+class BallLayer:
+    """N balls as point sprites, escaped ones grey, settled ones haloed, and fading trails."""
+
+    def __init__(self, n: int, base_rgb: np.ndarray, trail_length: int = 24):
+        self.n = n
+        self.base_rgb = np.asarray(base_rgb, np.float64).reshape(n, 3)
+        self.k = max(2, int(trail_length))
+        self.balls = pv.PolyData(np.zeros((n, 3)))
+        self.balls.point_data["rgb"] = np.zeros((n, 3), np.uint8)
+        self.halo = pv.PolyData(np.zeros((n, 3)))
+        self.halo.point_data["rgba"] = np.zeros((n, 4), np.uint8)
+        self.trail_buf = np.zeros((n, self.k, 3))
+        offsets = np.arange(n)[:, None] * self.k + np.arange(self.k)[None, :]
+        cells = np.hstack([np.full((n, 1), self.k), offsets]).ravel()
+        self.trails = pv.PolyData(self.trail_buf.reshape(-1, 3).copy(), lines=cells)
+        age = np.linspace(0.0, 1.0, self.k) ** 1.5   # 0 = oldest (transparent), 1 = newest
+        self._trail_alpha = (age * 0.85 * 255).astype(np.uint8)
+        self.trails.point_data["rgba"] = np.zeros((n * self.k, 4), np.uint8)
+        self._fresh = True
+
+    def update(self, xyz: np.ndarray, escaped: np.ndarray, settled: np.ndarray) -> None:
+        rgb = np.where(escaped[:, None], colors.ESCAPED, self.base_rgb)
+        self.balls.points[:] = xyz
+        self.balls.point_data["rgb"][:] = (rgb * 255 + 0.5).astype(np.uint8)
+        self.halo.points[:] = xyz
+        halo = self.halo.point_data["rgba"]
+        halo[:, :3] = 255
+        halo[:, 3] = np.where(settled & ~escaped, 150, 0)
+        if self._fresh:
+            self.trail_buf[:] = xyz[:, None, :]
+            self._fresh = False
+        else:
+            self.trail_buf[:, :-1] = self.trail_buf[:, 1:]
+            self.trail_buf[:, -1] = xyz
+        self.trails.points[:] = self.trail_buf.reshape(-1, 3)
+        tr = self.trails.point_data["rgba"].reshape(self.n, self.k, 4)
+        tr[..., :3] = (rgb[:, None, :] * 255 + 0.5).astype(np.uint8)
+        tr[..., 3] = self._trail_alpha[None, :] * (~escaped)[:, None]
+        for m in (self.balls, self.halo, self.trails):
+            m.GetPoints().Modified()
+            m.GetPointData().Modified()
+            m.Modified()
+
+    def reset_trails(self) -> None:
+        self._fresh = True
+
+
+def _bilinear(alphas, betas, Z, ab) -> np.ndarray:
+    Z = np.where(np.isfinite(Z), Z, np.nanmax(np.where(np.isfinite(Z), Z, np.nan)))
+    fa = np.interp(ab[:, 0], alphas, np.arange(len(alphas)))
+    fb = np.interp(ab[:, 1], betas, np.arange(len(betas)))
+    i0 = np.clip(np.floor(fa).astype(int), 0, len(alphas) - 2)
+    j0 = np.clip(np.floor(fb).astype(int), 0, len(betas) - 2)
+    ta, tb = fa - i0, fb - j0
+    return ((1 - ta) * (1 - tb) * Z[i0, j0] + ta * (1 - tb) * Z[i0 + 1, j0]
+            + (1 - ta) * tb * Z[i0, j0 + 1] + ta * tb * Z[i0 + 1, j0 + 1])
+
+
+def census_from_frame(alphas, betas, loss, accuracy, positions, settled, escaped,
+                      radius: float) -> list[dict]:
+    """Group settled balls whose positions lie within ``radius`` of each other (greedy, lowest
+    loss first): ``[{position, loss, accuracy, n_balls, share}]``, sorted by loss."""
+    n = len(positions)
+    idx = np.nonzero(settled & ~escaped)[0]
+    if idx.size == 0:
+        return []
+    P = positions[idx].astype(np.float64)
+    Lb = _bilinear(alphas, betas, loss, P)
+    order = np.argsort(Lb)
+    free = np.ones(idx.size, bool)
+    out = []
+    for o in order:
+        if not free[o]:
+            continue
+        near = free & (np.hypot(*(P - P[o]).T) <= radius)
+        free &= ~near
+        c = P[near].mean(0)
+        acc = None if accuracy is None else float(_bilinear(alphas, betas, accuracy, c[None])[0])
+        out.append({"position": c.tolist(), "loss": float(_bilinear(alphas, betas, loss,
+                                                                   c[None])[0]),
+                    "accuracy": acc, "n_balls": int(near.sum()), "share": near.sum() / n})
+    return sorted(out, key=lambda d: d["loss"])

@@ -1,0 +1,240 @@
+"""The gradient panel: per-layer gradient norms of one group, input → output, on a log scale.
+
+Plain ``vtkActor2D`` geometry in normalized viewport coordinates (≈3 ms a frame; Chart2D
+cost 6–12 ms here): a translucent backdrop, the shaded healthy band, one bar per layer from the
+axis floor to the mean norm, min–max whiskers with caps, and a layer × time strip below, so
+the history is visible in one frame. Bars turn blue as they vanish below the band and red as
+they explode above it. The y range only ever widens (by whole decades), so the axis never jitters.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import vtk
+from vtk.util.numpy_support import numpy_to_vtk
+
+from landscape.render import colors
+
+
+def _actor2d(poly: vtk.vtkPolyData) -> vtk.vtkActor2D:
+    coord = vtk.vtkCoordinate()
+    coord.SetCoordinateSystemToNormalizedViewport()
+    mapper = vtk.vtkPolyDataMapper2D()
+    mapper.SetInputData(poly)
+    mapper.SetTransformCoordinate(coord)
+    mapper.SetScalarModeToUseCellData()
+    mapper.SetColorModeToDirectScalars()
+    actor = vtk.vtkActor2D()
+    actor.SetMapper(mapper)
+    return actor
+
+
+def _quads(n: int) -> vtk.vtkCellArray:
+    cells = vtk.vtkCellArray()
+    for k in range(n):
+        cells.InsertNextCell(4, [4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3])
+    return cells
+
+
+def _rect(x0, y0, x1, y1) -> np.ndarray:
+    return np.array([[x0, y0, 0], [x1, y0, 0], [x1, y1, 0], [x0, y1, 0]], np.float64)
+
+
+class GradientPanel:
+    """One panel in one renderer. ``rect`` = (x0, y0, x1, y1) in normalized viewport units."""
+
+    def __init__(self, renderer, layers, rect=(0.66, 0.04, 0.985, 0.44), band=(1e-3, 10.0),
+                 y_range=(1e-6, 1e3), strip: bool = True, strip_length: int = 90,
+                 title: str = "‖∇W‖ per layer"):
+        self.renderer = renderer
+        self.layers = [str(x) for x in layers]
+        self.L = L = max(1, len(self.layers))
+        self.rect = rect
+        self.band = (float(np.log10(band[0])), float(np.log10(band[1])))
+        self.y_lo, self.y_hi = float(np.floor(np.log10(y_range[0]))), \
+            float(np.ceil(np.log10(y_range[1])))
+        self.strip_on = strip
+        self.W = int(strip_length)
+        x0, y0, x1, y1 = rect
+        h = y1 - y0
+        self.ax = (x0 + 0.16 * (x1 - x0), x1 - 0.03 * (x1 - x0))      # plot x range
+        strip_h = 0.20 * h if strip else 0.0
+        self.strip_box = (self.ax[0], y0 + 0.05 * h, self.ax[1], y0 + 0.05 * h + strip_h)
+        base = self.strip_box[3] + (0.11 * h if strip else 0.12 * h)
+        self.ay = (base, y1 - 0.13 * h)                                 # plot y range
+        self.history = np.full((L, self.W), np.nan)
+        self.actors = []
+        self.texts = []
+        self.values = None   # (mean, lo, hi) log10 [L] after the last update
+
+        # polygons: backdrop, band, L bars
+        self.poly = vtk.vtkPolyData()
+        self.poly.SetPoints(vtk.vtkPoints())
+        self.poly.SetPolys(_quads(2 + L))
+        self.poly_rgba = np.zeros((2 + L, 4), np.uint8)
+        self.poly_rgba[0] = colors.rgba_u8((0.06, 0.07, 0.10), 0.78)
+        self.poly_rgba[1] = colors.rgba_u8(colors.BAND[:3], colors.BAND[3])
+        self._set_colors(self.poly, self.poly_rgba)
+        # lines: whisker + 2 caps per layer, then decade grid lines
+        self.lines = vtk.vtkPolyData()
+        self.lines.SetPoints(vtk.vtkPoints())
+        self.lines_rgba = None
+        self.line_actor = None
+        self._grid_labels = []
+        self._build_static()
+        self.poly_actor = _actor2d(self.poly)
+        self.line_actor = _actor2d(self.lines)
+        self.line_actor.GetProperty().SetLineWidth(1.5)
+        self.actors += [self.poly_actor, self.line_actor]
+        if strip:
+            self.strip = vtk.vtkPolyData()
+            sx0, sy0, sx1, sy1 = self.strip_box
+            xs = np.linspace(sx0, sx1, self.W + 1)
+            ys = np.linspace(sy0, sy1, L + 1)
+            pts = np.concatenate([_rect(xs[t], ys[l], xs[t + 1], ys[l + 1])
+                                  for l in range(L) for t in range(self.W)])
+            self.strip.SetPoints(vtk.vtkPoints())
+            self.strip.GetPoints().SetData(numpy_to_vtk(pts, deep=True))
+            self.strip.SetPolys(_quads(L * self.W))
+            self.strip_rgba = np.zeros((L * self.W, 4), np.uint8)
+            self._set_colors(self.strip, self.strip_rgba)
+            self.actors.append(_actor2d(self.strip))
+        # labels
+        self.title = self._text(title, (x0 + 0.03 * (x1 - x0), y1 - 0.04 * h), 12, bold=True,
+                                vjust="top")
+        for i, name in enumerate(self.layers):
+            xc = self._bar_x(i).mean()
+            self._text(name if len(name) <= 8 else name[:7] + "…",
+                       (xc, self.ay[0] - 0.015 * h), 9, justify="center", vjust="top",
+                       color=colors.TEXT_DIM)
+        if strip:
+            self._text("input", (self.ax[0] - 0.01 * (x1 - x0), self.strip_box[1]), 8,
+                       justify="right", vjust="bottom", color=colors.TEXT_DIM)
+            self._text("output", (self.ax[0] - 0.01 * (x1 - x0), self.strip_box[3]), 8,
+                       justify="right", vjust="top", color=colors.TEXT_DIM)
+        for a in self.actors:
+            renderer.AddActor2D(a)
+        self.update(np.zeros((0, L)))   # cells must never point past the points
+
+    # ---------------------------------------------------------------- geometry
+
+    def _bar_x(self, i: int) -> np.ndarray:
+        w = (self.ax[1] - self.ax[0]) / self.L
+        return np.array([self.ax[0] + (i + 0.2) * w, self.ax[0] + (i + 0.8) * w])
+
+    def y_of(self, log10_value) -> np.ndarray:
+        """Normalized viewport y of log10 values on the panel's axis (clipped to the axis)."""
+        t = (np.asarray(log10_value, np.float64) - self.y_lo) / (self.y_hi - self.y_lo)
+        return self.ay[0] + np.clip(t, 0.0, 1.0) * (self.ay[1] - self.ay[0])
+
+    def _build_static(self) -> None:
+        decades = np.arange(self.y_lo, self.y_hi + 1)
+        step = max(1, int(np.ceil(len(decades) / 6)))
+        self.decades = decades[::step]
+        for t in self._grid_labels:
+            self.renderer.RemoveActor2D(t)
+        self._grid_labels = []
+        x0, _, x1, _ = self.rect
+        for d in self.decades:
+            self._grid_labels.append(self._text(f"1e{int(d)}", (self.ax[0] - 0.012 * (x1 - x0),
+                                                                 float(self.y_of(d))), 8,
+                                                justify="right", vjust="center",
+                                                color=colors.TEXT_DIM, keep=False))
+        n_lines = 3 * self.L + len(self.decades)
+        cells = vtk.vtkCellArray()
+        for k in range(n_lines):
+            cells.InsertNextCell(2, [2 * k, 2 * k + 1])
+        self.lines.SetLines(cells)
+        self.lines_rgba = np.zeros((n_lines, 4), np.uint8)
+        self.lines_rgba[:3 * self.L] = colors.rgba_u8(colors.TEXT, 0.9)
+        self.lines_rgba[3 * self.L:] = colors.rgba_u8(colors.TEXT_DIM, 0.25)
+        self._set_colors(self.lines, self.lines_rgba)
+        self._line_pts = np.zeros((2 * n_lines, 3))
+        for j, d in enumerate(self.decades):
+            y = float(self.y_of(d))
+            k = 3 * self.L + j
+            self._line_pts[2 * k] = (self.ax[0], y, 0)
+            self._line_pts[2 * k + 1] = (self.ax[1], y, 0)
+        self._poly_pts = np.zeros((4 * (2 + self.L), 3))
+        self._poly_pts[0:4] = _rect(*self.rect)
+        self._poly_pts[4:8] = _rect(self.ax[0], self.y_of(self.band[0]), self.ax[1],
+                                    self.y_of(self.band[1]))
+
+    def _text(self, s, pos, size, bold=False, justify="left", vjust="bottom",
+              color=colors.TEXT, keep=True):
+        t = vtk.vtkTextActor()
+        t.SetInput(s)
+        colors.style_text(t.GetTextProperty(), size, color, bold, justify=justify,
+                          vjustify=vjust)
+        t.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
+        t.GetPositionCoordinate().SetValue(float(pos[0]), float(pos[1]))
+        self.renderer.AddActor2D(t)
+        if keep:
+            self.texts.append(t)
+        return t
+
+    @staticmethod
+    def _set_colors(poly, rgba) -> None:
+        arr = numpy_to_vtk(rgba, deep=False)
+        arr.SetName("rgba")
+        poly.GetCellData().SetScalars(arr)
+        poly._rgba_keepalive = rgba  # the VTK array shares this buffer
+
+    # ---------------------------------------------------------------- per frame
+
+    def update(self, grad_norms: np.ndarray, title: str | None = None) -> None:
+        """``grad_norms``: float ``[n, L]`` for the balls shown (any n ≥ 0; inf/NaN ignored,
+        zeros drawn at the axis floor)."""
+        g = np.asarray(grad_norms, np.float64).reshape(-1, self.L)
+        g = np.where(np.isfinite(g), g, np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lg = np.log10(np.maximum(g, 1e-300))
+            lg = np.where(np.isnan(g), np.nan, lg)
+            if g.shape[0] == 0 or np.all(np.isnan(lg)):
+                mean = lo = hi = np.full(self.L, np.nan)
+            else:
+                mean = np.log10(np.nanmean(np.where(np.isnan(g), np.nan, g), 0))
+                lo, hi = np.nanmin(lg, 0), np.nanmax(lg, 0)
+        finite = np.concatenate([x[np.isfinite(x)] for x in (lo, hi)])
+        if finite.size and (finite.min() < self.y_lo or finite.max() > self.y_hi):
+            self.y_lo = min(self.y_lo, float(np.floor(finite.min())))
+            self.y_hi = max(self.y_hi, float(np.ceil(finite.max())))
+            self._build_static()
+        self.values = (mean, lo, hi)
+        floor = self.ay[0]
+        for i in range(self.L):
+            x = self._bar_x(i)
+            top = float(self.y_of(mean[i])) if np.isfinite(mean[i]) else floor
+            self._poly_pts[4 * (2 + i):4 * (3 + i)] = _rect(x[0], floor, x[1], top)
+            xc, xw = x.mean(), 0.22 * (x[1] - x[0])
+            ylo = float(self.y_of(lo[i])) if np.isfinite(lo[i]) else floor
+            yhi = float(self.y_of(hi[i])) if np.isfinite(hi[i]) else floor
+            self._line_pts[6 * i:6 * i + 6] = [(xc, ylo, 0), (xc, yhi, 0), (xc - xw, ylo, 0),
+                                               (xc + xw, ylo, 0), (xc - xw, yhi, 0),
+                                               (xc + xw, yhi, 0)]
+        col = colors.health_colors(np.nan_to_num(mean, nan=self.y_lo), self.band)
+        self.poly_rgba[2:] = colors.rgba_u8(col, 0.95)
+        self.poly.GetPoints().SetData(numpy_to_vtk(self._poly_pts, deep=True))
+        self.lines.GetPoints().SetData(numpy_to_vtk(self._line_pts, deep=True))
+        self.poly.GetCellData().GetScalars().Modified()
+        self.poly.Modified()
+        self.lines.Modified()
+        if self.strip_on:
+            self.history[:, :-1] = self.history[:, 1:]
+            self.history[:, -1] = mean
+            c = colors.health_colors(np.nan_to_num(self.history, nan=self.y_lo), self.band)
+            rgba = colors.rgba_u8(c, 0.95)
+            rgba[np.isnan(self.history), 3] = 0
+            self.strip_rgba[:] = rgba.reshape(-1, 4)
+            self.strip.GetCellData().GetScalars().Modified()
+            self.strip.Modified()
+        if title is not None:
+            self.title.SetInput(title)
+
+    def bar_tops(self) -> np.ndarray:
+        """Normalized viewport y of each bar's top, input → output (for tests and layout)."""
+        return self._poly_pts[4 * 2 + 2::4, 1][:self.L].copy()
+
+    def set_visible(self, on: bool) -> None:
+        for a in self.actors + self.texts + self._grid_labels:
+            a.SetVisibility(bool(on))

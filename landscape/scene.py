@@ -1,0 +1,346 @@
+"""Scenes: short scripts that set up real networks and direct what happens on screen.
+
+Protocol (after manim). A scene is a subclass of `Scene` with a ``construct()`` method. Nothing
+runs when its file is imported, so the CLI can list, select, dry-run and test scenes.
+``construct()`` only *records a plan*: the landscapes to show (each a `LandscapeConfig`), the
+ball groups on them, and a timeline of animations. A player (`landscape.player`) then carries the
+plan out: it computes every surface (from the cache when nothing changed) and every ball
+trajectory, and either stops there (``--dry-run``, tests), writes a video, or opens a window.
+
+    from landscape.scene import Scene, Roll, Orbit
+
+    class Moons(Scene):
+        '''A two-layer network on two moons; balls roll into the valley.'''
+
+        def construct(self):
+            land = self.landscape(dataset="moons", widths=(16,), output="sigmoid",
+                                  title="sigmoid(W2·relu(W1·X + b1) + b2)")
+            land.balls(n=200, optimizer="sgd", lr=0.5)
+            self.caption("Every ball is a real SGD run on real minibatches")
+            self.play(Roll(steps=300), Orbit(degrees=60), run_time=8)
+            self.wait(2)
+
+Seeds: every landscape uses the scene's ``seed`` (``--seed N`` overrides it) unless its config
+names one; ball start points and minibatches come from ``self.key(name)``.
+
+Quality: ``self.quality`` is one row of `QUALITIES` (surface grid, ball cap; the video size and
+frame rate come from the renderer's presets).
+Scenes normally ignore it: the player applies the grid and the frame rate, so one scene renders
+at ``tiny`` in the tests and at ``high`` for a lecture.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import zlib
+
+import numpy as np
+
+from landscape.errors import LandscapeError, choice
+
+# ------------------------------------------------------------------ quality presets
+
+
+@dataclasses.dataclass(frozen=True)
+class Quality:
+    """One quality preset: how fine the surface grid is and how many balls a group may have.
+
+    Video size and frame rate come from the renderer's table (`landscape.render.QUALITY`,
+    looked up by ``name``) unless ``size``/``fps`` are set here. ``max_balls`` caps each ball
+    group (``None``: as the scene says); ``time_scale`` shortens every animation (tests)
+    without changing how many optimizer steps the balls take.
+    """
+
+    name: str
+    grid: int
+    max_balls: int | None = None
+    time_scale: float = 1.0
+    size: tuple[int, int] | None = None
+    fps: int | None = None
+
+    def video(self) -> tuple[tuple[int, int], int]:
+        """``((width, height), fps)`` for this preset."""
+        if self.size is not None and self.fps is not None:
+            return self.size, self.fps
+        from landscape.render import QUALITY
+
+        w, h, fps = QUALITY[self.name]
+        return (w, h), fps
+
+
+# ``tiny`` is for tests: a 15×15 grid, a dozen balls per group and a handful of small frames.
+QUALITIES: dict[str, Quality] = {
+    "tiny": Quality("tiny", grid=15, max_balls=12, time_scale=0.5, size=(192, 112), fps=2),
+    "low": Quality("low", grid=41),
+    "medium": Quality("medium", grid=61),
+    "high": Quality("high", grid=121),
+}
+QUALITY_ALIASES = {"l": "low", "m": "medium", "h": "high", "t": "tiny"}
+
+
+def get_quality(name: str | Quality) -> Quality:
+    """A preset by name (``low``/``medium``/``high``, or ``l``/``m``/``h``; ``tiny`` for tests)."""
+    if isinstance(name, Quality):
+        return name
+    name = QUALITY_ALIASES.get(str(name).lower(), str(name).lower())
+    if name not in QUALITIES:
+        choice("quality", name, ("low", "medium", "high"))
+    return QUALITIES[name]
+
+
+# ------------------------------------------------------------------ what a scene adds
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "rmsprop", "adagrad")
+STARTS = ("uniform", "ring", "grid", "points", "center")
+
+
+@dataclasses.dataclass
+class Balls:
+    """A group of balls that share an optimizer and its settings.
+
+    Attributes:
+      name: legend label (default: the optimizer and learning rate).
+      n: number of balls (capped by the quality's ``max_balls``).
+      optimizer: sgd | momentum | nesterov | adam | rmsprop | adagrad.
+      lr: learning rate; batch_size: minibatch per ball and step (``None``: full batch).
+      clip_norm / clip_value: gradient clipping by global norm / by value (``None``: off).
+      start: ``uniform`` (over a disc of ``radius``·span), ``ring`` (on that circle), ``grid``,
+        ``center`` (all at θ*, spread by ``radius``·span·1%), or ``points`` (``points`` [n, 2]).
+      same_start_as: another `Balls` whose start points this group copies (a fair race).
+    """
+
+    name: str | None = None
+    n: int = 100
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    batch_size: int | None = 32
+    clip_norm: float | None = None
+    clip_value: float | None = None
+    start: str = "uniform"
+    radius: float = 0.9
+    points: object = None
+    same_start_as: "Balls | None" = None
+
+    def __post_init__(self):
+        choice("optimizer", self.optimizer, OPTIMIZERS)
+        choice("ball start", self.start, STARTS)
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise LandscapeError(f"learning rate must be a positive number, got {self.lr!r}")
+        if int(self.n) < 1 and self.same_start_as is None:
+            raise LandscapeError(f"a ball group needs at least one ball, got n={self.n}")
+        if self.start == "points":
+            if self.points is None:
+                raise LandscapeError('start="points" needs points=[[a, b], ...]')
+            self.points = np.asarray(self.points, np.float32).reshape(-1, 2)
+            self.n = len(self.points)
+        if self.name is None:
+            self.name = f"{self.optimizer} lr={self.lr:g}"
+
+    def start_points(self, n: int, span: float, rng: np.random.Generator) -> np.ndarray:
+        """``[n, 2]`` plane coordinates for this group's balls (float32)."""
+        r = self.radius * span
+        if self.start == "points":
+            return self.points[:n]
+        if self.start == "grid":
+            k = int(math.ceil(math.sqrt(n)))
+            g = np.linspace(-r, r, k)
+            pts = np.stack(np.meshgrid(g, g, indexing="ij"), -1).reshape(-1, 2)[:n]
+        elif self.start == "ring":
+            t = np.linspace(0, 2 * np.pi, n, endpoint=False) + rng.uniform(0, 2 * np.pi)
+            pts = r * np.stack([np.cos(t), np.sin(t)], 1)
+        elif self.start == "center":
+            pts = rng.normal(0, 0.01 * r, (n, 2))
+        else:  # uniform over the disc: sqrt keeps the density even
+            t = rng.uniform(0, 2 * np.pi, n)
+            rad = r * np.sqrt(rng.uniform(0, 1, n))
+            pts = np.stack([rad * np.cos(t), rad * np.sin(t)], 1)
+        return pts.astype(np.float32)
+
+
+@dataclasses.dataclass(eq=False)
+class Landscape:
+    """One landscape on screen: a surface, its ball groups, a title and a gradient panel.
+
+    Made by `Scene.landscape`; add balls with `Landscape.balls`.
+    """
+
+    config: object  # LandscapeConfig
+    title: str
+    index: int
+    panel: bool = True
+    log_scale: bool = False
+    groups: list = dataclasses.field(default_factory=list)
+
+    def balls(self, **kw) -> Balls:
+        """Add a group of balls (keywords of `Balls`) and return it."""
+        b = kw.pop("group", None) or Balls(**kw)
+        if b.same_start_as is not None and b.same_start_as not in self.groups:
+            raise LandscapeError("same_start_as must name a group added to this landscape first")
+        if b.same_start_as is not None:
+            b.n = b.same_start_as.n
+        self.groups.append(b)
+        return b
+
+
+# ------------------------------------------------------------------ animations
+
+
+@dataclasses.dataclass
+class Roll:
+    """Let the balls take ``steps`` optimizer steps (on ``landscapes``, default all)."""
+
+    steps: int
+    landscapes: tuple = ()
+
+    def __post_init__(self):
+        if int(self.steps) < 1:
+            raise LandscapeError(f"Roll needs at least 1 step, got {self.steps}")
+        if isinstance(self.landscapes, Landscape):
+            self.landscapes = (self.landscapes,)
+
+
+@dataclasses.dataclass
+class Orbit:
+    """Turn the camera ``degrees`` around the vertical axis (and tilt by ``elevation``)."""
+
+    degrees: float = 90.0
+    elevation: float = 0.0
+
+
+@dataclasses.dataclass
+class Segment:
+    """A stretch of the timeline: ``run_time`` seconds during which ``rolls`` (landscape
+    index → steps) play out and the camera turns by ``orbit`` (azimuth, elevation) degrees."""
+
+    run_time: float
+    rolls: dict
+    orbit: tuple = (0.0, 0.0)
+    caption: str | None = None
+    camera: str | None = None
+
+
+# ------------------------------------------------------------------ the scene
+
+
+class Scene:
+    """Subclass me and write ``construct()``; see the module docstring.
+
+    Class attributes a scene may set: ``seed`` (default 0), ``camera`` (a renderer preset,
+    default ``"iso"``).
+    """
+
+    seed: int = 0
+    camera: str = "iso"
+
+    def __init__(self, *, seed: int | None = None, quality: str | Quality = "medium"):
+        if seed is not None:
+            self.seed = int(seed)
+        self.quality = get_quality(quality)
+        self.landscapes: list[Landscape] = []
+        self.segments: list[Segment] = []
+        self._caption: str | None = None
+        self._camera: str | None = None
+
+    def construct(self) -> None:  # pragma: no cover - subclasses define it
+        raise NotImplementedError(f"{type(self).__name__} has no construct() method")
+
+    # -------------------------------------------------------------- setup
+
+    @classmethod
+    def summary(cls) -> str:
+        """The first line of the scene's docstring (what `landscape list` prints)."""
+        doc = (cls.__doc__ or "").strip()
+        return doc.splitlines()[0].strip() if doc else ""
+
+    def key(self, name: str):
+        """A JAX PRNG key for ``name``, derived from the scene's seed (stable across runs)."""
+        import jax
+
+        return jax.random.fold_in(jax.random.key(self.seed), zlib.crc32(name.encode()))
+
+    def rng(self, name: str) -> np.random.Generator:
+        """A numpy generator for ``name``, derived from the scene's seed."""
+        return np.random.default_rng([self.seed, zlib.crc32(name.encode())])
+
+    def landscape(self, config=None, *, title: str | None = None, panel: bool = True,
+                  log_scale: bool = False, **fields) -> Landscape:
+        """Add a landscape: a `LandscapeConfig` (or its fields as keywords).
+
+        The scene's seed is used unless ``seed`` is given; the surface grid follows the
+        quality preset. Names and numbers are checked here, so a typo is reported at the line
+        of the scene that made it.
+        """
+        from landscape.config import LandscapeConfig
+
+        if config is None:
+            fields.setdefault("seed", self.seed)
+            try:
+                config = LandscapeConfig(**fields)
+            except TypeError as e:
+                raise LandscapeError(f"landscape(): {e}") from None
+        elif fields:
+            config = config.replace(**fields)
+        if len(self.landscapes) >= 4:
+            raise LandscapeError("a scene shows at most 4 landscapes side by side")
+        config = config.replace(grid=self.quality.grid).validate()
+        land = Landscape(config, title or _describe(config), len(self.landscapes), panel, log_scale)
+        self.landscapes.append(land)
+        return land
+
+    # -------------------------------------------------------------- the timeline
+
+    def play(self, *animations, run_time: float = 5.0) -> None:
+        """Play ``animations`` together over ``run_time`` seconds of video."""
+        if not self.landscapes:
+            raise LandscapeError("add a landscape (self.landscape(...)) before play()")
+        if not (math.isfinite(run_time) and run_time > 0):
+            raise LandscapeError(f"run_time must be a positive number of seconds, got {run_time}")
+        rolls, az, el = {}, 0.0, 0.0
+        for a in animations:
+            if isinstance(a, Roll):
+                for land in a.landscapes or self.landscapes:
+                    rolls[land.index] = rolls.get(land.index, 0) + int(a.steps)
+            elif isinstance(a, Orbit):
+                az, el = az + float(a.degrees), el + float(a.elevation)
+            else:
+                raise LandscapeError(f"play() takes Roll and Orbit animations, not {a!r}")
+        self._push(run_time, rolls, (az, el))
+
+    def wait(self, seconds: float = 1.0) -> None:
+        """Hold the picture (balls and camera still) for ``seconds``."""
+        if not (math.isfinite(seconds) and seconds > 0):
+            raise LandscapeError(f"wait() needs a positive number of seconds, got {seconds}")
+        self._push(seconds, {}, (0.0, 0.0))
+
+    def caption(self, text: str | None) -> None:
+        """Show ``text`` under the picture from now on (``None`` clears it)."""
+        self._caption = text
+
+    def set_camera(self, preset: str) -> None:
+        """Jump to a camera preset (``iso``, ``top``, ``side``) from the next segment on."""
+        self._camera = preset
+
+    def _push(self, run_time, rolls, orbit):
+        self.segments.append(Segment(float(run_time), rolls, orbit, self._caption, self._camera))
+        self._camera = None
+
+    # -------------------------------------------------------------- after construct()
+
+    @property
+    def run_time(self) -> float:
+        return sum(s.run_time for s in self.segments)
+
+    def steps(self, land: Landscape) -> int:
+        """Total optimizer steps the balls of ``land`` take in the plan."""
+        return sum(s.rolls.get(land.index, 0) for s in self.segments)
+
+
+def _describe(cfg) -> str:
+    parts = [f"{cfg.model.upper()} {'-'.join(map(str, cfg.widths))} {cfg.activation}",
+             f"{cfg.init} init" + (f" ×{cfg.init_scale:g}" if cfg.init_scale != 1 else "")]
+    if cfg.batchnorm:
+        parts.append("batch norm")
+    if cfg.skip:
+        parts.append("residual")
+    return ", ".join(parts) + f" on {cfg.dataset}"

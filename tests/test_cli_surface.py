@@ -1,0 +1,101 @@
+"""`landscape surface` end to end: JSON summary, cache behaviour, and every bad input ending
+in one line, exit status 2 and no file."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from landscape.cli import main
+from landscape.surface import Surface
+
+TINY = ["--dataset", "moons", "--samples", "128", "--widths", "8,8", "--train-steps", "20",
+        "--grid", "5", "-q"]
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_surface_json_and_file(tmp_path, capsys):
+    out_file = tmp_path / "s.npz"
+    code, out, err = run(capsys, "surface", *TINY, "--no-cache", "--json", "-o", str(out_file))
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["grid"] == [5, 5]
+    assert summary["min_loss"] <= summary["center_loss"] <= summary["max_loss"]
+    assert set(summary["timings"]) >= {"train", "directions", "surface", "total"}
+    s = Surface.load(str(out_file))
+    assert s.loss.shape == (5, 5)
+    np.testing.assert_allclose(s.loss[2, 2], summary["center_loss"])
+    assert s.meta["config"]["dataset"] == "moons" and s.meta["config_hash"] == summary["config_hash"]
+    assert s.meta["versions"]["jax"]
+
+
+def test_cache_hit_and_corrupt_cache_recomputed(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LANDSCAPE_CACHE", str(tmp_path / "cache"))
+    code, out, _ = run(capsys, "surface", *TINY, "--seed", "11", "--json")
+    first = json.loads(out)
+    assert code == 0 and first["timings"]["cached"] is False
+    code, out, _ = run(capsys, "surface", *TINY, "--seed", "11", "--json")
+    second = json.loads(out)
+    assert second["timings"]["cached"] is True and second["center_loss"] == first["center_loss"]
+    # truncate the cache file: detected, reported in one line, recomputed, repaired
+    (f,) = [p for p in (tmp_path / "cache").iterdir() if p.name.startswith("surface-")]
+    f.write_bytes(f.read_bytes()[:200])
+    code, out, err = main(["surface", *TINY[:-1], "--seed", "11", "--json"]), *capsys.readouterr()
+    third = json.loads(out)
+    assert code == 0 and third["timings"]["cached"] is False
+    assert "corrupt" in err and len([l for l in err.splitlines() if "corrupt" in l]) == 1
+    assert third["center_loss"] == first["center_loss"]
+    assert Surface.load(str(f)).loss.shape == (5, 5)
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--activation", "swish"], "unknown activation 'swish'; choose one of: sigmoid"),
+    (["--init", "zeros"], "unknown init"),
+    (["--dataset", "mnist"], "unknown dataset 'mnist'; choose one of: digits"),
+    (["--directions", "sobol"], "unknown direction method"),
+    (["--norm", "unit"], "unknown normalization"),
+    (["--grid", "1"], "at least 2"),
+    (["--grid", "100000"], "too large"),
+    (["--span", "0"], "span"),
+    (["--span", "nan"], "span"),
+    (["--span", "-2"], "span"),
+    (["--model", "rnn"], "unknown model"),
+])
+def test_bad_input_one_line_exit_2(tmp_path, capsys, args, msg):
+    out_file = tmp_path / "s.npz"
+    code, out, err = run(capsys, "surface", *TINY, *args, "-o", str(out_file))
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("landscape: error: ") and msg in lines[0], err
+    assert not out_file.exists()
+
+
+def test_bad_widths_are_rejected_by_the_parser(capsys):
+    for w in ("", "8,-1", "a,b"):
+        with pytest.raises(SystemExit) as e:
+            main(["surface", "--widths", w])
+        assert e.value.code == 2
+        assert "widths" in capsys.readouterr().err
+
+
+def test_output_checked_before_compute(tmp_path, capsys, monkeypatch):
+    import landscape.config
+
+    def must_not_run(*a, **k):
+        raise AssertionError("computed before checking the output path")
+
+    monkeypatch.setattr(landscape.config, "build_surface", must_not_run)
+    code, _, err = run(capsys, "surface", *TINY, "-o", str(tmp_path / "nope" / "s.npz"))
+    assert code == 2 and "does not exist" in err
+    code, _, err = run(capsys, "surface", *TINY, "-o", str(tmp_path / "s.txt"))
+    assert code == 2 and ".npz" in err
+    monkeypatch.setattr(os, "access", lambda *a: False)
+    code, _, err = run(capsys, "surface", *TINY, "-o", str(tmp_path / "s.npz"))
+    assert code == 2 and "not writable" in err
+    assert os.listdir(tmp_path) == []

@@ -1,0 +1,108 @@
+"""Datasets and networks: shapes, determinism, initialization statistics, error messages."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from landscape import data, models
+from landscape.errors import LandscapeError
+
+
+def test_digits_is_standardized_float32():
+    d = data.digits()
+    assert d.x.shape == (1797, 64) and d.x.dtype == np.float32
+    assert d.y.dtype == np.int32 and set(np.unique(d.y)) == set(range(10))
+    nonconst = d.x.std(0) > 0
+    np.testing.assert_allclose(d.x.mean(0), 0, atol=1e-5)
+    np.testing.assert_allclose(d.x.std(0)[nonconst], 1, atol=1e-4)
+    assert d.x_eval is d.x  # the landscape is of the training loss
+
+
+@pytest.mark.parametrize("name", ["moons", "circles", "spirals"])
+def test_generated_datasets_are_deterministic(name):
+    a, b, c = data.load(name, seed=3), data.load(name, seed=3), data.load(name, seed=4)
+    np.testing.assert_array_equal(a.x, b.x)
+    assert not np.array_equal(a.x, c.x)
+    assert a.x.shape[1] == 2 and a.n_classes >= 2
+
+
+def test_unknown_dataset_lists_valid_names():
+    with pytest.raises(LandscapeError, match="digits, moons, circles, spirals"):
+        data.load("mnist")
+
+
+def test_mlp_layout_and_forward_match_a_plain_numpy_forward(rng):
+    m = models.mlp((5, 5), n_in=3, n_out=4, activation="tanh", init="xavier", skip=True)
+    assert m.layers == ("dense_0", "dense_1", "dense_2")
+    theta = np.asarray(m.init(key=jax.random.key(0)))
+    P = m.layout.unflatten(theta)
+    x = rng.normal(size=(7, 3)).astype(np.float32)
+    h0 = np.tanh(x @ P["dense_0"]["w"] + P["dense_0"]["b"])
+    h1 = np.tanh(h0 @ P["dense_1"]["w"] + P["dense_1"]["b"]) + h0  # residual: equal widths
+    want = h1 @ P["dense_2"]["w"] + P["dense_2"]["b"]
+    np.testing.assert_allclose(np.asarray(m.apply(theta, x)), want, rtol=1e-5, atol=1e-5)
+    # first/head split is the same function
+    np.testing.assert_allclose(np.asarray(m.head(theta, m.first(theta, x))), want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("init,std", [("normal", lambda fi, fo: 1.0),
+                                      ("xavier", lambda fi, fo: np.sqrt(2 / (fi + fo))),
+                                      ("xavier_uniform", lambda fi, fo: np.sqrt(2 / (fi + fo))),
+                                      ("he", lambda fi, fo: np.sqrt(2 / fi)),
+                                      ("he_uniform", lambda fi, fo: np.sqrt(2 / fi)),
+                                      ("lecun", lambda fi, fo: np.sqrt(1 / fi))])
+def test_init_standard_deviation(init, std):
+    m = models.mlp((300,), n_in=200, n_out=100, init=init)
+    P = m.layout.unflatten(np.asarray(m.init(key=jax.random.key(0))))
+    w = P["dense_0"]["w"]
+    assert abs(w.std() / std(200, 300) - 1) < 0.03
+    assert np.all(P["dense_0"]["b"] == 0)
+    if init.endswith("uniform"):
+        assert np.abs(w).max() <= std(200, 300) * np.sqrt(3) + 1e-6
+
+
+@pytest.mark.parametrize("kw,msg", [
+    ({"activation": "swish"}, "sigmoid, tanh, relu"),
+    ({"init": "zeros"}, "normal, xavier"),
+    ({"widths": ()}, "positive integers"),
+    ({"widths": (4, 0)}, "positive integers"),
+])
+def test_bad_model_options(kw, msg):
+    args = {"widths": (4,), **kw}
+    with pytest.raises(LandscapeError, match=msg):
+        models.mlp(args.pop("widths"), **args)
+
+
+def test_batchnorm_eval_and_batch_modes(rng):
+    m = models.mlp((6,), n_in=3, n_out=2, activation="relu", batchnorm=True)
+    theta = np.asarray(m.init(key=jax.random.key(1)))
+    x = rng.normal(size=(50, 3)).astype(np.float32) * 3 + 1
+    stats = m.bn_statistics(theta, x)
+    # eval mode with the statistics of x equals batch mode on x
+    np.testing.assert_allclose(np.asarray(m.apply(theta, x, stats, "eval")),
+                               np.asarray(m.apply(theta, x, None, "batch")), rtol=1e-5, atol=1e-5)
+    # but on a different batch they differ
+    x2 = x[:5] * 2
+    assert not np.allclose(np.asarray(m.apply(theta, x2, stats, "eval")),
+                           np.asarray(m.apply(theta, x2, None, "batch")))
+
+
+def test_cnn_filters_and_shapes():
+    m = models.cnn((4, 6), image_shape=(8, 8), n_out=10)
+    assert m.layout.get("conv_0", "w").shape == (3, 3, 1, 4)
+    theta = m.init(key=jax.random.key(0))
+    x = jnp.zeros((3, 64))
+    assert m.apply(theta, x).shape == (3, 10)
+
+
+def test_bring_your_own_model():
+    def apply_fn(params, x):
+        return jnp.tanh(x @ params["enc"]["kernel"]) @ params["dec"]["kernel"]
+
+    params = {"enc": {"kernel": jnp.ones((3, 4)) * 0.1}, "dec": {"kernel": jnp.ones((4, 2))}}
+    m = models.from_apply_fn(apply_fn, params)
+    assert m.layers == ("dec", "enc") or set(m.layers) == {"dec", "enc"}
+    theta = m.init(key=jax.random.key(0))
+    x = jnp.ones((2, 3))
+    np.testing.assert_allclose(np.asarray(m.apply(theta, x)), np.asarray(apply_fn(params, x)))

@@ -1,0 +1,229 @@
+"""The surface: exact against independent computations (a per-point loop, numpy alone from the
+saved file, a closed-form paraboloid), reproducible, and identical when sharded."""
+
+import json
+import os
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from landscape import data, directions, models, train
+from landscape.errors import LandscapeError
+from landscape.surface import Surface, compute_surface, grid
+
+
+def numpy_point_loss(path, a, b):
+    """Recompute L(θ* + a·d1 + b·d2) of a plain MLP from a saved surface file with numpy
+    alone, following the file format documented in docs/FORMAT.md (no landscape import)."""
+    z = np.load(path, allow_pickle=False)
+    spec, layout = json.loads(str(z["spec"])), json.loads(str(z["layout"]))
+    meta = json.loads(str(z["meta"]))
+    theta = z["theta"].astype(np.float64) + a * z["d1"] + b * z["d2"]
+    P = {}
+    for r in layout:
+        P.setdefault(r["layer"], {})[r["name"]] = theta[r["offset"]:r["offset"] + r["size"]].reshape(r["shape"])
+    acts = {"relu": lambda v: np.maximum(v, 0), "tanh": np.tanh,
+            "sigmoid": lambda v: 1 / (1 + np.exp(-v)), "linear": lambda v: v}
+    act = acts[spec["activation"]]
+    h, prev = z["x_eval"].astype(np.float64), None
+    n_layers = len(spec["widths"]) + 1
+    for i in range(n_layers):
+        L = P[f"dense_{i}"]
+        h_in = h
+        h = h @ L["w"] + L["b"]
+        if i == n_layers - 1:
+            break
+        if spec["batchnorm"]:
+            if meta["bn_policy"] == "eval":
+                mu, var = z["bn_stats"][i]
+            else:
+                mu, var = h.mean(0), h.var(0)
+            h = (h - mu) / np.sqrt(var + spec["bn_eps"]) * L["bn_scale"] + L["bn_shift"]
+        h = act(h)
+        if spec["skip"] and i > 0 and h_in.shape[1] == h.shape[1]:
+            h = h + h_in
+    y = z["y_eval"]
+    h = h - h.max(1, keepdims=True)
+    logp = h - np.log(np.exp(h).sum(1, keepdims=True))
+    return -logp[np.arange(len(y)), y].mean()
+
+
+@pytest.fixture(scope="module")
+def surf(mlp_task):
+    pl = directions.random_plane(mlp_task, key=jax.random.key(7))
+    return mlp_task, pl, compute_surface(mlp_task, pl, span=1.0, resolution=9, block=16)
+
+
+def test_center_equals_loss_at_theta_star(surf):
+    task, _, s = surf
+    loss, acc = task.evaluate()
+    assert s.alphas[4] == 0 and s.betas[4] == 0
+    np.testing.assert_allclose(s.loss[4, 4], loss, rtol=1e-5)
+    np.testing.assert_allclose(s.accuracy[4, 4], acc)
+    np.testing.assert_allclose(s.center_loss, loss, rtol=1e-5)
+
+
+def test_grid_equals_an_independent_per_point_loop(surf):
+    task, pl, s = surf
+    f = jax.jit(task.loss_fn())  # plain forward on the full θ: no first-layer precompute
+    for i, j in [(0, 0), (0, 8), (3, 5), (8, 2), (8, 8)]:
+        theta = task.theta + s.alphas[i] * pl.d1 + s.betas[j] * pl.d2
+        l, a = f(jnp.asarray(theta), task.data.x_eval, task.data.y_eval)
+        np.testing.assert_allclose(s.loss[i, j], float(l), rtol=2e-5)
+        np.testing.assert_allclose(s.accuracy[i, j], float(a))
+
+
+@pytest.mark.parametrize("which", ["plain", "bn_skip_eval", "bn_skip_batch"])
+def test_numpy_only_recompute_from_saved_file(tmp_path, surf, bn_task, which):
+    if which == "plain":
+        s = surf[2]
+    else:
+        task = bn_task
+        task.bn_policy = "eval" if which.endswith("eval") else "batch"
+        pl = directions.random_plane(task, key=jax.random.key(8))
+        s = compute_surface(task, pl, span=0.5, resolution=5)
+        assert s.meta["bn_policy"] == task.bn_policy
+    path = str(tmp_path / "s.npz")
+    s.save(path)
+    for i, j in [(0, 0), (1, 3), (len(s.alphas) - 1, 2)]:
+        want = numpy_point_loss(path, float(s.alphas[i]), float(s.betas[j]))
+        np.testing.assert_allclose(s.loss[i, j], want, rtol=2e-4)
+
+
+def test_quadratic_toy_gives_the_analytic_paraboloid(rng):
+    # A linear model with squared error is exactly quadratic in its weights:
+    # L(a, b) = ||R0 + a·U + b·V||² / 2n with R0 = XW* − Y, U = X·D1, V = X·D2.
+    x = rng.normal(size=(40, 3)).astype(np.float32)
+    y = rng.integers(0, 2, 40).astype(np.int32)
+    d = data.Dataset("toy", x, y, x, y, 2)
+    m = models.mlp((4,), n_in=3, n_out=2, activation="linear", output="mse", init="xavier")
+    task = train.task_from_params(m, d, np.asarray(m.init(key=jax.random.key(0))))
+    pl = directions.random_plane(task, norm="none", ignore_biasbn=False, key=jax.random.key(1))
+    s = compute_surface(task, pl, span=2.0, resolution=7)
+    X = x.astype(np.float64)
+    P, D1, D2 = (m.layout.unflatten(v.astype(np.float64)) for v in (task.theta, pl.d1, pl.d2))
+
+    def out(Q):  # the network is linear: x·W0·W1 + b0·W1 + b1 -> expand around θ*
+        return X @ Q["dense_0"]["w"] @ Q["dense_1"]["w"] + Q["dense_0"]["b"] @ Q["dense_1"]["w"] + Q["dense_1"]["b"]
+
+    Y = np.eye(2)[y]
+    for i, a in enumerate(s.alphas):
+        for j, b in enumerate(s.betas):
+            Q = m.layout.unflatten((task.theta + a * pl.d1 + b * pl.d2).astype(np.float64))
+            want = 0.5 * np.mean(np.sum((out(Q) - Y) ** 2, 1))
+            np.testing.assert_allclose(s.loss[i, j], want, rtol=1e-4)
+    # and with one linear layer the surface is an exact paraboloid: second differences constant
+    m1 = models.mlp((2,), n_in=3, n_out=2, activation="linear", output="mse")
+    t1 = train.task_from_params(m1, d, np.asarray(m1.init(key=jax.random.key(2))))
+    # freeze the second layer: directions only on the first layer's weights
+    p1 = directions.random_plane(t1, norm="none", key=jax.random.key(3))
+    for v in (p1.d1, p1.d2):
+        v[m1.layout.get("dense_1", "w").offset:] = 0
+    s1 = compute_surface(t1, p1, span=1.0, resolution=5)
+    d2a = np.diff(s1.loss.astype(np.float64), 2, axis=0)
+    np.testing.assert_allclose(d2a, d2a[0, 0], rtol=1e-3)
+
+
+def test_same_seed_same_surface_bit_for_bit(mlp_task):
+    a = compute_surface(mlp_task, directions.random_plane(mlp_task, key=jax.random.key(4)), resolution=5)
+    b = compute_surface(mlp_task, directions.random_plane(mlp_task, key=jax.random.key(4)), resolution=5)
+    np.testing.assert_array_equal(a.loss, b.loss)
+    np.testing.assert_array_equal(a.accuracy, b.accuracy)
+
+
+_SHARD_SCRIPT = r"""
+import sys, jax, numpy as np
+from landscape.config import LandscapeConfig, build_surface
+cfg = LandscapeConfig(dataset="moons", n_samples=200, widths=(16, 16), train_steps=30, grid=11)
+s, _ = build_surface(cfg, cache=False, progress=False)
+assert len(jax.devices()) == int(sys.argv[2]), jax.devices()
+np.save(sys.argv[1], np.stack([s.loss, s.accuracy]))
+"""
+
+
+def test_sharded_equals_unsharded(tmp_path):
+    outs = []
+    for n_dev in (1, 4):
+        env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={n_dev}",
+                   JAX_PLATFORMS="cpu")
+        f = str(tmp_path / f"{n_dev}.npy")
+        subprocess.run([sys.executable, "-c", _SHARD_SCRIPT, f, str(n_dev)], check=True, env=env)
+        outs.append(np.load(f))
+    np.testing.assert_array_equal(outs[0], outs[1])
+
+
+def test_nonfinite_losses_are_kept_and_counted(tmp_path, small_digits):
+    # a linear net with huge weights: logits overflow float32 away from the centre
+    m = models.mlp((64,) * 6, n_in=64, n_out=10, activation="linear", init="normal",
+                   init_scale=1e4)
+    task = train.train(m, small_digits, steps=0, key=jax.random.key(0))
+    pl = directions.random_plane(task, key=jax.random.key(1))
+    s = compute_surface(task, pl, span=20.0, resolution=5)
+    bad = ~np.isfinite(s.loss)
+    assert bad.any() and s.meta["n_nonfinite"] == bad.sum()
+    summ = s.summary()
+    assert np.isfinite(summ["max_loss"]) or summ["max_loss"] is None
+    s.save(str(tmp_path / "x.npz"))
+    s2 = Surface.load(str(tmp_path / "x.npz"))
+    np.testing.assert_array_equal(np.isfinite(s2.loss), ~bad)
+
+
+def test_custom_model_surface(small_digits):
+    def apply_fn(p, x):
+        return jnp.tanh(x @ p["a"]["w"]) @ p["b"]["w"]
+
+    params = {"a": {"w": jax.random.normal(jax.random.key(0), (64, 8)) * 0.1},
+              "b": {"w": jax.random.normal(jax.random.key(1), (8, 10)) * 0.1}}
+    m = models.from_apply_fn(apply_fn, params)
+    task = train.task_from_params(m, small_digits, m.init(key=jax.random.key(0)))
+    s = compute_surface(task, directions.random_plane(task, key=jax.random.key(2)), resolution=3)
+    want = np.asarray(task.loss_fn()(jnp.asarray(task.theta), small_digits.x, small_digits.y)[0])
+    np.testing.assert_allclose(s.loss[1, 1], want, rtol=1e-5)
+
+
+def test_interpolate_hits_grid_values_and_is_bilinear(surf):
+    s = surf[2]
+    np.testing.assert_allclose(s.interpolate(np.array([s.alphas[2], s.betas[5]])), s.loss[2, 5], rtol=1e-6)
+    mid = s.interpolate(np.array([(s.alphas[2] + s.alphas[3]) / 2, s.betas[5]]))
+    np.testing.assert_allclose(mid, (s.loss[2, 5] + s.loss[3, 5]) / 2, rtol=1e-5)
+
+
+@pytest.mark.parametrize("span,res,msg", [(0.0, 5, "span"), (float("nan"), 5, "span"),
+                                          (-1.0, 5, "span"), (1.0, 1, "at least 2"),
+                                          (1.0, 100_000, "too large")])
+def test_bad_grid(span, res, msg):
+    with pytest.raises(LandscapeError, match=msg):
+        grid(span, res)
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip at all", None])
+def test_load_rejects_unreadable_and_foreign_files(tmp_path, content):
+    p = tmp_path / "bad.npz"
+    if content is None:
+        np.savez(p, something=np.zeros(3))  # a valid npz, but not ours
+    else:
+        p.write_bytes(content)
+    with pytest.raises(LandscapeError, match="bad.npz"):
+        Surface.load(str(p))
+    with pytest.raises(LandscapeError, match="no such file"):
+        Surface.load(str(tmp_path / "missing.npz"))
+
+
+def test_save_is_atomic(tmp_path, surf, monkeypatch):
+    s = surf[2]
+    target = tmp_path / "s.npz"
+    s.save(str(target))
+    before = target.read_bytes()
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(KeyboardInterrupt):
+        s.save(str(target))
+    assert target.read_bytes() == before  # the old file untouched
+    assert sorted(os.listdir(tmp_path)) == ["s.npz"]  # no temporary left behind
