@@ -1,0 +1,64 @@
+"""Minima census: cluster where settled balls came to rest.
+
+Settled, non-escaped balls closer than ``radius`` (plane units) are linked; each connected
+component is one minimum. Its position is the members' mean, its loss and accuracy the
+surface's values there, its ``share`` the fraction of *all* balls that ended in it (a
+Monte-Carlo estimate of its basin's size under the starting distribution).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def census(positions, settled, escaped, group, group_names, surface, *,
+           radius: float | None = None) -> list[dict]:
+    """Minima found by settled balls.
+
+    Args:
+      positions: float ``[N, 2]``; settled, escaped: bool ``[N]``; group: int ``[N]``.
+      group_names: one name per group (keys of ``by_group``).
+      surface: a `Surface` (its loss and accuracy are interpolated at each minimum).
+      radius: linking distance; default 2 % of the span's larger side.
+
+    Returns:
+      One dict per minimum, lowest loss first: ``position`` [a, b], ``loss``, ``accuracy``,
+      ``n_balls``, ``share``, ``by_group`` {group name: count}, ``spread`` (RMS distance of
+      members from the centre).
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    positions = np.asarray(positions, np.float64)
+    n_all = positions.shape[0]
+    keep = np.asarray(settled, bool) & ~np.asarray(escaped, bool)
+    if n_all == 0 or not keep.any():
+        return []
+    a0, a1, b0, b1 = surface.span
+    if radius is None:
+        radius = 0.02 * max(a1 - a0, b1 - b0)
+    idx = np.flatnonzero(keep)
+    P = positions[idx]
+    pairs = cKDTree(P).query_pairs(radius, output_type="ndarray")
+    m = len(idx)
+    adj = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(m, m)) \
+        if len(pairs) else coo_matrix((m, m))
+    _, labels = connected_components(adj, directed=False)
+    out = []
+    for lab in np.unique(labels):
+        members = idx[labels == lab]
+        c = positions[members].mean(0)
+        spread = float(np.sqrt(((positions[members] - c) ** 2).sum(1).mean()))
+        g = np.asarray(group)[members]
+        out.append({
+            "position": [float(c[0]), float(c[1])],
+            "loss": float(surface.interpolate(c)),
+            "accuracy": float(surface.interpolate(c, "accuracy")),
+            "n_balls": int(len(members)),
+            "share": float(len(members) / n_all),
+            "by_group": {str(group_names[k]): int((g == k).sum()) for k in np.unique(g)},
+            "spread": spread,
+        })
+    out.sort(key=lambda d: (d["loss"], -d["n_balls"]))
+    return out
