@@ -109,7 +109,8 @@ def ball_groups(scene: Scene, land: Landscape):
         points[id(b)] = pts
         out.append(BallGroup(name=b.name, optimizer=b.optimizer, lr=float(b.lr),
                              batch_size=b.batch_size, clip_norm=b.clip_norm,
-                             clip_value=b.clip_value, n=len(pts), start="points", points=pts))
+                             clip_value=b.clip_value, n=len(pts), start="points",
+                             points=tuple(map(tuple, pts.tolist()))))
     return out
 
 

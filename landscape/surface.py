@@ -234,8 +234,8 @@ def compute_surface(task: Task, plane: Plane, *, span=1.0, resolution=51,
     out = np.empty((n_blocks * blk, 2), np.float32)
     flops_pt = 2 * task.model.macs_per_sample * task.data.x_eval.shape[0]
     t_compile = time.perf_counter()
-    first = run(jax.device_put(ab_pad[:blk], sharding))
-    out[:blk] = np.asarray(first)
+    first = run(_put(ab_pad[:blk], sharding))
+    out[:blk] = _fetch(first)
     t_compile = time.perf_counter() - t_compile
     bar = _progress(n_blocks, progress, est_seconds=t_compile * n_blocks,
                     desc=f"surface {len(alphas)}×{len(betas)}")
@@ -244,14 +244,14 @@ def compute_surface(task: Task, plane: Plane, *, span=1.0, resolution=51,
     t_run = time.perf_counter()
     pending = []  # keep one block in flight while the previous one is copied back
     for k in range(1, n_blocks):
-        pending.append((k, run(jax.device_put(ab_pad[k * blk:(k + 1) * blk], sharding))))
+        pending.append((k, run(_put(ab_pad[k * blk:(k + 1) * blk], sharding))))
         if len(pending) > 1:
             j, res = pending.pop(0)
-            out[j * blk:(j + 1) * blk] = np.asarray(res)
+            out[j * blk:(j + 1) * blk] = _fetch(res)
             if bar is not None:
                 bar.update(1)
     for j, res in pending:
-        out[j * blk:(j + 1) * blk] = np.asarray(res)
+        out[j * blk:(j + 1) * blk] = _fetch(res)
         if bar is not None:
             bar.update(1)
     t_run = time.perf_counter() - t_run
@@ -286,6 +286,22 @@ def compute_surface(task: Task, plane: Plane, *, span=1.0, resolution=51,
                    dict(task.model.spec), task.model.layout,
                    np.asarray(task.data.x_eval, np.float32), np.asarray(task.data.y_eval, np.int32),
                    bn, meta)
+
+
+def _put(block: np.ndarray, sharding):
+    """Place a block of grid points on the mesh. Every process holds the whole (tiny) grid, so
+    each one supplies the rows of its own devices: this works unchanged across hosts after
+    ``jax.distributed.initialize()``."""
+    return jax.make_array_from_callback(block.shape, sharding, lambda idx: block[idx])
+
+
+def _fetch(arr) -> np.ndarray:
+    """Bring a result back to this host; across hosts, gather every process's rows."""
+    if arr.is_fully_addressable:
+        return np.asarray(arr)
+    from jax.experimental import multihost_utils
+
+    return np.asarray(multihost_utils.process_allgather(arr, tiled=True))
 
 
 def surface_from_fn(loss_fn, *, span=1.0, resolution=51) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

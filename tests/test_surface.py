@@ -227,3 +227,36 @@ def test_save_is_atomic(tmp_path, surf, monkeypatch):
         s.save(str(target))
     assert target.read_bytes() == before  # the old file untouched
     assert sorted(os.listdir(tmp_path)) == ["s.npz"]  # no temporary left behind
+
+
+_MULTIHOST_SCRIPT = r"""
+import sys, jax, numpy as np
+pid, port, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+jax.config.update("jax_cpu_collectives_implementation", "gloo")
+jax.distributed.initialize(coordinator_address=f"127.0.0.1:{port}", num_processes=2, process_id=pid)
+assert jax.process_count() == 2 and len(jax.devices()) == 2 and len(jax.local_devices()) == 1
+from landscape.config import LandscapeConfig, build_surface
+cfg = LandscapeConfig(dataset="moons", n_samples=200, widths=(16, 16), train_steps=30, grid=11)
+s, _ = build_surface(cfg, cache=False, progress=False)
+np.save(out, np.stack([s.loss, s.accuracy]))
+"""
+
+
+def test_two_processes_split_the_grid_like_one(tmp_path):
+    """`jax.distributed.initialize()` on two local CPU processes (one device each) gives the
+    same surface as a single process: the multi-host path of compute_surface."""
+    import socket
+
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        port = str(sk.getsockname()[1])
+    env = dict(os.environ, JAX_PLATFORMS="cpu",
+               XLA_FLAGS="--xla_force_host_platform_device_count=1")
+    procs = [subprocess.Popen([sys.executable, "-c", _MULTIHOST_SCRIPT, str(i), port,
+                               str(tmp_path / f"p{i}.npy")], env=env) for i in (0, 1)]
+    assert [p.wait(timeout=240) for p in procs] == [0, 0]
+    single = tmp_path / "single.npy"
+    subprocess.run([sys.executable, "-c", _SHARD_SCRIPT, str(single), "1"], check=True, env=env)
+    ref = np.load(single)
+    for i in (0, 1):
+        np.testing.assert_array_equal(np.load(tmp_path / f"p{i}.npy"), ref)
