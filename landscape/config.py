@@ -53,7 +53,7 @@ class LandscapeConfig:
     seed: int = 0
     directions: str = "random"
     norm: str = "filter"
-    span: float = 1.0
+    span: float = 1.0                  # pca/hessian: in units of the plane's span_unit
     grid: int = 51
 
     def replace(self, **kw) -> "LandscapeConfig":
@@ -160,7 +160,8 @@ def build_surface(cfg: LandscapeConfig, *, cache: bool = True, progress: bool | 
     plane = cfg.build_plane(task)
     timings["directions"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    s = compute_surface(task, plane, span=cfg.span, resolution=cfg.grid, progress=progress)
+    span = cfg.span * float(plane.meta.get("span_unit", 1.0))
+    s = compute_surface(task, plane, span=span, resolution=cfg.grid, progress=progress)
     timings["surface"] = time.perf_counter() - t0
     s.meta["config"] = cfg.to_dict()
     s.meta["config_hash"] = cfg.digest()

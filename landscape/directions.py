@@ -6,6 +6,12 @@
   default, as in Li et al.
 * `pca_plane`: the top two principal components of the training path (checkpoints − θ*),
   orthonormal, with their share of the variance.
+
+Random directions have the scale of θ* itself (span 1 reaches as far from θ* as θ* is from 0,
+filter by filter). PCA and Hessian directions are unit vectors, so each records a natural unit
+``meta["span_unit"]`` that `landscape.config.build_surface` multiplies the span by: the training
+path's largest excursion (PCA), or the distance at which the top eigenvalue's quadratic model
+rises by one nat, ``sqrt(2/λ1)`` (Hessian).
 * `hessian_plane`: the top two eigenvectors of the loss Hessian at θ*, found by Lanczos
   (scipy ``eigsh``) on exact Hessian-vector products, orthonormal, with their eigenvalues.
 """
@@ -122,7 +128,10 @@ def pca_plane(task: Task) -> Plane:
     d1, d2 = vt[0].astype(np.float32), vt[1].astype(np.float32)
     ev = [float(s[0] ** 2 / total), float(s[1] ** 2 / total)]
     path = (M @ np.stack([vt[0], vt[1]], 1)).astype(np.float32)
+    # the natural scale of this plane: the path's largest excursion (so span 1 frames it)
+    unit = float(np.abs(path).max()) * 1.1
     return Plane(d1, d2, "pca", "unit", {"explained_variance": ev, "path": path.tolist(),
+                                         "span_unit": unit,
                                            "path_steps": np.asarray(task.checkpoint_steps).tolist()})
 
 
@@ -160,8 +169,10 @@ def hessian_plane(task: Task, *, key=None, tol: float = 1e-4) -> Plane:
     order = np.argsort(vals)[::-1]
     vals, vecs = vals[order], vecs[:, order]
     vecs = vecs * np.sign(vecs[np.argmax(np.abs(vecs), 0), [0, 1]])[None, :]
+    # natural scale: where the quadratic model along d1 has risen by 1 nat, λ1·s²/2 = 1
+    unit = float(np.sqrt(2.0 / vals[0])) if vals[0] > 0 else 1.0
     return Plane(vecs[:, 0].astype(np.float32), vecs[:, 1].astype(np.float32), "hessian", "unit",
-                 {"eigenvalues": [float(v) for v in vals]})
+                 {"eigenvalues": [float(v) for v in vals], "span_unit": unit})
 
 
 def make_plane(task: Task, method: str = "random", *, norm: str = "filter", key) -> Plane:

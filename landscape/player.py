@@ -153,7 +153,6 @@ class FrameSpec:
 
     index: list
     d_azimuth: float
-    d_elevation: float
     caption: str | None
     camera: str | None = None
 
@@ -168,12 +167,12 @@ def timeline(scene: Scene, fps: int) -> list[FrameSpec]:
     done = [0] * len(scene.landscapes)
     for seg in scene.segments:
         n = max(1, int(round(seg.run_time * scene.quality.time_scale * fps)))
-        az, el = seg.orbit
+        az = seg.orbit
         for k in range(1, n + 1):
             p = k / n
             idx = [done[i] + int(round(p * seg.rolls.get(i, 0))) for i in range(len(done))]
             ds = _smooth(p) - _smooth((k - 1) / n)
-            frames.append(FrameSpec(idx, az * ds, el * ds, seg.caption,
+            frames.append(FrameSpec(idx, az * ds, seg.caption,
                                     seg.camera if k == 1 else None))
         for i in range(len(done)):
             done[i] += seg.rolls.get(i, 0)
@@ -208,8 +207,8 @@ def _apply(stage, computed: Computed, f: FrameSpec):
         stage.view(i).update(r.trajectory.frame(t))
     if f.camera:
         stage.camera(f.camera)
-    if f.d_azimuth or f.d_elevation:
-        stage.orbit(f.d_azimuth, f.d_elevation) if f.d_elevation else stage.orbit(f.d_azimuth)
+    if f.d_azimuth:
+        stage.orbit(f.d_azimuth)
     stage.caption(f.caption or "")
 
 
@@ -223,10 +222,13 @@ def render(computed: Computed, out: str, *, fmt: str | None = None, log=None) ->
     t0 = time.perf_counter()
     stage = build_stage(computed, size=size)
     kw = {"fmt": fmt} if fmt else {}
-    with VideoWriter(out, fps=fps, size=size, **kw) as w:
-        for f in frames:
-            _apply(stage, computed, f)
-            w.write(stage)
+    try:
+        with VideoWriter(out, fps=fps, size=size, total=len(frames), **kw) as w:
+            for f in frames:
+                _apply(stage, computed, f)
+                w.write(stage)
+    finally:
+        stage.close()
     seconds = time.perf_counter() - t0
     log(f"landscape: {len(frames)} frames ({size[0]}×{size[1]}, {fps} fps) in {seconds:.1f} s "
         f"-> {out}")
@@ -245,11 +247,14 @@ def still(computed: Computed, out: str, *, at: float = 0.75, size=(1280, 720)) -
     for f in frames[: k + 1]:
         if f.camera:
             stage.camera(f.camera)
-        if f.d_azimuth or f.d_elevation:
-            stage.orbit(f.d_azimuth, f.d_elevation) if f.d_elevation else stage.orbit(f.d_azimuth)
-    last = dataclasses.replace(frames[k], d_azimuth=0.0, d_elevation=0.0, camera=None)
+        if f.d_azimuth:
+            stage.orbit(f.d_azimuth)
+    last = dataclasses.replace(frames[k], d_azimuth=0.0, camera=None)
     _apply(stage, computed, last)
-    iio.imwrite(out, stage.screenshot())
+    try:
+        iio.imwrite(out, stage.screenshot())
+    finally:
+        stage.close()
     return out
 
 

@@ -202,20 +202,19 @@ class Roll:
 
 @dataclasses.dataclass
 class Orbit:
-    """Turn the camera ``degrees`` around the vertical axis (and tilt by ``elevation``)."""
+    """Turn the camera ``degrees`` around the vertical axis (eased in and out)."""
 
     degrees: float = 90.0
-    elevation: float = 0.0
 
 
 @dataclasses.dataclass
 class Segment:
     """A stretch of the timeline: ``run_time`` seconds during which ``rolls`` (landscape
-    index → steps) play out and the camera turns by ``orbit`` (azimuth, elevation) degrees."""
+    index → steps) play out and the camera turns by ``orbit`` degrees."""
 
     run_time: float
     rolls: dict
-    orbit: tuple = (0.0, 0.0)
+    orbit: float = 0.0
     caption: str | None = None
     camera: str | None = None
 
@@ -296,22 +295,22 @@ class Scene:
             raise LandscapeError("add a landscape (self.landscape(...)) before play()")
         if not (math.isfinite(run_time) and run_time > 0):
             raise LandscapeError(f"run_time must be a positive number of seconds, got {run_time}")
-        rolls, az, el = {}, 0.0, 0.0
+        rolls, az = {}, 0.0
         for a in animations:
             if isinstance(a, Roll):
                 for land in a.landscapes or self.landscapes:
                     rolls[land.index] = rolls.get(land.index, 0) + int(a.steps)
             elif isinstance(a, Orbit):
-                az, el = az + float(a.degrees), el + float(a.elevation)
+                az += float(a.degrees)
             else:
                 raise LandscapeError(f"play() takes Roll and Orbit animations, not {a!r}")
-        self._push(run_time, rolls, (az, el))
+        self._push(run_time, rolls, az)
 
     def wait(self, seconds: float = 1.0) -> None:
         """Hold the picture (balls and camera still) for ``seconds``."""
         if not (math.isfinite(seconds) and seconds > 0):
             raise LandscapeError(f"wait() needs a positive number of seconds, got {seconds}")
-        self._push(seconds, {}, (0.0, 0.0))
+        self._push(seconds, {}, 0.0)
 
     def caption(self, text: str | None) -> None:
         """Show ``text`` under the picture from now on (``None`` clears it)."""

@@ -17,7 +17,7 @@ class TwoLayerNetwork(Scene):
         land = self.landscape(dataset="moons", widths=(16,), activation="relu", output="sigmoid",
                               train_steps=300, span=1.0,
                               title="Yh = sigmoid(W2·relu(W1·X + b1) + b2), two moons")
-        land.balls(name="SGD, lr 0.5", n=300, optimizer="sgd", lr=0.5, batch_size=32)
+        land.balls(name="SGD, lr 0.02", n=300, optimizer="sgd", lr=0.02, batch_size=32)
         self.caption("Each ball is a copy of the network trained by SGD on its own minibatches")
         self.play(Roll(steps=150), Orbit(degrees=45), run_time=6)
         self.caption("They all end up in the valley where the trained network sits")

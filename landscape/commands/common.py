@@ -56,7 +56,8 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--directions", default="random", help="random | pca | hessian")
     g.add_argument("--norm", default="filter", help="filter | layer | none (random directions)")
     g.add_argument("--grid", type=int, default=51, help="N for an N×N grid (default 51)")
-    g.add_argument("--span", type=_float, default=1.0, help="a, b in [-S, S] (default 1)")
+    g.add_argument("--span", type=_float, default=1.0, help="a, b in [-S, S] (default 1); for pca and hessian directions S is "
+                        "in units of the path's extent / the 1-nat distance along d1")
     g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import vtk
 
 from landscape.render import colors
+from landscape.render.axes import world_label
 
 
 def _fmt_lr(lr) -> str:
@@ -49,7 +50,7 @@ class Hud:
                           justify=justify, vjustify=vjust)
         t.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
         t.GetPositionCoordinate().SetValue(*pos)
-        self.renderer.AddActor2D(t)
+        self.renderer.AddViewProp(t)
         return t
 
     def update(self, step: int, mean_loss, n_balls, n_settled, n_escaped,
@@ -81,7 +82,7 @@ class Hud:
             return
         self._census_key = key
         for a in self.census_actors:
-            self.renderer.RemoveActor(a)
+            self.renderer.RemoveViewProp(a)
         self.census_actors = []
         if not census:
             return
@@ -92,14 +93,6 @@ class Hud:
             if acc is not None:
                 text += f" · acc {100 * float(acc):.0f}%"
             text += f" · {100 * float(c.get('share', 0)):.0f}% of balls"
-            a = vtk.vtkBillboardTextActor3D()
-            a.SetInput(text)
-            a.SetPosition(*p)
-            a.SetDisplayOffset(0, 14)
-            colors.style_text(a.GetTextProperty(), 11, colors.TEXT, shadow=False,
-                              justify="center")
-            a.GetTextProperty().SetBackgroundColor(0.05, 0.06, 0.09)
-            a.GetTextProperty().SetBackgroundOpacity(0.75)
-            a.PickableOff()
-            self.renderer.AddActor(a)
+            a = world_label(self.renderer, text, p, size=11, color=colors.TEXT,
+                            vjust="bottom", background=0.7)
             self.census_actors.append(a)

@@ -156,7 +156,7 @@ class BallLayer:
         self.halo.points[:] = xyz
         halo = self.halo.point_data["rgba"]
         halo[:, :3] = 255
-        halo[:, 3] = np.where(settled & ~escaped, 150, 0)
+        halo[:, 3] = np.where(settled & ~escaped, 110, 0)
         if self._fresh:
             self.trail_buf[:] = xyz[:, None, :]
             self._fresh = False

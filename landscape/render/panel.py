@@ -79,13 +79,14 @@ class GradientPanel:
         self.lines = vtk.vtkPolyData()
         self.lines.SetPoints(vtk.vtkPoints())
         self.lines_rgba = None
-        self.line_actor = None
-        self._grid_labels = []
-        self._build_static()
         self.poly_actor = _actor2d(self.poly)
         self.line_actor = _actor2d(self.lines)
         self.line_actor.GetProperty().SetLineWidth(1.5)
         self.actors += [self.poly_actor, self.line_actor]
+        for a in self.actors:        # geometry first: text added later draws on top of it
+            renderer.AddViewProp(a)
+        self._grid_labels = []
+        self._build_static()
         if strip:
             self.strip = vtk.vtkPolyData()
             sx0, sy0, sx1, sy1 = self.strip_box
@@ -99,6 +100,7 @@ class GradientPanel:
             self.strip_rgba = np.zeros((L * self.W, 4), np.uint8)
             self._set_colors(self.strip, self.strip_rgba)
             self.actors.append(_actor2d(self.strip))
+            renderer.AddViewProp(self.actors[-1])
         # labels
         self.title = self._text(title, (x0 + 0.03 * (x1 - x0), y1 - 0.04 * h), 12, bold=True,
                                 vjust="top")
@@ -112,8 +114,6 @@ class GradientPanel:
                        justify="right", vjust="bottom", color=colors.TEXT_DIM)
             self._text("output", (self.ax[0] - 0.01 * (x1 - x0), self.strip_box[3]), 8,
                        justify="right", vjust="top", color=colors.TEXT_DIM)
-        for a in self.actors:
-            renderer.AddActor2D(a)
         self.update(np.zeros((0, L)))   # cells must never point past the points
 
     # ---------------------------------------------------------------- geometry
@@ -132,7 +132,7 @@ class GradientPanel:
         step = max(1, int(np.ceil(len(decades) / 6)))
         self.decades = decades[::step]
         for t in self._grid_labels:
-            self.renderer.RemoveActor2D(t)
+            self.renderer.RemoveViewProp(t)
         self._grid_labels = []
         x0, _, x1, _ = self.rect
         for d in self.decades:
@@ -168,7 +168,7 @@ class GradientPanel:
                           vjustify=vjust)
         t.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
         t.GetPositionCoordinate().SetValue(float(pos[0]), float(pos[1]))
-        self.renderer.AddActor2D(t)
+        self.renderer.AddViewProp(t)
         if keep:
             self.texts.append(t)
         return t

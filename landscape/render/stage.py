@@ -12,6 +12,7 @@ import vtk
 
 from landscape.errors import LandscapeError
 from landscape.render import colors
+from landscape.render.axes import Axes, world_label
 from landscape.render.camera import CameraRig
 from landscape.render.headless import check_rendering, default_off_screen
 from landscape.render.hud import Hud
@@ -57,6 +58,8 @@ class Stage:
         for r in pl.renderers[1:n_views]:
             r.SetActiveCamera(shared)
         self.rig = CameraRig(shared)
+        for r in pl.renderers:
+            r.camera_set = True   # else pyvista resets to its own view on the first render
         # caption: a transparent renderer on a second layer spanning the whole window
         self._overlay = vtk.vtkRenderer()
         self._overlay.SetLayer(1)
@@ -71,7 +74,7 @@ class Stage:
         self._caption.GetTextProperty().SetBackgroundOpacity(0.0)
         self._caption.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
         self._caption.GetPositionCoordinate().SetValue(0.5, 0.035)
-        self._overlay.AddActor2D(self._caption)
+        self._overlay.AddViewProp(self._caption)
         self._framed = False
 
     # ---------------------------------------------------------------- views and camera
@@ -126,7 +129,9 @@ class Stage:
         """Render once and return the image, uint8 ``[H, W, 3]`` (also saved when ``path``)."""
         if not self._framed:
             self.camera("iso")
-        img = self.plotter.screenshot(path, return_img=True)
+        pl = self.plotter
+        pl.render()   # a no-op before the first screenshot, which renders by itself
+        img = pl.screenshot(path, return_img=True)
         return np.asarray(img)[..., :3]
 
     def world_to_display(self, view: int, xyz) -> np.ndarray:
@@ -191,9 +196,9 @@ class View:
         first = not self._surface_actors
         for key, actor in self._surface_actors.items():
             if key == "axes":
-                self.renderer.remove_bounds_axes()
+                actor.remove()
             else:
-                self.renderer.RemoveActor(actor)
+                self.renderer.RemoveViewProp(actor)
         clim = (self.scale.lo, self.scale.hi)
         act = {}
         act["surface"] = pl.add_mesh(sl.mesh, scalars="loss", cmap=colors.SURFACE_CMAP,
@@ -218,14 +223,9 @@ class View:
                                        render_points_as_spheres=True, pickable=False,
                                        render=False, reset_camera=False)
             act["theta"].mapper.scale_factor = 0.9 * self.radius
-            lab = vtk.vtkBillboardTextActor3D()
-            lab.SetInput("θ*")
-            lab.SetPosition(*(sl.theta_star + [0, 0, 1.2 * self.radius]))
-            lab.SetDisplayOffset(8, 4)
-            colors.style_text(lab.GetTextProperty(), 15, colors.THETA_STAR, bold=True,
-                              shadow=True)
-            lab.PickableOff()
-            self.renderer.AddActor(lab)
+            lab = world_label(self.renderer, "θ*", sl.theta_star + [0, 0, 2.5 * self.radius],
+                              size=15, color=colors.THETA_STAR, bold=True, justify="left",
+                              vjust="bottom")
             act["theta_label"] = lab
         act["axes"] = self._axes()
         self._surface_actors = act
@@ -237,23 +237,13 @@ class View:
         if first:
             self.stage._framed = False
 
-    def _axes(self):
-        sl, s = self.surface_layer, self.scale
-        x0, x1, y0, y1 = sl.extent
-        ax = self.renderer.show_bounds(bounds=(x0, x1, y0, y1, sl.floor_z, s.z_top),
-                                       xtitle="a", ytitle="b",
-                                       ztitle="log10 loss" if s.log else "loss",
-                                       color=colors.TEXT_DIM, font_size=10, location="outer",
-                                       ticks="outside", n_xlabels=5, n_ylabels=5, n_zlabels=4,
-                                       fmt="%.2g", render=False, use_2d=True)
-        lo = s.h_lo - 0.12 * (s.h_hi - s.h_lo)
-        ax.SetZAxisRange(lo, s.h_hi)
-        ax.SetPickable(False)
-        return ax
+    def _axes(self) -> Axes:
+        sl = self.surface_layer
+        return Axes(self.renderer, sl.extent, self.scale, sl.floor_z)
 
     def _scalar_bar_for(self, actor) -> None:
         if self._scalar_bar is not None:
-            self.renderer.RemoveActor2D(self._scalar_bar)
+            self.renderer.RemoveViewProp(self._scalar_bar)
         bar = vtk.vtkScalarBarActor()
         bar.SetLookupTable(actor.mapper.lookup_table)
         bar.SetTitle("loss")
@@ -268,7 +258,7 @@ class View:
         bar.SetHeight(0.38)
         bar.SetBarRatio(0.35)
         bar.SetTextPositionToPrecedeScalarBar()
-        self.renderer.AddActor2D(bar)
+        self.renderer.AddViewProp(bar)
         self._scalar_bar = bar
 
     def set_balls(self, groups, group_ids, layers, title: str = "", trail_length: int = 24,
@@ -322,7 +312,7 @@ class View:
                                       style="points_gaussian", emissive=True,
                                       render_points_as_spheres=False,
                                       name=f"v{self.index}-halo", **kw)
-        self.halo_actor.mapper.scale_factor = 2.4 * self.radius
+        self.halo_actor.mapper.scale_factor = 1.9 * self.radius
         self.ball_actor = pl.add_mesh(self.balls.balls, scalars="rgb", rgb=True,
                                       style="points_gaussian", render_points_as_spheres=True,
                                       emissive=False, name=f"v{self.index}-balls", **kw)

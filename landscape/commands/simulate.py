@@ -1,0 +1,128 @@
+"""``landscape simulate``: roll SGD balls on a loss surface and save their trajectories."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from landscape.commands.common import (add_model_args, check_output, config_from_args, info,
+                                       print_json)
+from landscape.errors import LandscapeError
+
+
+def _batch(text: str):
+    if text.lower() in ("full", "none", "all"):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"batch size must be an integer or 'full', got {text!r}")
+
+
+def register(sub) -> None:
+    from landscape.commands.common import _float
+
+    p = sub.add_parser("simulate", help="roll SGD balls on a loss surface (.npz trajectories)",
+                       description="Build (or load from the cache) a loss surface, then let "
+                                   "balls follow real minibatch gradients on it.")
+    add_model_args(p)
+    g = p.add_argument_group("balls")
+    g.add_argument("--balls", type=int, default=200, help="number of balls (default 200)")
+    g.add_argument("--optimizer", default="sgd",
+                   help="sgd | momentum | nesterov | adam | rmsprop | adagrad (default sgd)")
+    g.add_argument("--lr", type=_float, default=0.1, help="learning rate (default 0.1)")
+    g.add_argument("--batch-size", type=_batch, default=64,
+                   help="minibatch per ball per step, or 'full' (default 64)")
+    g.add_argument("--clip-norm", type=_float, default=None, help="clip gradients to this norm")
+    g.add_argument("--clip-value", type=_float, default=None, help="clip gradients to ±this")
+    g.add_argument("--momentum", type=_float, default=0.9, help="for momentum/nesterov")
+    g.add_argument("--start", default="uniform", help="uniform | ring | grid (default uniform)")
+    g.add_argument("--steps", type=int, default=200, help="steps to simulate (default 200)")
+    g.add_argument("--record-every", type=int, default=1, help="keep every k-th frame")
+    g.add_argument("--mode", default="slice", help="slice | projected (default slice)")
+    g.add_argument("--origin", default="plane",
+                   help="projected mode: start on the plane or from a fresh init (plane | init)")
+    p.add_argument("-o", "--output", default=None, help="write the trajectory here (.npz)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress or notices")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from landscape.dynamics import BallGroup, _check_steps
+    from landscape.errors import choice
+    from landscape.trajectory import MODES
+
+    t_start = time.perf_counter()
+    # everything a user can get wrong is checked before any training or compilation
+    cfg = config_from_args(args)
+    out = check_output(args.output)
+    choice("mode", args.mode, MODES)
+    _check_steps(args.steps, "--steps")
+    _check_steps(args.record_every, "--record-every")
+    if args.balls < 1:
+        raise LandscapeError(f"--balls must be at least 1, got {args.balls}")
+    if args.start == "points":
+        raise LandscapeError("--start points is only available from Python (BallGroup.points)")
+    group = BallGroup(name=args.optimizer, optimizer=args.optimizer, lr=args.lr,
+                      batch_size=args.batch_size, clip_norm=args.clip_norm,
+                      clip_value=args.clip_value, n=args.balls, start=args.start,
+                      momentum=args.momentum, origin=args.origin)
+    n_data = cfg.build_data().x_eval.shape[0]
+    group.check(n_data)
+
+    from landscape.config import build_surface, plane_from_surface, task_from_surface
+    from landscape.dynamics import simulate
+
+    quiet = args.quiet
+    s, timings = build_surface(cfg, cache=not args.no_cache, progress=False if quiet else None,
+                               log=(lambda line: None) if quiet else info)
+    task, plane = task_from_surface(s), plane_from_surface(s)
+    t0 = time.perf_counter()
+    traj = simulate(task, plane, s, [group], steps=args.steps, mode=args.mode,
+                    record_every=args.record_every, key=cfg.key("balls"))
+    timings["simulate"] = time.perf_counter() - t0
+    traj.meta["config"] = cfg.to_dict()
+    if out:
+        t0 = time.perf_counter()
+        traj.save(out)
+        timings["save"] = time.perf_counter() - t0
+    timings["total"] = time.perf_counter() - t_start
+    summary = traj.summary()
+    summary.update({"output": out, "timings": timings, "config_hash": s.meta.get("config_hash"),
+                    "ball_steps_per_second": traj.meta.get("ball_steps_per_second"),
+                    "n_escaped": traj.meta["n_escaped"], "n_settled": traj.meta["n_settled"],
+                    "stacked": traj.meta["stacked"]})
+    if traj.mode == "projected":
+        last = traj.n_frames - 1
+        summary["mean_off_plane"] = _mean(traj.off_plane[last])
+        summary["mean_true_loss"] = _mean(traj.true_loss[last])
+    if args.json:
+        print_json(_finite(summary))
+    elif not quiet:
+        print(f"{traj.n_balls} balls × {args.steps} steps ({traj.mode}, {args.optimizer}, "
+              f"lr {args.lr:g}): {traj.meta['n_settled']} settled, {traj.meta['n_escaped']} "
+              f"escaped, {len(traj.census)} minima in {timings['simulate']:.1f} s"
+              + (f" -> {out}" if out else ""))
+    return 0
+
+
+def _mean(v):
+    import numpy as np
+
+    v = np.asarray(v, np.float64)
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if v.size else None
+
+
+def _finite(o):
+    """JSON has no NaN/inf: replace them with null."""
+    if isinstance(o, float):
+        return o if math.isfinite(o) else None
+    if isinstance(o, dict):
+        return {k: _finite(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_finite(v) for v in o]
+    return o
