@@ -7,44 +7,58 @@ Public API (everything a scene needs)::
 
     from landscape.render import Stage, VideoWriter, QUALITY, open_window, ReplaySource
 
-    stage = Stage(n_views=2, size=(1280, 720), off_screen=None)   # None: offscreen without a display
-    v = stage.view(0)
-    v.set_surface(surface, log_scale=None)     # Surface, or (alphas, betas, loss); None = auto
+    stage = Stage(n_views=2, size=(1280, 720), off_screen=None)  # None: offscreen w/o display
+    v = stage.view(0)                          # views: 1-3 side by side, 4 as 2×2
+    v.set_surface(surface, log_scale=None)     # Surface or (alphas, betas, loss[, accuracy]);
+                                               # None = log10 when losses span > 3 decades
     v.set_balls(groups, group_ids, layers, title="ReLU")
-        # groups: list of dicts (name, optimizer, lr, optional color) or names
+        # groups: Trajectory.groups dicts (name, optimizer, lr, optional color "#rrggbb")
         # group_ids: int [N]; layers: L layer names input -> output
-    v.update(frame)            # balls, fading trails, gradient panel, HUD, census (all in place)
-    v.set_census(census)       # optional: Trajectory.census; default: computed from settled balls
-    v.select_group(0)          # which group the gradient panel shows
-    v.show_trails(True); v.show_panel(True); v.set_log_scale(True)
+        # optional: trail_length=None (auto), panel=True, strip=True, band=(1e-3, 10)
+    v.update(frame)            # a trajectory.Frame: balls, trails, panel, HUD, census, in place
+    v.update(frame, group_ids=sim.group)       # after balls were added (N changed)
+    v.set_census(traj.census)  # optional; default: minima found from settled balls per frame
+    v.select_group(1)          # the group the gradient panel shows (default 0)
+    v.show_trails(False); v.show_panel(False); v.set_log_scale(True)
 
     stage.camera("iso")        # "iso" | "top" | "side"; all views share one camera
-    stage.orbit(2.0)           # degrees of azimuth, call once per output frame
-    stage.follow(0, view=0, weight=0.15)   # ease the focal point toward group 0's mean position
-    stage.caption("Sigmoid vs ReLU")       # one line across the bottom ('' clears)
-    img = stage.screenshot()   # uint8 [H, W, 3], renders once
+    stage.orbit(0.5)           # degrees of azimuth; call once per output frame
+    stage.follow(0, view=0, weight=0.15)  # ease the focus toward group 0's live balls
+    stage.caption("Sigmoid vs ReLU")      # one line across the bottom; "" hides it
+    img = stage.screenshot("still.png")   # renders; uint8 [H, W, 3] (path optional)
+    stage.close()
 
-    with VideoWriter("out.mp4", quality="medium") as w:      # or fps=30, size=stage.size
-        for t in range(traj.n_frames):                        # fmt from extension: mp4 | gif | png
-            v.update(traj.frame(t)); stage.orbit(0.5)
-            w.write(stage)        # atomic: temp name, renamed on success; removed on error/Ctrl-C
+    with VideoWriter("out.mp4", quality="medium") as w:     # or size=stage.size, fps=30
+        for t in range(traj.n_frames):                       # fmt from the extension:
+            v.update(traj.frame(t)); stage.orbit(0.5)        # .mp4 | .gif | folder -> PNGs
+            w.write(stage)         # atomic: temp name, renamed on success, removed on error
+                                   # or Ctrl-C; tqdm bar with ETA on a terminal (total=n)
 
-    open_window(stage, sources=[simulator])   # interactive, one timer; sources follow the
-        # Simulator protocol (layers, groups, group, snapshot(), advance(n), add_balls(ab, group),
-        # reset()); ReplaySource(trajectory) adapts a recorded Trajectory to it.
+    open_window(stage, sources=[simulator, ...])  # one source per view, timer-driven; needs a
+        # display. Sources follow the Simulator protocol: layers, groups, group,
+        # snapshot(), advance(n), add_balls(ab [k, 2], group=0), reset().
+        # ReplaySource(trajectory, surface=None) adapts a recorded Trajectory to it.
+        # Controller(stage, sources) is the same without show(): handlers for tests.
 
     QUALITY = {"low": (854, 480, 15), "medium": (1280, 720, 30), "high": (1920, 1080, 60)}
+    resolve_quality("low", size=None, fps=None) -> ((854, 480), 15)
 
 Keys in the window: space play/pause, Right step once, r reset, +/- speed, left click on a
-surface drops a ball there, t trails, g panel, l log scale, s screenshot, h help, q quit.
+surface drops a ball there (of the selected group), t trails, g panel, l log scale, 1-9 select
+the group the panel shows, f follow it with the camera, s screenshot (PNG in the working
+directory), h help, q quit. VTK's own character keys are switched off.
 
-If VTK cannot render at all, `Stage` raises a one-line `LandscapeError` naming the packages to
-install (probed in a subprocess, since VTK segfaults rather than raising).
+Errors a user can cause raise a one-line `LandscapeError`; if VTK cannot render at all, the
+first `Stage` says what to install (probed once per process in a subprocess, since VTK
+segfaults rather than raising; LANDSCAPE_SKIP_RENDER_PROBE=1 skips the probe,
+LANDSCAPE_OFF_SCREEN=1/0 forces the mode). Costs on this 2-core llvmpipe machine are in
+benchmarks/render.py; everything drawn per frame is opaque and updated in place.
 """
 
 from landscape.render.video import QUALITY, VideoWriter, resolve_quality
 from landscape.render.headless import check_rendering, default_off_screen
-from landscape.render.stage import Stage, View
+from landscape.render.stage import Stage
+from landscape.render.view import View
 from landscape.render.window import Controller, ReplaySource, open_window
 
 __all__ = ["Stage", "View", "VideoWriter", "QUALITY", "resolve_quality", "open_window",

@@ -33,19 +33,30 @@ def _fmt(x: float) -> str:
 
 def world_label(renderer, text: str, xyz, size: int = 10, color=colors.TEXT_DIM,
                 justify: str = "center", vjust: str = "center", bold: bool = False,
-                background: float = 0.0) -> vtk.vtkTextActor:
-    """A 2D text actor pinned to world point ``xyz`` (drawn on top of the 3D scene)."""
+                background: float = 0.0, fs: float = 1.0, offset=(0, 0)) -> vtk.vtkTextActor:
+    """A 2D text actor pinned to world point ``xyz`` (drawn on top of the 3D scene), shifted
+    by ``offset`` pixels (scaled by ``fs``)."""
     t = vtk.vtkTextActor()
     t.SetInput(text)
     p = t.GetTextProperty()
-    colors.style_text(p, size, color, bold, shadow=background == 0.0, justify=justify,
+    colors.style_text(p, size * fs, color, bold, shadow=background == 0.0, justify=justify,
                       vjustify=vjust)
     if background:
         p.SetBackgroundColor(0.05, 0.06, 0.09)
         p.SetBackgroundOpacity(background)
         p.SetFrame(False)
-    t.GetPositionCoordinate().SetCoordinateSystemToWorld()
-    t.GetPositionCoordinate().SetValue(*(float(v) for v in xyz))
+    if offset == (0, 0):
+        t.GetPositionCoordinate().SetCoordinateSystemToWorld()
+        t.GetPositionCoordinate().SetValue(*(float(v) for v in xyz))
+    else:
+        ref = vtk.vtkCoordinate()
+        ref.SetCoordinateSystemToWorld()
+        ref.SetValue(*(float(v) for v in xyz))
+        c = t.GetPositionCoordinate()
+        c.SetCoordinateSystemToDisplay()
+        c.SetReferenceCoordinate(ref)
+        c.SetValue(float(offset[0] * fs), float(offset[1] * fs))
+        t._reference = ref   # keep the Python wrapper (and its coordinate) alive
     t.PickableOff()
     renderer.AddViewProp(t)
     return t
@@ -54,8 +65,13 @@ def world_label(renderer, text: str, xyz, size: int = 10, color=colors.TEXT_DIM,
 class Axes:
     """Floor frame, tick labels and the loss axis. ``remove()`` takes them all away."""
 
-    def __init__(self, renderer, extent, scale, floor_z: float):
+    def __init__(self, renderer, extent, scale, floor_z: float, fs: float = 1.0):
         self.renderer = renderer
+        self.z_props = []
+
+        def label(*a, **k):
+            return world_label(*a, fs=fs, **k)
+
         self.props = []
         x0, x1, y0, y1 = extent
         span = max(x1 - x0, y1 - y0)
@@ -67,13 +83,13 @@ class Axes:
         ta, tb = nice_ticks(x0, x1), nice_ticks(y0, y1)
         for a in ta:
             segs.append(((a, y0, floor_z), (a, y0 - 0.5 * pad, floor_z)))
-            self.props.append(world_label(renderer, _fmt(a), (a, y0 - 1.6 * pad, floor_z)))
+            self.props.append(label(renderer, _fmt(a), (a, y0 - 1.6 * pad, floor_z)))
         for b in tb:
             segs.append(((x1, b, floor_z), (x1 + 0.5 * pad, b, floor_z)))
-            self.props.append(world_label(renderer, _fmt(b), (x1 + 1.7 * pad, b, floor_z)))
-        self.props.append(world_label(renderer, "a", ((x0 + x1) / 2, y0 - 4.0 * pad, floor_z),
+            self.props.append(label(renderer, _fmt(b), (x1 + 1.7 * pad, b, floor_z)))
+        self.props.append(label(renderer, "a", ((x0 + x1) / 2, y0 - 4.0 * pad, floor_z),
                                       size=14, color=colors.TEXT, bold=True))
-        self.props.append(world_label(renderer, "b", (x1 + 4.2 * pad, (y0 + y1) / 2, floor_z),
+        self.props.append(label(renderer, "b", (x1 + 4.2 * pad, (y0 + y1) / 2, floor_z),
                                       size=14, color=colors.TEXT, bold=True))
         if scale.log:
             dec = np.arange(np.ceil(scale.h_lo - 1e-9), np.floor(scale.h_hi + 1e-9) + 1)
@@ -86,9 +102,10 @@ class Axes:
         for h, lab in zip(hs, labels):
             z = (h - scale.h_lo) * scale.z_per_h
             segs.append(((x0, y0, z), (x0 - 0.5 * pad, y0 - 0.5 * pad, z)))
-            self.props.append(world_label(renderer, lab, (x0 - pad, y0 - pad, z), justify="right"))
-        self.props.append(world_label(renderer, "loss (nats)", (x0, y0, zt * 1.08), size=13,
-                                      color=colors.TEXT, bold=True))
+            self.z_props.append(label(renderer, lab, (x0 - pad, y0 - pad, z), justify="right"))
+        self.z_props.append(label(renderer, "loss (nats)", (x0, y0, zt * 1.08), size=13,
+                                  color=colors.TEXT, bold=True))
+        self.props += self.z_props
         pts = np.asarray(segs, np.float64).reshape(-1, 3)
         poly = vtk.vtkPolyData()
         poly.SetPoints(vtk.vtkPoints())
@@ -102,12 +119,16 @@ class Axes:
         actor = vtk.vtkActor()
         actor.SetMapper(mapper)
         actor.GetProperty().SetColor(*colors.TEXT_DIM)
-        actor.GetProperty().SetOpacity(0.7)
         actor.GetProperty().SetLineWidth(1.2)
         actor.GetProperty().LightingOff()
         actor.PickableOff()
         renderer.AddViewProp(actor)
         self.props.append(actor)
+
+    def show_loss_axis(self, on: bool) -> None:
+        """Hide the loss axis labels (looking straight down they pile up in one corner)."""
+        for p in self.z_props:
+            p.SetVisibility(bool(on))
 
     def remove(self) -> None:
         for p in self.props:

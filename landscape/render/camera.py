@@ -11,7 +11,7 @@ import numpy as np
 from landscape.errors import LandscapeError
 
 # elevation, azimuth (degrees); azimuth 0 looks along +a, -90 looks along +b
-PRESETS = {"iso": (32.0, -55.0), "top": (89.9, -90.0), "side": (6.0, -90.0)}
+PRESETS = {"iso": (38.0, -55.0), "top": (89.9, -90.0), "side": (6.0, -90.0)}
 
 
 class CameraRig:
@@ -22,6 +22,8 @@ class CameraRig:
         self.distance = 3.0
         self.elevation, self.azimuth = PRESETS["iso"]
         self.view_angle = 30.0
+        self.window_center = (0.0, 0.0)
+        self.aspect = 16 / 9     # of one view, width / height
 
     def frame_bounds(self, bounds) -> None:
         """Aim at the middle of ``bounds`` (x0, x1, y0, y1, z0, z1) from a distance that fits."""
@@ -29,7 +31,9 @@ class CameraRig:
         self.home = np.array([(b[0] + b[1]) / 2, (b[2] + b[3]) / 2, (b[4] + b[5]) / 2])
         self.focal = self.home.copy()
         diag = float(np.linalg.norm(b[1::2] - b[0::2]))
-        self.distance = 0.5 * diag / np.tan(np.radians(self.view_angle / 2)) * 1.05
+        # the view angle is vertical: a tall viewport needs to step back by its aspect
+        self.distance = (0.5 * diag / np.tan(np.radians(self.view_angle / 2)) * 1.1
+                         / min(1.0, self.aspect / 1.3))
         self.apply()
 
     def preset(self, name: str) -> None:
@@ -69,3 +73,4 @@ class CameraRig:
         up = (-np.cos(az), -np.sin(az), 0.0) if self.elevation > 89 else (0.0, 0.0, 1.0)
         cam.SetViewUp(*up)
         cam.SetViewAngle(self.view_angle)
+        cam.SetWindowCenter(*self.window_center)

@@ -11,14 +11,14 @@ import os
 
 import numpy as np
 
-BACKGROUND = "#10131a"
-BACKGROUND_TOP = "#1f2633"
+BACKGROUND = "#151a23"
 TEXT = (0.92, 0.93, 0.95)
 TEXT_DIM = (0.62, 0.65, 0.70)
 SURFACE_CMAP = "viridis"
 CONTOUR = (1.0, 1.0, 1.0)
 FLOOR_CONTOUR = (0.55, 0.60, 0.70)
 ESCAPED = (0.55, 0.55, 0.58)
+TRAIL_TAIL = (0.10, 0.11, 0.14)   # trails darken toward this with age (opaque fade)
 NONFINITE = (1.0, 0.0, 0.85)
 THETA_STAR = (1.0, 1.0, 1.0)
 
@@ -53,12 +53,12 @@ def group_colors(groups) -> np.ndarray:
 
 
 def health_colors(log_values, band) -> np.ndarray:
-    """float ``[..., 3]``: green inside the log10 ``band`` (lo, hi), blending to blue over three
-    decades below it and to red over three decades above."""
+    """float ``[..., 3]``: green inside the log10 ``band`` (lo, hi), blending to blue over two
+    decades below it and to red over two decades above."""
     v = np.asarray(log_values, np.float64)
     lo, hi = band
-    below = np.clip((lo - v) / 3.0, 0.0, 1.0)[..., None]
-    above = np.clip((v - hi) / 3.0, 0.0, 1.0)[..., None]
+    below = np.clip((lo - v) / 2.0, 0.0, 1.0)[..., None]
+    above = np.clip((v - hi) / 2.0, 0.0, 1.0)[..., None]
     c = HEALTHY * (1 - below - above) + VANISH * below + EXPLODE * above
     return np.clip(c, 0.0, 1.0)
 

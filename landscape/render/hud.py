@@ -29,14 +29,18 @@ def _fmt_loss(x: float) -> str:
 
 
 class Hud:
-    def __init__(self, renderer, groups, group_colors, title: str = ""):
+    def __init__(self, renderer, groups, group_colors, title: str = "", fs: float = 1.0,
+                 view_height: float = 720.0):
         self.renderer = renderer
+        self.fs = fs
+        self.dy = fs * 720.0 / view_height   # line spacing in viewport units follows the font
         self.groups = groups
         self.title = self._text(title, (0.02, 0.975), 17, bold=True, vjust="top")
-        self.step = self._text("", (0.02, 0.915), 12, color=colors.TEXT_DIM, vjust="top")
+        self.step = self._text("", (0.02, 0.975 - 0.06 * self.dy), 12, color=colors.TEXT_DIM,
+                               vjust="top")
         self.lines = []
         for k, g in enumerate(groups):
-            self.lines.append(self._text("", (0.02, 0.87 - 0.042 * k), 12,
+            self.lines.append(self._text("", (0.02, 0.975 - (0.1 + 0.042 * k) * self.dy), 12,
                                          color=tuple(group_colors[k]), vjust="top"))
         self.warning = self._text("", (0.02, 0.02), 11, color=colors.NONFINITE)
         self.census_actors = []
@@ -46,7 +50,7 @@ class Hud:
               justify="left"):
         t = vtk.vtkTextActor()
         t.SetInput(s)
-        colors.style_text(t.GetTextProperty(), size, color, bold, shadow=True,
+        colors.style_text(t.GetTextProperty(), size * self.fs, color, bold, shadow=True,
                           justify=justify, vjustify=vjust)
         t.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
         t.GetPositionCoordinate().SetValue(*pos)
@@ -94,5 +98,5 @@ class Hud:
                 text += f" · acc {100 * float(acc):.0f}%"
             text += f" · {100 * float(c.get('share', 0)):.0f}% of balls"
             a = world_label(self.renderer, text, p, size=11, color=colors.TEXT,
-                            vjust="bottom", background=0.7)
+                            vjust="bottom", background=0.7, fs=self.fs, offset=(0, 22))
             self.census_actors.append(a)

@@ -120,6 +120,14 @@ class SurfaceLayer:
             self.floor_contours.point_data["h"] = lines.point_data["h"]
         bad = ~np.isfinite(loss)
         self.n_nonfinite = int(bad.sum())
+        if lines.n_points:
+            from matplotlib import colormaps
+
+            t = (np.asarray(lines.point_data["h"]) - scale.h_lo) / max(scale.h_hi - scale.h_lo,
+                                                                       1e-12)
+            rgb = colormaps[colors.SURFACE_CMAP](np.clip(t, 0, 1))[:, :3]
+            self.contours.point_data["rgb"] = ((0.45 * rgb + 0.55) * 255).astype(np.uint8)
+            self.floor_contours.point_data["rgb"] = ((0.85 * rgb + 0.03) * 255).astype(np.uint8)
         if self.n_nonfinite:
             ii, jj = np.nonzero(bad)
             self.nonfinite = pv.PolyData(np.c_[alphas[ii], betas[jj],
@@ -134,33 +142,38 @@ class SurfaceLayer:
 
 
 class BallLayer:
-    """N balls as point sprites, escaped ones grey, settled ones haloed, and fading trails."""
+    """N balls as point sprites, escaped ones grey, settled ones ringed, and fading trails.
 
-    def __init__(self, n: int, base_rgb: np.ndarray, trail_length: int = 24):
+    Everything here is opaque on purpose: on llvmpipe the first translucent actor in a view
+    adds a whole translucent pass (~12 ms at 720p). So trails fade by darkening toward
+    ``colors.TRAIL_TAIL`` rather than by alpha, and the settled mark is a larger white sprite
+    just under the ball (scale 0 for balls that have not settled) that shows as a white rim.
+    """
+
+    def __init__(self, n: int, base_rgb: np.ndarray, trail_length: int = 20):
         self.n = n
         self.base_rgb = np.asarray(base_rgb, np.float64).reshape(n, 3)
         self.k = max(2, int(trail_length))
         self.balls = pv.PolyData(np.zeros((n, 3)))
         self.balls.point_data["rgb"] = np.zeros((n, 3), np.uint8)
-        self.halo = pv.PolyData(np.zeros((n, 3)))
-        self.halo.point_data["rgba"] = np.zeros((n, 4), np.uint8)
+        self.rings = pv.PolyData(np.zeros((n, 3)))
+        self.rings.point_data["scale"] = np.zeros(n, np.float32)
         self.trail_buf = np.zeros((n, self.k, 3))
         offsets = np.arange(n)[:, None] * self.k + np.arange(self.k)[None, :]
         cells = np.hstack([np.full((n, 1), self.k), offsets]).ravel()
         self.trails = pv.PolyData(self.trail_buf.reshape(-1, 3).copy(), lines=cells)
-        age = np.linspace(0.0, 1.0, self.k) ** 1.5   # 0 = oldest (transparent), 1 = newest
-        self._trail_alpha = (age * 0.85 * 255).astype(np.uint8)
-        self.trails.point_data["rgba"] = np.zeros((n * self.k, 4), np.uint8)
+        age = np.linspace(0.0, 1.0, self.k) ** 1.2   # 0 = oldest, 1 = newest
+        self._trail_mix = (0.15 + 0.85 * age)[None, :, None]
+        self.trails.point_data["rgb"] = np.zeros((n * self.k, 3), np.uint8)
         self._fresh = True
 
-    def update(self, xyz: np.ndarray, escaped: np.ndarray, settled: np.ndarray) -> None:
+    def update(self, xyz: np.ndarray, escaped: np.ndarray, settled: np.ndarray,
+               ring_drop: float = 0.0) -> None:
         rgb = np.where(escaped[:, None], colors.ESCAPED, self.base_rgb)
         self.balls.points[:] = xyz
         self.balls.point_data["rgb"][:] = (rgb * 255 + 0.5).astype(np.uint8)
-        self.halo.points[:] = xyz
-        halo = self.halo.point_data["rgba"]
-        halo[:, :3] = 255
-        halo[:, 3] = np.where(settled & ~escaped, 110, 0)
+        self.rings.points[:] = xyz - [0.0, 0.0, ring_drop]
+        self.rings.point_data["scale"][:] = np.where(settled & ~escaped, 1.0, 0.0)
         if self._fresh:
             self.trail_buf[:] = xyz[:, None, :]
             self._fresh = False
@@ -168,10 +181,10 @@ class BallLayer:
             self.trail_buf[:, :-1] = self.trail_buf[:, 1:]
             self.trail_buf[:, -1] = xyz
         self.trails.points[:] = self.trail_buf.reshape(-1, 3)
-        tr = self.trails.point_data["rgba"].reshape(self.n, self.k, 4)
-        tr[..., :3] = (rgb[:, None, :] * 255 + 0.5).astype(np.uint8)
-        tr[..., 3] = self._trail_alpha[None, :] * (~escaped)[:, None]
-        for m in (self.balls, self.halo, self.trails):
+        tail = np.asarray(colors.TRAIL_TAIL)
+        tr = rgb[:, None, :] * self._trail_mix + tail * (1 - self._trail_mix)
+        self.trails.point_data["rgb"][:] = (tr.reshape(-1, 3) * 255 + 0.5).astype(np.uint8)
+        for m in (self.balls, self.rings, self.trails):
             m.GetPoints().Modified()
             m.GetPointData().Modified()
             m.Modified()

@@ -45,8 +45,9 @@ class GradientPanel:
 
     def __init__(self, renderer, layers, rect=(0.66, 0.04, 0.985, 0.44), band=(1e-3, 10.0),
                  y_range=(1e-6, 1e3), strip: bool = True, strip_length: int = 90,
-                 title: str = "‖∇W‖ per layer"):
+                 title: str = "‖∇W‖ per layer", fs: float = 1.0):
         self.renderer = renderer
+        self.fs = fs
         self.layers = [str(x) for x in layers]
         self.L = L = max(1, len(self.layers))
         self.rect = rect
@@ -114,6 +115,8 @@ class GradientPanel:
                        justify="right", vjust="bottom", color=colors.TEXT_DIM)
             self._text("output", (self.ax[0] - 0.01 * (x1 - x0), self.strip_box[3]), 8,
                        justify="right", vjust="top", color=colors.TEXT_DIM)
+            self._text("time →", (self.ax[1], self.strip_box[1] - 0.01 * h), 8,
+                       justify="right", vjust="top", color=colors.TEXT_DIM)
         self.update(np.zeros((0, L)))   # cells must never point past the points
 
     # ---------------------------------------------------------------- geometry
@@ -164,7 +167,7 @@ class GradientPanel:
               color=colors.TEXT, keep=True):
         t = vtk.vtkTextActor()
         t.SetInput(s)
-        colors.style_text(t.GetTextProperty(), size, color, bold, justify=justify,
+        colors.style_text(t.GetTextProperty(), size * self.fs, color, bold, justify=justify,
                           vjustify=vjust)
         t.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
         t.GetPositionCoordinate().SetValue(float(pos[0]), float(pos[1]))

@@ -15,6 +15,7 @@ import os
 import time
 
 import numpy as np
+import vtk
 
 from landscape.errors import LandscapeError
 from landscape.render import colors
@@ -25,6 +26,7 @@ HELP = ("space  play / pause        →  one step\n"
         "+ / -  faster / slower     r  reset\n"
         "click  drop a ball there   t  trails\n"
         "g  gradient panel          l  log scale\n"
+        "1–9  panel shows group n   f  follow that group\n"
         "s  screenshot              h  this help        q  quit")
 
 
@@ -96,13 +98,21 @@ class Controller:
                           if v.surface_layer is not None}
         self.screenshots = []
         self.timer_id = None
+        self.following = False
         pl = stage.plotter
         self.iren = pl.iren
-        self._help = pl.add_text(HELP, position="upper_right", font_size=10,
-                                 color=colors.TEXT, name="help")
-        colors.style_text(self._help.GetTextProperty(), 13, colors.TEXT, shadow=True,
-                          justify="left", vjustify="top")
+        self._help = vtk.vtkTextActor()
+        self._help.SetInput(HELP)
+        prop = self._help.GetTextProperty()
+        colors.style_text(prop, 13 * stage.font_scale, colors.TEXT, justify="left",
+                          vjustify="center")
+        prop.SetBackgroundColor(0.04, 0.05, 0.07)
+        prop.SetBackgroundOpacity(0.85)
+        prop.SetLineSpacing(1.3)
+        self._help.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
+        self._help.GetPositionCoordinate().SetValue(0.3, 0.55)
         self._help.SetVisibility(False)
+        stage._overlay.AddViewProp(self._help)
         self._bind()
         for i, v in enumerate(stage.views):
             v.update(sources[i].snapshot(), group_ids=sources[i].group)
@@ -118,13 +128,23 @@ class Controller:
                 "plus": self.faster, "equal": self.faster, "KP_Add": self.faster,
                 "minus": self.slower, "KP_Subtract": self.slower, "t": self.toggle_trails,
                 "g": self.toggle_panel, "l": self.toggle_log, "s": self.screenshot,
-                "h": self.toggle_help}
+                "h": self.toggle_help, "f": self.toggle_follow}
+        keys.update({str(k + 1): (lambda k=k: self.select_group(k)) for k in range(9)})
         for k, fn in keys.items():
             pl.clear_events_for_key(k, raise_on_missing=False)
             pl.add_key_event(k, fn)
+        self._only_surfaces_pickable()
         pl.enable_surface_point_picking(callback=self._on_pick, left_clicking=True,
                                         show_point=False, show_message=False)
         self.iren.add_observer("TimerEvent", self.on_timer)
+
+    def _only_surfaces_pickable(self) -> None:
+        for v in self.stage.views:
+            surf = v._surface_actors.get("surface")
+            props = v.renderer.GetViewProps()
+            for k in range(props.GetNumberOfItems()):
+                p = props.GetItemAsObject(k)
+                p.SetPickable(p is surf)
 
     def start_timer(self) -> None:
         if self.timer_id is None:
@@ -145,6 +165,8 @@ class Controller:
     def advance(self, n: int) -> None:
         for v, src in zip(self.stage.views, self.sources):
             v.update(src.advance(n), group_ids=src.group)
+        if self.following:
+            self.stage.follow(self.stage.views[0].selected, view=0)
         self._render()
 
     def toggle_play(self) -> None:
@@ -188,6 +210,23 @@ class Controller:
         for i, v in enumerate(self.stage.views):
             if v.surface_layer is not None:
                 v.set_log_scale(not v.scale.log)
+        self._only_surfaces_pickable()
+        self._render()
+
+    def select_group(self, group: int) -> None:
+        """Show ``group`` (0-based) in every view's panel that has it; the drop group too."""
+        for v in self.stage.views:
+            if group < len(v.groups):
+                v.select_group(group)
+        if group < len(self.sources[0].groups):
+            self.drop_group = group
+        self._render()
+
+    def toggle_follow(self) -> None:
+        self.following = not self.following
+        if not self.following:
+            self.stage.rig.focal = self.stage.rig.home.copy()
+            self.stage.rig.apply()
         self._render()
 
     def toggle_help(self) -> None:
@@ -212,7 +251,14 @@ class Controller:
     def _on_pick(self, point) -> None:
         if point is None:
             return
-        self.drop(self._poked_view(), np.asarray(point, np.float64)[:2])
+        i = self._poked_view()
+        v = self.stage.views[i]
+        ab = np.asarray(point, np.float64)[:2]
+        if v.surface_layer is None:
+            return
+        x0, x1, y0, y1 = v.surface_layer.extent
+        if x0 <= ab[0] <= x1 and y0 <= ab[1] <= y1:     # on the surface, not beside it
+            self.drop(i, ab)
 
     def _poked_view(self) -> int:
         x, y = self.iren.get_event_position()

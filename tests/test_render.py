@@ -1,0 +1,296 @@
+"""The stage, offscreen, on real pixels: surface and balls drawn where they project, gradient
+bars that follow their data, and the layouts, camera, census and non-finite surfaces."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pv = pytest.importorskip("pyvista")
+pv.OFF_SCREEN = True
+
+from landscape.errors import LandscapeError  # noqa: E402
+from landscape.render import Stage, check_rendering  # noqa: E402
+from landscape.render import colors, headless  # noqa: E402
+from landscape.render.synthetic import bowl_surface, spiral_trajectory  # noqa: E402
+from landscape.trajectory import Frame  # noqa: E402
+
+SIZE = (320, 240)
+GROUPS = [{"name": "SGD", "optimizer": "sgd", "lr": 0.1}, {"name": "Adam", "optimizer": "adam",
+                                                         "lr": 0.01}]
+LAYERS = ["in", "h1", "h2", "out"]
+
+
+@pytest.fixture(scope="module")
+def bowl():
+    return bowl_surface(41)
+
+
+def frame_at(ab, heights, grads=None, step=0, escaped=None, settled=None) -> Frame:
+    ab = np.asarray(ab, np.float32)
+    n = len(ab)
+    g = np.full((n, 4), 0.1, np.float32) if grads is None else np.asarray(grads, np.float32)
+    return Frame(step, ab, np.asarray(heights, np.float32), np.asarray(heights, np.float32), g,
+                 np.zeros(n, bool) if escaped is None else escaped,
+                 np.zeros(n, bool) if settled is None else settled)
+
+
+def surface_height(bowl, ab):
+    from landscape.render.meshes import _bilinear
+
+    a, b, loss, _ = bowl
+    return _bilinear(a.astype(float), b.astype(float), loss.astype(float), np.asarray(ab, float))
+
+
+def make_stage(bowl, ab, n_views=1, size=SIZE, **kw):
+    st = Stage(n_views, size=size, off_screen=True)
+    for i in range(n_views):
+        v = st.view(i)
+        v.set_surface(bowl, **kw)
+        v.set_balls(GROUPS, np.arange(len(ab)) % 2, LAYERS, title=f"view {i}")
+        v.update(frame_at(ab, surface_height(bowl, ab)))
+    st.camera("top")
+    return st
+
+
+def pixel(img, xy):
+    x, y = (int(round(c)) for c in xy)
+    return img[y, x].astype(int)
+
+
+def test_frame_shows_surface_and_balls(bowl):
+    ab = np.array([[-0.5, 0.4], [0.45, -0.35], [0.3, 0.5], [-0.4, -0.5]])
+    st = make_stage(bowl, ab)
+    img = st.screenshot()
+    assert img.shape == (SIZE[1], SIZE[0], 3)
+    assert img.std() > 20                                  # not blank
+    v = st.view(0)
+    bg = np.array([int(colors.BACKGROUND[i:i + 2], 16) for i in (1, 3, 5)])
+    # the surface: a point on it between the balls is coloured, not background
+    s_xy = st.world_to_display(0, v.world([[0.0, -0.1]], surface_height(bowl, [[0.0, -0.1]]))
+                               - [0, 0, v.radius])[0]
+    assert np.abs(pixel(img, s_xy) - bg).sum() > 60
+    # each ball: its pixel has the group's hue (SGD red-pink, Adam near white)
+    xy = st.world_to_display(0, v.balls.balls.points)
+    for k, p in enumerate(xy):
+        r, g, b = pixel(img, p)
+        if k % 2 == 0:
+            assert r > g + 60 and r > 150, (k, (r, g, b))
+        else:
+            assert min(r, g, b) > 150, (k, (r, g, b))
+    # hiding the balls changes exactly those pixels
+    v.ball_actor.SetVisibility(False)
+    img2 = st.screenshot()
+    for p in xy:
+        assert np.abs(pixel(img2, p) - pixel(img, p)).sum() > 60
+    st.close()
+
+
+def test_escaped_grey_and_settled_ringed(bowl):
+    ab = np.array([[-0.5, 0.4], [0.45, -0.35]])
+    st = make_stage(bowl, ab)
+    v = st.view(0)
+    f = frame_at(ab, surface_height(bowl, ab), escaped=np.array([True, False]),
+                 settled=np.array([False, True]))
+    v.update(f)
+    img = st.screenshot()
+    r, g, b = pixel(img, st.world_to_display(0, v.balls.balls.points[:1])[0])
+    assert abs(r - g) < 30 and abs(g - b) < 30                    # grey
+    assert v.balls.rings.point_data["scale"].tolist() == [0.0, 1.0]
+    st.close()
+
+
+@pytest.mark.parametrize("case", ["vanishing", "exploding"])
+def test_panel_bars_follow_gradients(bowl, case):
+    factor = 1 / 10 if case == "vanishing" else 10.0
+    mean = 0.1 * factor ** np.arange(3, -1, -1)                  # input → output
+    rng = np.random.default_rng(0)
+    grads = mean[None] * np.exp(0.2 * rng.standard_normal((40, 4)))
+    ab = rng.uniform(-0.6, 0.6, (40, 2))
+    st = Stage(1, size=(640, 360), off_screen=True)
+    v = st.view(0)
+    v.set_surface(bowl)
+    v.set_balls(GROUPS[:1], np.zeros(40, int), LAYERS, title=case)
+    v.update(frame_at(ab, surface_height(bowl, ab), grads))
+    p = v.panel
+    tops = p.bar_tops()
+    want = p.y_of(np.log10(grads.mean(0)))
+    np.testing.assert_allclose(tops, want, atol=1e-9)
+    assert (np.diff(tops) > 0).all() if case == "vanishing" else (np.diff(tops) < 0).all()
+    # the same heights on screen: count each bar's pixels up its centre column
+    img = st.screenshot()
+    h = img.shape[0]
+    heights = []
+    for i in range(4):
+        xc = int(p._bar_x(i).mean() * img.shape[1])
+        y_floor = int(round((1 - p.ay[0]) * h)) - 2
+        col = img[:y_floor, xc].astype(int)
+        c = p.poly_rgba[2 + i, :3].astype(int)
+        heights.append(int((np.abs(col - c).sum(1) < 40).sum()))
+    expected = (tops - p.ay[0]) * h
+    assert np.all(np.abs(np.array(heights) - expected) < 0.12 * expected.max() + 3), \
+        (heights, expected)
+    # colour: the input bar is blue when vanishing, red when exploding
+    r, g, b = p.poly_rgba[2, :3].astype(int)
+    assert (b > r + 80) if case == "vanishing" else (r > b + 80)
+    st.close()
+
+
+def test_panel_handles_empty_inf_and_zero():
+    from landscape.render.panel import GradientPanel
+
+    st = Stage(1, size=SIZE, off_screen=True)
+    p = GradientPanel(st.plotter.renderers[0], ["a", "b", "c"])
+    p.update(np.zeros((0, 3)))
+    assert np.allclose(p.bar_tops(), p.ay[0])
+    p.update(np.array([[np.inf, 0.0, np.nan], [1e9, 0.0, 1e-12]]))
+    tops = p.bar_tops()
+    assert tops[0] > tops[2] >= tops[1] == p.ay[0]
+    assert p.y_hi >= 9 and p.y_lo <= -12                       # the axis widened
+    st.screenshot()
+    st.close()
+
+
+def test_four_views_in_sync_and_camera(bowl):
+    ab = np.array([[-0.5, 0.4], [0.45, -0.35]])
+    st = make_stage(bowl, ab, n_views=4, size=(480, 360))
+    cams = {id(r.GetActiveCamera()) for r in st.plotter.renderers[:4]}
+    assert len(cams) == 1                                     # one shared camera
+    top = st.screenshot()
+    for i in range(4):
+        v = st.view(i)
+        for p in st.world_to_display(i, v.balls.balls.points):
+            assert 0 <= p[0] < 480 and 0 <= p[1] < 360
+    st.camera("iso")
+    iso = st.screenshot()
+    st.orbit(40)
+    orbit = st.screenshot()
+    assert np.abs(iso.astype(int) - top).mean() > 3
+    assert np.abs(orbit.astype(int) - iso).mean() > 3
+    f0 = np.array(st.rig.focal)
+    target = st.view(0).group_center(0)
+    st.follow(0, view=0, weight=0.5)
+    assert np.linalg.norm(st.rig.focal - target) < np.linalg.norm(f0 - target)
+    with pytest.raises(LandscapeError, match="preset"):
+        st.camera("fisheye")
+    st.close()
+
+
+def test_census_labels_once_settled(bowl):
+    a, b, loss, acc = bowl
+    traj = spiral_trajectory(a, b, loss, n_balls=60, n_frames=40)
+    st = Stage(1, size=SIZE, off_screen=True)
+    v = st.view(0)
+    v.set_surface(bowl)
+    v.set_balls(traj.groups, traj.group, traj.layers)
+    v.update(traj.frame(0))
+    assert v.hud.census_actors == []
+    v.update(traj.frame(39))                                 # all settled near (0, 0)
+    texts = [c.GetInput() for c in v.hud.census_actors]
+    assert texts and "loss" in texts[0] and "acc" in texts[0] and "% of balls" in texts[0]
+    v.set_census([{"position": [0.5, -0.4], "loss": 0.25, "accuracy": 0.5, "share": 0.3}])
+    v.update(traj.frame(39))
+    assert [c.GetInput() for c in v.hud.census_actors] == ["loss 0.25 · acc 50% · 30% of balls"]
+    st.screenshot()
+    st.close()
+
+
+def test_nonfinite_surface_renders_and_is_marked(bowl):
+    a, b, loss, acc = bowl
+    bad = loss.copy()
+    bad[:5, :5] = np.inf
+    bad[-3:, :2] = np.nan
+    ab = np.array([[0.0, 0.0]])
+    st = Stage(1, size=SIZE, off_screen=True)
+    v = st.view(0)
+    v.set_surface((a, b, bad, acc))
+    v.set_balls(GROUPS[:1], [0], LAYERS)
+    v.update(frame_at(ab, [np.inf]))                   # a height of inf is clipped, not drawn
+    assert np.isfinite(v.balls.balls.points).all()
+    assert "31 grid points" in v.hud.warning.GetInput()
+    assert v.surface_layer.nonfinite.n_points == 31
+    assert np.isfinite(v.surface_layer.mesh.points).all()
+    img = st.screenshot()
+    assert img.std() > 10
+    with pytest.raises(LandscapeError, match="no finite"):
+        v.set_surface((a, b, np.full_like(loss, np.nan)))
+    st.close()
+
+
+def test_log_scale_auto_and_toggle(bowl):
+    a, b, loss, acc = bowl
+    st = Stage(1, size=SIZE, off_screen=True)
+    v = st.view(0)
+    v.set_surface((a, b, loss, acc))
+    assert not v.scale.log                                  # ~2.5 decades: linear
+    v.set_surface((a, b, loss ** 4, acc))
+    assert v.scale.log                                      # ~10 decades: log
+    v.set_balls(GROUPS[:1], [0], LAYERS)
+    v.update(frame_at([[0.2, 0.2]], [0.5]))
+    z_log = v.balls.balls.points[0, 2]
+    v.set_log_scale(False)
+    assert not v.scale.log and v.balls.balls.points[0, 2] != z_log
+    st.screenshot()
+    st.close()
+
+
+def test_bad_input_one_line_errors(bowl):
+    with pytest.raises(LandscapeError, match="1 to 4"):
+        Stage(5, size=SIZE, off_screen=True)
+    st = Stage(1, size=SIZE, off_screen=True)
+    v = st.view(0)
+    with pytest.raises(LandscapeError, match="set_surface"):
+        v.set_balls(GROUPS, [0], LAYERS)
+    v.set_surface(bowl)
+    with pytest.raises(LandscapeError, match="group ids"):
+        v.set_balls(GROUPS, [0, 5], LAYERS)
+    v.set_balls(GROUPS, [0, 1], LAYERS)
+    with pytest.raises(LandscapeError, match="group_ids"):
+        v.update(frame_at(np.zeros((3, 2)), np.ones(3)))
+    with pytest.raises(LandscapeError, match="view 3"):
+        st.view(3)
+    st.close()
+
+
+def test_headless_probe_reports_what_to_install(monkeypatch):
+    check_rendering(True)                                     # this machine renders
+    monkeypatch.setattr(headless, "_PROBE", "import os; os.abort()")
+    msg = headless._probe(True, timeout=30)
+    assert "libegl1" in msg and "libgl1-mesa-dri" in msg and "xvfb" in msg
+    assert "\n" not in msg
+    monkeypatch.setattr(headless, "_probed", {True: msg})
+    with pytest.raises(LandscapeError, match="libegl1"):
+        Stage(1, size=SIZE, off_screen=True)
+
+
+def test_default_off_screen(monkeypatch):
+    monkeypatch.delenv("LANDSCAPE_OFF_SCREEN", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert headless.default_off_screen() is True
+    monkeypatch.setenv("LANDSCAPE_OFF_SCREEN", "0")
+    assert headless.default_off_screen() is False
+
+
+def test_accepts_a_surface_object_and_replays_on_it(bowl):
+    """A `Surface` (built here from arrays; the renderer reads only its grid, loss and
+    accuracy) draws like the tuple, and `ReplaySource` uses its `interpolate` for drops."""
+    from landscape.render import ReplaySource
+    from landscape.surface import Surface
+
+    a, b, loss, acc = bowl
+    s = Surface(a, b, loss, acc, None, None, None, {}, None, None, None, None,
+                {"center_loss": float(loss[20, 20])})
+    traj = spiral_trajectory(a, b, loss, n_balls=8, n_frames=5)
+    st = Stage(1, size=SIZE, off_screen=True)
+    v = st.view(0)
+    v.set_surface(s)
+    v.set_balls(traj.groups, traj.group, traj.layers)
+    src = ReplaySource(traj, surface=s)
+    src.add_balls([[0.25, -0.25]], group=1)
+    f = src.advance(2)
+    v.update(f, group_ids=src.group)
+    assert v.balls.n == 9 and f.heights[-1] == pytest.approx(s.interpolate([0.25, -0.25]))
+    assert v.surface_layer.theta_star is not None
+    st.screenshot()
+    st.close()
