@@ -2,13 +2,16 @@
 
 Protocol. A *measure* function evaluates many balls at once:
 
-  ``measure(consts, x [N, ...], idx [N, B] | None) -> (loss [N], grad [N, ...], gw [N, L], gb [N, L])``
+  ``measure(consts, x [N, ...], idx [N, B] | None, norms=True)
+      -> (loss [N], grad [N, ...], gw [N, L], gb [N, L])``
 
 ``x`` is what a ball optimizes: plane coordinates ``(a, b)`` (``[N, 2]``, slice mode) or a full
 weight vector θ (``[N, P]``, projected mode). ``idx`` holds each ball's minibatch (row indices
 of the evaluation data), or ``None`` for the full batch. ``grad`` has the shape of ``x``: in
 slice mode it is ``(∇θL·d1, ∇θL·d2)`` at ``θ* + a·d1 + b·d2``. ``gw``/``gb`` are the L2 norms of
-the weight-space gradient of each layer's weights and biases, input → output.
+the weight-space gradient of each layer's weights and biases, input → output; with
+``norms=False`` a measure may skip them and return ``None`` for both (the stacked one does: the
+per-ball ``Hᵀδ`` they need is a fifth of its work, and only recorded steps need norms).
 
 Two implementations of the slice-mode measure give the same numbers:
 
@@ -17,15 +20,17 @@ Two implementations of the slice-mode measure give the same numbers:
 * `stacked_measure` (MLPs): every layer computes ``H·W(a, b) = H·W* + a·H·D1 + b·H·D2``, so all
   balls' minibatch activations are stacked into one tall matrix and multiplied once by the
   concatenated ``[W* | D1 | D2]``; no ball's weights are ever materialized. The first layer's
-  three products with the whole data set are computed once and gathered. Zero "probes" added
-  to every pre-activation give, by autodiff, ``δ = ∂L/∂z`` per layer, from which each ball's
-  weight gradient ``Hᵀδ`` (for its norm) follows; ``∂L/∂(a, b)`` comes from the same backward
-  pass.
+  three products with the whole data set are computed once and gathered. The backward pass
+  is the same trick transposed (``∂L/∂H = mix(δ·[W*ᵀ | D1ᵀ | D2ᵀ])``), written as custom VJPs
+  that also form each ball's weight gradient ``Hᵀδ`` per layer for its norm and for
+  ``∂L/∂(a, b) = Σ_layers ⟨Hᵀδ, D⟩``.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import weakref
 
 import jax
 import jax.numpy as jnp
@@ -35,7 +40,7 @@ from landscape.layout import Layout
 from landscape.models import ACTIVATIONS, BN_EPS, loss_and_accuracy
 
 # rows (balls × batch) handled at once inside lax.map: bounds memory, keeps tensors in cache
-ROWS_PER_CHUNK = 16384
+ROWS_PER_CHUNK = 2048
 
 
 # ---------------------------------------------------------------- per-layer bookkeeping
@@ -68,10 +73,10 @@ def chunked(measure, n_rows_per_ball: int, rows: int = ROWS_PER_CHUNK):
     so that ``c × rows per ball ≈ rows``); pads the ball axis to a multiple of ``c``."""
     c_max = max(1, rows // max(1, n_rows_per_ball))
 
-    def f(consts, x, idx):
+    def f(consts, x, idx, norms=True):
         n = x.shape[0]
         if n <= c_max:
-            return measure(consts, x, idx)
+            return measure(consts, x, idx, norms)
         n_chunks = -(-n // c_max)
         c = -(-n // n_chunks)           # even chunks: less padding
         pad = n_chunks * c - n
@@ -81,7 +86,7 @@ def chunked(measure, n_rows_per_ball: int, rows: int = ROWS_PER_CHUNK):
             return a.reshape((n_chunks, c) + a.shape[1:])
 
         xs = (padded(x), None if idx is None else padded(idx))
-        out = jax.lax.map(lambda xi: measure(consts, xi[0], xi[1]), xs)
+        out = jax.lax.map(lambda xi: measure(consts, xi[0], xi[1], norms), xs)
         return jax.tree.map(lambda a: a.reshape((n_chunks * c,) + a.shape[2:])[:n], out)
 
     return f
@@ -110,7 +115,7 @@ def weight_measure(task):
         (loss, _), g = jax.value_and_grad(f, has_aux=True)(theta, xb, yb)
         return loss, g, _norms(g, seg_w, L), _norms(g, seg_b, L)
 
-    def measure(consts, theta, idx):
+    def measure(consts, theta, idx, norms=True):
         if idx is None:
             return jax.vmap(one, (0, None, None))(theta, consts["x"], consts["y"])
         return jax.vmap(one)(theta, consts["x"][idx], consts["y"][idx])
@@ -123,7 +128,7 @@ def generic_measure(task):
     and ``(g·d1, g·d2)``."""
     wm = weight_measure(task)
 
-    def measure(consts, ab, idx):
+    def measure(consts, ab, idx, norms=True):
         theta = consts["theta"] + ab[:, :1] * consts["d1"] + ab[:, 1:] * consts["d2"]
         loss, g, gw, gb = wm(consts, theta, idx)
         gab = jnp.stack([g @ consts["d1"], g @ consts["d2"]], -1)
@@ -148,14 +153,16 @@ def stacked_consts(task, plane) -> dict:
     layers = []
     for i in range(n_layers):
         name = f"dense_{i}"
-        W = np.concatenate([u[name]["w"] for u in U], 1)              # [in, 3·out]
+        Ws = [u[name]["w"] for u in U]
+        W = np.concatenate(Ws, 1)                                      # [in, 3·out]
         b = np.stack([u[name]["b"] for u in U])                       # [3, out]
-        entry = {"b": jnp.asarray(b)}
+        entry = {"b": jnp.asarray(b), "d1": jnp.asarray(Ws[1]), "d2": jnp.asarray(Ws[2])}
         if i == 0:
             # first layer: products with the whole data set, once (bias folded in)
             entry["table"] = jnp.asarray(x @ W + b.reshape(1, -1), jnp.float32)
         else:
             entry["w"] = jnp.asarray(W)
+            entry["wt"] = jnp.asarray(np.concatenate([w.T for w in Ws], 1))   # [out, 3·in]
         if model.spec["batchnorm"] and i < n_layers - 1:
             entry["scale"] = jnp.asarray(np.stack([u[name]["bn_scale"] for u in U]))
             entry["shift"] = jnp.asarray(np.stack([u[name]["bn_shift"] for u in U]))
@@ -164,6 +171,104 @@ def stacked_consts(task, plane) -> dict:
     if model.spec["batchnorm"] and task.bn_policy == "eval":
         c["stats"] = [(jnp.asarray(m), jnp.asarray(v)) for m, v in task.bn_stats]
     return c
+
+
+def _cross_entropy(logits, y, output):
+    """Per-ball mean cross-entropy of ``logits [c, B, k]`` against ``y [c, B]``, as
+    `loss_and_accuracy` computes it, with a one-hot product in place of a gather so that the
+    backward pass has no scatter."""
+    if output == "sigmoid":
+        z = logits[..., 0]
+        yf = y.astype(z.dtype)
+        return jnp.mean(jnp.maximum(z, 0) - z * yf + jnp.log1p(jnp.exp(-jnp.abs(z))), -1)
+    logp = jax.nn.log_softmax(logits, axis=-1)
+    onehot = jax.nn.one_hot(y, logits.shape[-1], dtype=logits.dtype)
+    return -jnp.mean(jnp.sum(onehot * logp, -1), -1)
+
+
+def _mix(Y, a, b):
+    """``Y [..., 3·o] = [H·W* | H·D1 | H·D2]`` → ``H·W(a, b)`` per ball (``a, b [c, 1, 1]``)."""
+    o = Y.shape[-1] // 3
+    return Y[..., :o] + a * Y[..., o:2 * o] + b * Y[..., 2 * o:]
+
+
+def _layer_grads(H, L, d):
+    """From a layer's input ``H`` and ``δ = ∂L/∂z`` ``[c, B, o]``: each ball's ``∂L/∂a``,
+    ``∂L/∂b`` through this layer's weights and biases, and the squared norms of its weight
+    and bias gradients. ``∂L/∂W = Hᵀδ`` is formed per ball (``[c, in, o]``) but never stored."""
+    G = jnp.einsum("cbi,cbo->cio" if H.ndim == 3 else "bi,cbo->cio", H, d)
+    gbias = jnp.sum(d, 1)                                                  # [c, o]
+    da = jnp.sum(G * L["d1"], (1, 2)) + gbias @ L["b"][1]
+    db = jnp.sum(G * L["d2"], (1, 2)) + gbias @ L["b"][2]
+    return da, db, jnp.sum(G * G, (1, 2)), jnp.sum(gbias * gbias, 1)
+
+
+def _resid_grads(Y, L, d, bias_in_y):
+    """``∂L/∂a, ∂L/∂b`` without forming ``Hᵀδ``: ``Σ δ ∘ (H·D1) (+ Σ δ · db1)`` from the
+    forward's own ``Y = [H·W* | H·D1 | H·D2]``."""
+    o = d.shape[-1]
+    da = jnp.sum(d * Y[..., o:2 * o], (1, 2))
+    db = jnp.sum(d * Y[..., 2 * o:], (1, 2))
+    if not bias_in_y:
+        gbias = jnp.sum(d, 1)
+        da, db = da + gbias @ L["b"][1], db + gbias @ L["b"][2]
+    return da, db
+
+
+@functools.lru_cache(maxsize=None)
+def _plane_layers(norms: bool):
+    """Two custom-VJP layers for the stacked path. Their backward passes compute only what is
+    needed: ``∂L/∂H`` by one matmul with ``[W*ᵀ | D1ᵀ | D2ᵀ]`` (hidden layers), ``∂L/∂(a, b)``,
+    and — when ``norms`` — each ball's weight gradient ``Hᵀδ``, whose squared norms are
+    returned as the cotangents of the zero "probe" inputs ``pw, pb`` (the forward ignores
+    them; this is how a backward pass hands out a by-product)."""
+
+    # The first layer takes the whole-data table and the minibatch indices rather than the
+    # gathered rows, so the gather fuses into its consumers instead of being materialized
+    # ([c, B, 3·o] floats per chunk); the backward pass gathers again, also fused.
+    def rows(table, idx):
+        return table[None] if idx is None else table[idx]
+
+    @jax.custom_vjp
+    def first(table, X, idx, L, a, b, pw, pb):
+        return _mix(rows(table, idx), a, b)
+
+    def first_fwd(table, X, idx, L, a, b, pw, pb):
+        return first(table, X, idx, L, a, b, pw, pb), (table, X, idx, L, a, b, pw)
+
+    def first_bwd(res, d):
+        table, X, idx, L, a, b, pw = res
+        if norms:
+            da, db, nw, nb = _layer_grads(X if idx is None else X[idx], L, d)
+        else:
+            da, db = _resid_grads(rows(table, idx), L, d, True)
+            nw = nb = jnp.zeros_like(pw)
+        return (None, None, None, None, da.reshape(a.shape), db.reshape(b.shape), nw, nb)
+
+    first.defvjp(first_fwd, first_bwd)
+
+    def hidden_fwd(H, L, a, b, pw, pb):
+        bias = L["b"]
+        Y = jnp.einsum("cbi,ij->cbj", H, L["w"])
+        z = _mix(Y, a, b) + (bias[0] + a * bias[1] + b * bias[2])
+        return z, (H, Y if not norms else None, L, a, b, pw)
+
+    @jax.custom_vjp
+    def hidden(H, L, a, b, pw, pb):
+        return hidden_fwd(H, L, a, b, pw, pb)[0]
+
+    def hidden_bwd(res, d):
+        H, Y, L, a, b, pw = res
+        if norms:
+            da, db, nw, nb = _layer_grads(H, L, d)
+        else:
+            (da, db), nw, nb = _resid_grads(Y, L, d, False), jnp.zeros_like(pw), jnp.zeros_like(pw)
+        dH = _mix(jnp.einsum("cbo,oj->cbj", d, L["wt"]), a, b)
+        return (dH, jax.tree.map(jnp.zeros_like, L), da.reshape(a.shape), db.reshape(b.shape),
+                nw, nb)
+
+    hidden.defvjp(hidden_fwd, hidden_bwd)
+    return first, hidden
 
 
 def stacked_measure(task):
@@ -175,25 +280,20 @@ def stacked_measure(task):
     batchnorm, skip, output = spec["batchnorm"], spec["skip"], spec["output"]
     bn_batch = task.bn_policy == "batch"
 
-    def mix(Y, a, b):
-        # Y [..., 3·o] = [H·W* | H·D1 | H·D2] → H·W(a, b) per ball
-        o = Y.shape[-1] // 3
-        return Y[..., :o] + a * Y[..., o:2 * o] + b * Y[..., 2 * o:]
-
-    def forward(ab, probes, consts, idx):
+    def forward(ab, pw, pb, consts, idx, norms):
+        first_layer, hidden_layer = _plane_layers(norms)
         a, b = ab[:, 0, None, None], ab[:, 1, None, None]            # [c, 1, 1]
         lay = consts["layers"]
         c = ab.shape[0]
-        T = lay[0]["table"]
-        T = T[idx] if idx is not None else jnp.broadcast_to(T, (c,) + T.shape)
-        z = mix(T, a, b) + probes[0]
-        inputs, h_prev = [], None
+        L0 = {k: lay[0][k] for k in ("b", "d1", "d2")}
+        z = first_layer(lay[0]["table"], consts["x"], idx, L0, a, b, pw[0], pb[0])
+        if idx is None:
+            z = jnp.broadcast_to(z, (c,) + z.shape[1:])
+        h_prev = None
         for i in range(n_layers):
             if i > 0:
-                inputs.append(h_prev)
-                Y = jnp.einsum("cbi,ij->cbj", h_prev, lay[i]["w"])
-                bias = lay[i]["b"]
-                z = mix(Y, a, b) + (bias[0] + a * bias[1] + b * bias[2]) + probes[i]
+                L = {k: lay[i][k] for k in ("b", "d1", "d2", "w", "wt")}
+                z = hidden_layer(h_prev, L, a, b, pw[i], pb[i])
             if i == n_layers - 1:
                 break
             if batchnorm:
@@ -210,42 +310,58 @@ def stacked_measure(task):
             h_prev = h
         y = consts["y"]
         y = y[idx] if idx is not None else jnp.broadcast_to(y, (c,) + y.shape)
-        loss, _ = jax.vmap(lambda lg, yy: loss_and_accuracy(lg, yy, output))(z, y)
-        return jnp.sum(loss), (loss, inputs)
+        loss = _cross_entropy(z, y, output)
+        return jnp.sum(loss), loss
 
-    def measure(consts, ab, idx):
+    def measure(consts, ab, idx, norms=True):
         c = ab.shape[0]
-        n_rows = consts["x"].shape[0] if idx is None else idx.shape[1]
-        probes = [jnp.zeros((c, n_rows, L["b"].shape[1]), ab.dtype) for L in consts["layers"]]
-        (_, (loss, inputs)), (gab, deltas) = jax.value_and_grad(
-            forward, argnums=(0, 1), has_aux=True)(ab, probes, consts, idx)
-        x = consts["x"]
-        x = x[idx] if idx is not None else x
-        gw, gb = [], []
-        for i, d in enumerate(deltas):
-            H = inputs[i - 1] if i > 0 else x
-            eq = "cbi,cbo->cio" if H.ndim == 3 else "bi,cbo->cio"
-            G = jnp.einsum(eq, H, d)                                   # each ball's ∂L/∂W
-            gw.append(jnp.sqrt(jnp.sum(G * G, (1, 2))))
-            gbias = jnp.sum(d, 1)
-            gb.append(jnp.sqrt(jnp.sum(gbias * gbias, 1)))
-        return loss, gab, jnp.stack(gw, 1), jnp.stack(gb, 1)
+        probes = [jnp.zeros(c, ab.dtype) for _ in consts["layers"]]
+        (_, loss), (gab, nw, nb) = jax.value_and_grad(
+            forward, argnums=(0, 1, 2), has_aux=True)(ab, probes, probes, consts, idx, norms)
+        if not norms:
+            return loss, gab, None, None
+        return loss, gab, jnp.sqrt(jnp.stack(nw, 1)), jnp.sqrt(jnp.stack(nb, 1))
 
     return measure
 
 
 # ---------------------------------------------------------------- full-batch norms at a point
 
+_NORM_FNS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _full_norm_fn(model, policy):
+    """A jitted ``(θ, x, y, bn_stats) -> (weights [L], biases [L])``, one per model and policy
+    (so many seeds or points of one model compile once)."""
+    fns = _NORM_FNS.setdefault(model, {})
+    if policy not in fns:
+        names, seg_w, seg_b = layer_segments(model.layout)
+        L = len(names)
+        seg_w, seg_b = jnp.asarray(seg_w), jnp.asarray(seg_b)
+
+        def fn(theta, x, y, stats):
+            def loss(t):
+                logits = model.apply(t, x, stats if stats else None, policy)
+                return loss_and_accuracy(logits, y, model.output)[0]
+
+            g = jax.grad(loss)(theta)
+            return _norms(g, seg_w, L), _norms(g, seg_b, L)
+
+        fns[policy] = jax.jit(fn)
+    return fns[policy]
+
+
 def layer_gradient_norms(task, theta, x=None, y=None) -> tuple[np.ndarray, np.ndarray]:
     """Per-layer L2 norms of the full-batch gradient at ``theta`` under the task's batch-norm
     policy: ``(weights [L], biases [L])`` float64, input → output (layers as in
-    `layer_segments`). ``x, y`` default to the task's evaluation data."""
+    `layer_segments`; a layer without biases reports 0). ``x, y`` default to the task's
+    evaluation data."""
     x = task.data.x_eval if x is None else x
     y = task.data.y_eval if y is None else y
-    m = weight_measure(task)
-    consts = {"x": jnp.asarray(x), "y": jnp.asarray(y)}
-    _, _, gw, gb = jax.jit(m, static_argnums=())(consts, jnp.asarray(theta, jnp.float32)[None], None)
-    return np.asarray(gw[0], np.float64), np.asarray(gb[0], np.float64)
+    stats = [(jnp.asarray(m), jnp.asarray(v)) for m, v in task.bn_stats]
+    gw, gb = _full_norm_fn(task.model, task.bn_policy)(
+        jnp.asarray(theta, jnp.float32), jnp.asarray(x), jnp.asarray(y), stats)
+    return np.asarray(gw, np.float64), np.asarray(gb, np.float64)
 
 
 def gradient_report(cfg, seeds: int = 5) -> dict:

@@ -12,8 +12,8 @@ import pytest
 
 from landscape import data, directions, models, surface, train
 from landscape import gradnorms as gn
-from landscape.dynamics import (OPTIMIZERS, BallGroup, Simulator, gradient_report,
-                                layer_gradient_norms, simulate)
+from landscape.dynamics import (OPTIMIZERS, BallGroup, Simulator, layer_gradient_norms,
+                                simulate)
 from landscape.errors import LandscapeError
 from landscape.trajectory import Trajectory
 
@@ -25,10 +25,16 @@ def world(mlp_task):
     return mlp_task, plane, surf
 
 
+_LOSS = {}
+
+
 def _loss_at(task, plane, ab):
-    f = jax.jit(task.loss_fn())
-    th = jnp.asarray(task.theta) + ab[0] * jnp.asarray(plane.d1) + ab[1] * jnp.asarray(plane.d2)
-    return float(f(th, task.data.x_eval, task.data.y_eval)[0])
+    """The full-data loss at θ* + a·d1 + b·d2, computed independently of the dynamics."""
+    if id(task) not in _LOSS:
+        _LOSS[id(task)] = jax.jit(task.loss_fn())
+    th = np.asarray(task.theta, np.float64) + ab[0] * plane.d1 + ab[1] * plane.d2
+    return float(_LOSS[id(task)](jnp.asarray(th, jnp.float32), task.data.x_eval,
+                                 task.data.y_eval)[0])
 
 
 # ---------------------------------------------------------------- gradients
@@ -49,17 +55,23 @@ def test_full_batch_gradient_equals_central_finite_differences(world):
     np.testing.assert_allclose(f1.positions, pts - 0.05 * g_sim, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("policy", ["eval", "batch"])
-def test_stacked_mlp_path_equals_generic_vmap_path(bn_task, policy):
+@pytest.mark.parametrize("policy, minibatch", [("eval", True), ("batch", True),
+                                               ("batch", False)])
+def test_stacked_mlp_path_equals_generic_vmap_path(bn_task, policy, minibatch):
     task = dataclasses.replace(bn_task, bn_policy=policy)     # batch norm + skip connections
     plane = directions.random_plane(task, ignore_biasbn=False, key=jax.random.key(2))
     ab = jax.random.uniform(jax.random.key(3), (5, 2), minval=-1, maxval=1)
     idx = jax.random.randint(jax.random.key(4), (5, 32), 0, task.data.n)
-    for i in (idx, None):
-        fast = gn.stacked_measure(task)(gn.stacked_consts(task, plane), ab, i)
-        slow = gn.generic_measure(task)(gn.generic_consts(task, plane), ab, i)
+    for i in ([idx] if minibatch else [None]):
+        fast = jax.jit(gn.stacked_measure(task))(gn.stacked_consts(task, plane), ab, i)
+        slow = jax.jit(gn.generic_measure(task))(gn.generic_consts(task, plane), ab, i)
         for a, b in zip(fast, slow):
             np.testing.assert_allclose(a, b, rtol=2e-4, atol=1e-6)
+        # the variant without per-layer norms (steps nobody records) moves balls identically
+        lean = jax.jit(gn.stacked_measure(task), static_argnums=3)(
+            gn.stacked_consts(task, plane), ab, i, False)
+        assert lean[2] is None
+        np.testing.assert_allclose(lean[1], slow[1], rtol=2e-4, atol=1e-6)
 
 
 def test_simulator_norms_equal_full_batch_layer_norms(world):
@@ -72,6 +84,12 @@ def test_simulator_norms_equal_full_batch_layer_norms(world):
     np.testing.assert_allclose(st["gw"][0], w, rtol=1e-4)
     np.testing.assert_allclose(st["gb"][0], b, rtol=1e-4)
     assert sim.layers == ["dense_0", "dense_1", "dense_2"]
+    # after a chunk of steps (norms are skipped inside it), the frame's norms are current
+    fr = sim.advance(4)
+    q = fr.positions[0].astype(np.float64)
+    w, b = layer_gradient_norms(task, task.theta + q[0] * plane.d1 + q[1] * plane.d2)
+    np.testing.assert_allclose(fr.grad_norms[0], w, rtol=1e-3)
+    assert not np.allclose(fr.grad_norms[0], st["gw"][0], rtol=1e-3)
 
 
 # ---------------------------------------------------------------- optimizers
@@ -135,7 +153,8 @@ def test_each_optimizer_path_equals_optax_by_hand(world):
                         points=pts) for o in OPTIMIZERS]
     groups.append(BallGroup(name="clipped", optimizer="adam", lr=0.05, batch_size=None,
                             clip_norm=0.01, clip_value=0.005, start="points", points=pts))
-    traj = simulate(task, plane, surf, groups, steps=6, key=0)
+    # chunks of 2: the first step of each runs without per-layer norms, the second with them
+    traj = simulate(task, plane, surf, groups, steps=6, record_every=2, key=0)
 
     f = task.loss_fn()
     th, d1, d2 = (jnp.asarray(v) for v in (task.theta, plane.d1, plane.d2))
@@ -152,7 +171,7 @@ def test_each_optimizer_path_equals_optax_by_hand(world):
                 ab = optax.apply_updates(ab, upd)
                 path.append(np.asarray(ab))
             ball = np.flatnonzero(traj.group == gi)[j]
-            np.testing.assert_allclose(traj.positions[:, ball], np.array(path), rtol=1e-4,
+            np.testing.assert_allclose(traj.positions[:, ball], np.array(path)[::2], rtol=1e-4,
                                        atol=2e-6, err_msg=g.name)
 
 
@@ -190,8 +209,13 @@ def test_huge_learning_rate_escapes_without_nan(world):
 
 # ---------------------------------------------------------------- gradient norms
 
+_DEEP = {}
+
+
 def _norms_at_init(small_digits, act, init, seed):
-    m = models.mlp((32,) * 5, n_in=64, n_out=10, activation=act, init=init)
+    if act not in _DEEP:            # one model per activation: its gradient compiles once
+        _DEEP[act] = models.mlp((32,) * 5, n_in=64, n_out=10, activation=act, init=init)
+    m = _DEEP[act]
     th = np.asarray(m.init(key=jax.random.key(seed)))
     return layer_gradient_norms(train.task_from_params(m, small_digits, th), th)[0]
 
@@ -222,7 +246,7 @@ def test_same_key_identical_trajectories_other_key_differs(world):
 
 def test_second_chunk_does_not_recompile_and_add_balls_reset(world):
     task, plane, surf = world
-    sim = Simulator(task, plane, surf, [BallGroup(n=4, batch_size=16)], key=0)
+    sim = Simulator(task, plane, surf, [BallGroup(n=4, lr=0.0123, batch_size=16)], key=0)
     f1 = sim.advance(3)
     n = sim.compilations
     f2 = sim.advance(3)
@@ -233,12 +257,13 @@ def test_second_chunk_does_not_recompile_and_add_balls_reset(world):
     sim.advance(2)
     assert sim.compilations == 2
     # a ball added mid-run appears at its point, with the next index
+    before = sim.snapshot()
     sim.add_balls([[0.25, -0.5]], group=0)
     fr = sim.snapshot()
     assert fr.positions.shape == (5, 2) and list(sim.group) == [0] * 5
     np.testing.assert_allclose(fr.positions[4], [0.25, -0.5])
-    np.testing.assert_allclose(fr.positions[:4], f2.positions if False else fr.positions[:4])
-    sim.advance(3)
+    np.testing.assert_array_equal(fr.positions[:4], before.positions)
+    np.testing.assert_array_equal(fr.batch_loss[:4], before.batch_loss)
     sim.reset()
     assert sim.snapshot().step == 0 and sim.n_balls == 4
 
@@ -327,3 +352,56 @@ def test_cli_simulate_bad_input_exits_2_writes_nothing(tmp_path, capsys, args, m
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and msg in err, err
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+_SHARD_SCRIPT = """
+import json, jax, numpy as np
+from landscape import data, directions, models, surface, train
+from landscape.dynamics import BallGroup, Simulator
+d = data.moons(64, seed=0)
+m = models.mlp((8,), n_in=2, n_out=2, activation="tanh", init="xavier")
+task = train.task_from_params(m, d, m.init(key=jax.random.key(0)))
+plane = directions.random_plane(task, key=jax.random.key(1))
+s = surface.compute_surface(task, plane, span=1.0, resolution=5, progress=False)
+out = []
+for devs in (jax.devices()[:1], jax.devices()):
+    # 3 balls over 2 devices: one inert pad ball makes the split even
+    sim = Simulator(task, plane, s, [BallGroup(optimizer="adam", n=3, lr=0.05, batch_size=8)],
+                    key=0, devices=devs)
+    f = sim.advance(3)
+    out.append(np.concatenate([f.positions.ravel(), f.grad_norms.ravel(), f.batch_loss]))
+print(json.dumps({"n_devices": len(jax.devices()), "n_balls": int(sim.n_balls),
+                  "diff": float(np.abs(out[0] - out[1]).max())}))
+"""
+
+
+def test_balls_split_over_two_devices_give_the_same_paths():
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2",
+               JAX_PLATFORMS="cpu")
+    r = subprocess.run([sys.executable, "-c", _SHARD_SCRIPT], env=env, capture_output=True,
+                       text=True, check=True)
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    assert res["n_devices"] == 2 and res["n_balls"] == 3
+    assert res["diff"] < 1e-5, res
+
+
+def test_group_norm_stats_against_a_loop():
+    from landscape.dynamics import group_norm_stats
+
+    rng = np.random.default_rng(0)
+    gnorm = rng.random((3, 7, 4))
+    group = np.array([0, 1, 0, 1, 1, 0, 0])
+    esc = rng.random((3, 7)) < 0.3
+    st = group_norm_stats(gnorm, group, 3, escaped=esc)
+    for t in range(3):
+        for g in range(2):
+            m = (group == g) & ~esc[t]
+            np.testing.assert_allclose(st["mean"][g, t], gnorm[t, m].mean(0), rtol=1e-6)
+            np.testing.assert_allclose(st["min"][g, t], gnorm[t, m].min(0), rtol=1e-6)
+            np.testing.assert_allclose(st["max"][g, t], gnorm[t, m].max(0), rtol=1e-6)
+            assert st["n"][g, t] == m.sum()
+    assert np.isnan(st["mean"][2]).all() and (st["n"][2] == 0).all()
