@@ -74,6 +74,10 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("landscape: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `landscape ... --json | head`: the reader left; not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

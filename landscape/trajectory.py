@@ -101,8 +101,9 @@ class Trajectory:
                "groups": []}
         for g, info in enumerate(self.groups):
             m = self.group == g
-            h = self.heights[last, m]
-            gn = self.grad_norms[last, m]
+            live = m & ~self.escaped[last]  # escaped balls are frozen: keep them out of means
+            h = self.heights[last, live]
+            gn = self.grad_norms[last, live]
             out["groups"].append({
                 **info, "n_balls": int(m.sum()),
                 "escaped": int(self.escaped[last, m].sum()),
