@@ -30,13 +30,15 @@ class Run:
     Attributes:
       landscape: what the scene asked for; surface: the computed `Surface`;
       trajectory: every ball at every step (``steps`` = 0, 1, ..., n), a `Trajectory`;
-      timings: seconds per phase (``cached`` says whether the surface came from the cache).
+      timings: seconds per phase (``cached`` says whether the surface came from the cache);
+      simulator: the `landscape.dynamics.Simulator` that produced the trajectory (after it).
     """
 
     landscape: Landscape
     surface: object
     trajectory: object
     timings: dict
+    simulator: object = None
 
     def group(self, name: str) -> np.ndarray:
         """Boolean mask ``[N]`` of the balls in the group called ``name``."""
@@ -90,23 +92,30 @@ def _mean(x) -> float | None:
 # ------------------------------------------------------------------ compute
 
 
+def start_points(scene: Scene, b) -> np.ndarray:
+    """``[n, 2]`` start points of group ``b``, fixed by the scene's seed, the group's place in
+    the scene and the quality's ball cap; a group with ``same_start_as`` gets the other
+    group's points exactly."""
+    cache = scene.__dict__.setdefault("_start_points", {})
+    if id(b) not in cache:
+        if b.same_start_as is not None:
+            cache[id(b)] = start_points(scene, b.same_start_as)
+        else:
+            li, gi = b.where
+            cap = scene.quality.max_balls
+            n = int(b.n) if cap is None else min(int(b.n), cap)
+            span = float(scene.landscapes[li].config.span)
+            cache[id(b)] = b.start_points(n, span, scene.rng(f"starts/{li}/{gi}"))
+    return cache[id(b)]
+
+
 def ball_groups(scene: Scene, land: Landscape):
-    """The landscape's groups as `landscape.dynamics.BallGroup`s, start points fixed by the
-    scene's seed (a group with ``same_start_as`` copies the other group's points exactly)."""
+    """The landscape's groups as `landscape.dynamics.BallGroup`s at their start points."""
     from landscape.dynamics import BallGroup
 
-    span = float(land.config.span)
-    rng = scene.rng(f"starts/{land.index}")
-    cap = scene.quality.max_balls
-    points = {}
     out = []
     for b in land.groups:
-        if b.same_start_as is not None:
-            pts = points[id(b.same_start_as)]
-        else:
-            n = int(b.n) if cap is None else min(int(b.n), cap)
-            pts = b.start_points(n, span, rng)
-        points[id(b)] = pts
+        pts = start_points(scene, b)
         out.append(BallGroup(name=b.name, optimizer=b.optimizer, lr=float(b.lr),
                              batch_size=b.batch_size, clip_norm=b.clip_norm,
                              clip_value=b.clip_value, n=len(pts), start="points",
@@ -114,8 +123,13 @@ def ball_groups(scene: Scene, land: Landscape):
     return out
 
 
-def compute(scene: Scene, *, log=None, cache: bool = True) -> Computed:
-    """Surfaces and ball trajectories for every landscape of a constructed scene."""
+def compute(scene: Scene, *, log=None, cache: bool = True, simulate: bool = True) -> Computed:
+    """Surfaces and ball trajectories for every landscape of a constructed scene.
+
+    ``simulate=False`` builds the surfaces and the ball simulators but runs no steps (the
+    interactive window runs them live): each `Run` then has ``trajectory=None`` and a
+    ``simulator``.
+    """
     from landscape.config import build_surface, plane_from_surface, task_from_surface
     from landscape.dynamics import Simulator
 
@@ -134,12 +148,14 @@ def compute(scene: Scene, *, log=None, cache: bool = True) -> Computed:
         task, plane = task_from_surface(surface), plane_from_surface(surface)
         sim = Simulator(task, plane, surface, ball_groups(scene, land), mode="slice",
                         key=scene.key(f"balls/{land.index}"))
-        n_steps = max(1, scene.steps(land))
-        traj = sim.run(n_steps, record_every=1)
-        timings["simulate"] = time.perf_counter() - t0
-        log(f"landscape:       {traj.n_balls} balls × {n_steps} steps in "
-            f"{timings['simulate']:.1f} s")
-        runs.append(Run(land, surface, traj, timings))
+        traj = None
+        if simulate:
+            n_steps = max(1, scene.steps(land))
+            traj = sim.run(n_steps, record_every=1)
+            timings["simulate"] = time.perf_counter() - t0
+            log(f"landscape:       {traj.n_balls} balls × {n_steps} steps in "
+                f"{timings['simulate']:.1f} s")
+        runs.append(Run(land, surface, traj, timings, sim))
     return Computed(scene, runs, time.perf_counter() - t_all)
 
 
@@ -192,13 +208,20 @@ def build_stage(computed: Computed, *, size=None, off_screen=None):
     stage = Stage(n_views=len(computed.runs), size=tuple(size), off_screen=off_screen)
     for i, r in enumerate(computed.runs):
         v = stage.view(i)
-        tr = r.trajectory
-        v.set_surface(r.surface, log_scale=True if r.landscape.log_scale else None)
-        v.set_balls(tr.groups, tr.group, tr.layers, title=r.landscape.title)
+        src = r.trajectory if r.trajectory is not None else r.simulator
+        v.set_surface(r.surface, log_scale=r.landscape.log_scale)
+        v.set_balls(src.groups, src.group, src.layers, title=title(r))
         v.show_panel(bool(r.landscape.panel))
-        v.update(tr.frame(0))
+        v.update(r.trajectory.frame(0) if r.trajectory is not None else r.simulator.snapshot())
     stage.camera(scene.camera)
     return stage
+
+
+def title(run: Run) -> str:
+    """The view's title: the scene's, with the loss at θ* (so side-by-side views, each on its
+    own vertical scale, can be compared by number)."""
+    c = run.surface.meta.get("center_loss")
+    return run.landscape.title + (f"  ·  loss at θ* {c:.3g}" if c is not None else "")
 
 
 def _apply(stage, computed: Computed, f: FrameSpec):
@@ -244,13 +267,14 @@ def still(computed: Computed, out: str, *, at: float = 0.75, size=(1280, 720)) -
     frames = timeline(computed.scene, fps)
     stage = build_stage(computed, size=size)
     k = min(len(frames) - 1, int(round(at * (len(frames) - 1))))
-    for f in frames[: k + 1]:
+    for f in frames[: k + 1]:  # replay every frame (no rendering) so trails are the real ones
         if f.camera:
             stage.camera(f.camera)
         if f.d_azimuth:
             stage.orbit(f.d_azimuth)
-    last = dataclasses.replace(frames[k], d_azimuth=0.0, camera=None)
-    _apply(stage, computed, last)
+        for i, r in enumerate(computed.runs):
+            stage.view(i).update(r.trajectory.frame(min(f.index[i], r.trajectory.n_frames - 1)))
+    stage.caption(frames[k].caption or "")
     try:
         iio.imwrite(out, stage.screenshot())
     finally:
@@ -258,21 +282,18 @@ def still(computed: Computed, out: str, *, at: float = 0.75, size=(1280, 720)) -
     return out
 
 
-def show(computed: Computed) -> None:
-    """Open the interactive window on live simulators (click the surface to drop a ball)."""
-    from landscape.config import plane_from_surface, task_from_surface
-    from landscape.dynamics import Simulator
+def show(computed: Computed, *, off_screen: bool = False, open_fn=None) -> None:
+    """Open the interactive window on the scene's live simulators (compute it with
+    ``simulate=False``): space plays, a click on a surface drops a ball there. ``open_fn``
+    replaces `landscape.render.open_window` (tests)."""
     from landscape.render import open_window
 
-    stage = build_stage(computed, off_screen=False)
-    sources = []
     for r in computed.runs:
-        land = r.landscape
-        sources.append(Simulator(task_from_surface(r.surface), plane_from_surface(r.surface),
-                                 r.surface, ball_groups(computed.scene, land), mode="slice",
-                                 key=computed.scene.key(f"balls/{land.index}")))
-    stage.caption(type(computed.scene).__name__)
-    open_window(stage, sources=sources)
+        if r.trajectory is not None:  # start from step 0 whatever was simulated before
+            r.simulator.reset()
+    stage = build_stage(computed, off_screen=off_screen)
+    stage.caption(type(computed.scene).__name__ + " - press h for the keys")
+    (open_fn or open_window)(stage, sources=[r.simulator for r in computed.runs])
 
 
 def info(line: str) -> None:

@@ -15,7 +15,7 @@ trajectory, and either stops there (``--dry-run``, tests), writes a video, or op
         def construct(self):
             land = self.landscape(dataset="moons", widths=(16,), output="sigmoid",
                                   title="sigmoid(W2·relu(W1·X + b1) + b2)")
-            land.balls(n=200, optimizer="sgd", lr=0.5)
+            land.balls(n=200, optimizer="sgd", lr=0.02)
             self.caption("Every ball is a real SGD run on real minibatches")
             self.play(Roll(steps=300), Orbit(degrees=60), run_time=8)
             self.wait(2)
@@ -69,9 +69,9 @@ class Quality:
         return (w, h), fps
 
 
-# ``tiny`` is for tests: a 15×15 grid, a dozen balls per group and a handful of small frames.
+# ``tiny`` is for tests: a 15×15 grid, at most 16 balls per group and a handful of small frames.
 QUALITIES: dict[str, Quality] = {
-    "tiny": Quality("tiny", grid=15, max_balls=12, time_scale=0.5, size=(192, 112), fps=2),
+    "tiny": Quality("tiny", grid=15, max_balls=16, time_scale=0.5, size=(192, 112), fps=2),
     "low": Quality("low", grid=41),
     "medium": Quality("medium", grid=61),
     "high": Quality("high", grid=121),
@@ -91,8 +91,8 @@ def get_quality(name: str | Quality) -> Quality:
 
 # ------------------------------------------------------------------ what a scene adds
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "rmsprop", "adagrad")
 STARTS = ("uniform", "ring", "grid", "points", "center")
+CAMERAS = ("iso", "top", "side")  # the renderer's presets
 
 
 @dataclasses.dataclass
@@ -102,12 +102,13 @@ class Balls:
     Attributes:
       name: legend label (default: the optimizer and learning rate).
       n: number of balls (capped by the quality's ``max_balls``).
-      optimizer: sgd | momentum | nesterov | adam | rmsprop | adagrad.
+      optimizer: sgd | momentum | nesterov | adam | rmsprop | adagrad (`landscape.dynamics`).
       lr: learning rate; batch_size: minibatch per ball and step (``None``: full batch).
       clip_norm / clip_value: gradient clipping by global norm / by value (``None``: off).
       start: ``uniform`` (over a disc of ``radius``·span), ``ring`` (on that circle), ``grid``,
         ``center`` (all at θ*, spread by ``radius``·span·1%), or ``points`` (``points`` [n, 2]).
-      same_start_as: another `Balls` whose start points this group copies (a fair race).
+      same_start_as: another `Balls` (on this or another landscape of the scene) whose start
+        points this group copies exactly: a fair race.
     """
 
     name: str | None = None
@@ -121,21 +122,29 @@ class Balls:
     radius: float = 0.9
     points: object = None
     same_start_as: "Balls | None" = None
+    where: tuple | None = dataclasses.field(default=None, repr=False)  # (landscape, group)
 
     def __post_init__(self):
-        choice("optimizer", self.optimizer, OPTIMIZERS)
         choice("ball start", self.start, STARTS)
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
-            raise LandscapeError(f"learning rate must be a positive number, got {self.lr!r}")
-        if int(self.n) < 1 and self.same_start_as is None:
-            raise LandscapeError(f"a ball group needs at least one ball, got n={self.n}")
         if self.start == "points":
             if self.points is None:
                 raise LandscapeError('start="points" needs points=[[a, b], ...]')
             self.points = np.asarray(self.points, np.float32).reshape(-1, 2)
             self.n = len(self.points)
+        self.check()
         if self.name is None:
             self.name = f"{self.optimizer} lr={self.lr:g}"
+
+    def check(self, n_data: int | None = None) -> None:
+        """The dynamics' own checks (optimizer, learning rate, batch size, clipping), run when
+        the scene is constructed so an error points at the scene's line."""
+        from landscape.dynamics import BallGroup
+
+        pts = None if self.points is None else tuple(map(tuple, self.points.tolist()))
+        BallGroup(name=str(self.name), optimizer=self.optimizer, lr=self.lr,
+                  batch_size=self.batch_size, clip_norm=self.clip_norm,
+                  clip_value=self.clip_value, n=self.n, start="points" if pts else "uniform",
+                  points=pts).check(n_data)
 
     def start_points(self, n: int, span: float, rng: np.random.Generator) -> np.ndarray:
         """``[n, 2]`` plane coordinates for this group's balls (float32)."""
@@ -169,16 +178,20 @@ class Landscape:
     title: str
     index: int
     panel: bool = True
-    log_scale: bool = False
+    log_scale: bool | None = None
     groups: list = dataclasses.field(default_factory=list)
 
     def balls(self, **kw) -> Balls:
         """Add a group of balls (keywords of `Balls`) and return it."""
         b = kw.pop("group", None) or Balls(**kw)
-        if b.same_start_as is not None and b.same_start_as not in self.groups:
-            raise LandscapeError("same_start_as must name a group added to this landscape first")
+        if b.batch_size is not None:  # larger than the data is an error: say so here
+            b.check(int(self.config.build_data().x_eval.shape[0]))
         if b.same_start_as is not None:
+            if not isinstance(b.same_start_as, Balls) or b.same_start_as.where is None:
+                raise LandscapeError("same_start_as must be a ball group added earlier "
+                                     "(the value land.balls(...) returned)")
             b.n = b.same_start_as.n
+        b.where = (self.index, len(self.groups))
         self.groups.append(b)
         return b
 
@@ -263,11 +276,12 @@ class Scene:
         return np.random.default_rng([self.seed, zlib.crc32(name.encode())])
 
     def landscape(self, config=None, *, title: str | None = None, panel: bool = True,
-                  log_scale: bool = False, **fields) -> Landscape:
+                  log_scale: bool | None = None, **fields) -> Landscape:
         """Add a landscape: a `LandscapeConfig` (or its fields as keywords).
 
         The scene's seed is used unless ``seed`` is given; the surface grid follows the
-        quality preset. Names and numbers are checked here, so a typo is reported at the line
+        quality preset. ``log_scale``: heights as log10(loss) (``None``: the renderer decides,
+        log when the losses span more than three decades). Names and numbers are checked here, so a typo is reported at the line
         of the scene that made it.
         """
         from landscape.config import LandscapeConfig
@@ -318,7 +332,7 @@ class Scene:
 
     def set_camera(self, preset: str) -> None:
         """Jump to a camera preset (``iso``, ``top``, ``side``) from the next segment on."""
-        self._camera = preset
+        self._camera = choice("camera preset", preset, CAMERAS)
 
     def _push(self, run_time, rolls, orbit):
         self.segments.append(Segment(float(run_time), rolls, orbit, self._caption, self._camera))

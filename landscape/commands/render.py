@@ -66,14 +66,14 @@ def output_path(out: str | None, fmt: str | None, default_stem: str) -> tuple[st
     return out, fmt
 
 
-def check_writable_output(path: str) -> None:
+def check_writable_output(path: str, fmt: str) -> None:
+    """Fail before any compute when the output cannot be written."""
     parent = os.path.dirname(os.path.abspath(path)) or "."
     if not os.path.isdir(parent):
         raise LandscapeError(f"cannot write {path}: folder {parent} does not exist")
     if not os.access(parent, os.W_OK):
         raise LandscapeError(f"cannot write {path}: folder {parent} is not writable")
-    if os.path.isdir(path) and not path.rstrip("/").endswith(("_frames", ".png")) \
-            and not os.path.splitext(path)[1] == "":
+    if fmt != "png" and os.path.isdir(path):
         raise LandscapeError(f"cannot write {path}: it is a folder")
 
 
@@ -88,10 +88,14 @@ def run(args) -> int:
     out = fmt = None
     if not args.dry_run:
         out, fmt = output_path(args.output, args.format, snake(cls.__name__))
-        check_writable_output(out)
+        check_writable_output(out, fmt)
+        import warnings
+
         from landscape.render import check_rendering
 
-        check_rendering()
+        with warnings.catch_warnings():  # the probe forks once; JAX's fork warning is noise here
+            warnings.simplefilter("ignore", RuntimeWarning)
+            check_rendering()
     elif args.format is not None:
         output_path(args.output, args.format, "x")
     log = (lambda line: None) if args.quiet else info

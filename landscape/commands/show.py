@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from landscape.commands.common import info
+from landscape.errors import LandscapeError
 
 
 def register(sub) -> None:
@@ -25,10 +26,12 @@ def run(args) -> int:
 
     quality = get_quality(args.quality)
     cls = pick_scene(args.file, args.scene)
-    from landscape.render import check_rendering
+    from landscape.render import default_off_screen
 
-    check_rendering()
+    if default_off_screen():
+        raise LandscapeError("the interactive window needs a display and none was found; "
+                             f"render a video instead: landscape render {args.file}")
     scene = build_scene(args.file, cls.__name__, seed=args.seed, quality=quality)
-    computed = player.compute(scene, log=info, cache=not args.no_cache)
+    computed = player.compute(scene, log=info, cache=not args.no_cache, simulate=False)
     player.show(computed)
     return 0

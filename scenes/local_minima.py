@@ -1,0 +1,30 @@
+"""Many valleys: where a ball ends up depends on where it starts.
+
+A small tanh network trained on three interleaved spirals, seen over a wide patch of the plane
+(span 2). Three hundred balls start on an even grid and descend by full-batch gradient descent;
+each stops in the nearest valley. When they have settled, the census labels every minimum with
+its loss, its accuracy and the share of balls that found it: the trained network's valley at
+the centre is the lowest, but a fair share of balls is stuck in higher side valleys.
+
+    landscape render scenes/local_minima.py -q medium
+"""
+
+from landscape.scene import Orbit, Roll, Scene
+
+
+class LocalMinima(Scene):
+    """Balls settle into different valleys; the census says which is lowest."""
+
+    seed = 1
+
+    def construct(self):
+        land = self.landscape(dataset="spirals", widths=(32, 32), activation="tanh",
+                              init="xavier", train_steps=1000, span=2.0, log_scale=False,
+                              title="MLP 32-32 tanh on three spirals (span 2)")
+        land.balls(name="gradient descent", n=300, optimizer="sgd", lr=0.05, batch_size=None,
+                   start="grid")
+        self.caption("300 balls start on a grid; each follows the full-batch gradient")
+        self.play(Roll(steps=150), Orbit(degrees=40), run_time=6)
+        self.caption("They settle in several valleys: labels give loss, accuracy and share")
+        self.play(Roll(steps=150), Orbit(degrees=20), run_time=3)
+        self.wait(1)

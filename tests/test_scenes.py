@@ -1,0 +1,181 @@
+"""Every scene in scenes/ runs end to end at tiny quality, produces a valid video, and makes its
+point on its own data (the claim each scene's docstring states)."""
+
+import glob
+import os
+
+import numpy as np
+import pytest
+
+from landscape import player
+from landscape.scene_loader import build_scene, load_scenes
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCENE_FILES = sorted(glob.glob(os.path.join(ROOT, "scenes", "*.py")))
+EXPECTED = {"two_layer_network", "local_minima", "vanishing_gradient", "initialization",
+            "activations", "batch_norm", "exploding_gradient", "gradient_clipping",
+            "optimizers", "learning_rate", "skip_connections"}
+
+_computed = {}
+
+
+def computed(name: str) -> player.Computed:
+    """The scene in scenes/<name>.py computed at tiny quality (once per session)."""
+    if name not in _computed:
+        scene = build_scene(os.path.join(ROOT, "scenes", f"{name}.py"), quality="tiny")
+        _computed[name] = player.compute(scene)
+    return _computed[name]
+
+
+def loss(run, t=-1):
+    """Mean surface loss under the balls at recorded step ``t`` (all groups)."""
+    h = run.trajectory.heights[t]
+    return float(np.mean(h[np.isfinite(h)]))
+
+
+def group_loss(run, g, t=-1):
+    tr = run.trajectory
+    h = tr.heights[t, tr.group == g]
+    return float(np.mean(h[np.isfinite(h)]))
+
+
+def profile(run, t=0):
+    """Mean per-layer weight-gradient norm over the balls at step ``t``, input → output."""
+    return np.nanmean(run.trajectory.grad_norms[t], 0)
+
+
+def escaped(run):
+    return int(run.trajectory.escaped[-1].sum())
+
+
+# ------------------------------------------------------------------ the library as a whole
+
+
+def test_the_library_has_every_scene_with_a_docstring_that_says_how_to_run_it():
+    names = {os.path.splitext(os.path.basename(f))[0] for f in SCENE_FILES}
+    assert EXPECTED <= names
+    for f in SCENE_FILES:
+        with open(f) as fh:
+            src = fh.read()
+        assert src.startswith('"""'), f
+        doc = src.split('"""')[1]
+        assert "landscape render scenes/" in doc, f"{f}: the docstring must say how to run it"
+        scenes = load_scenes(f)
+        assert len(scenes) == 1 and all(cls.summary() for cls in scenes.values()), f
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_scene_renders_a_valid_tiny_video(name, tmp_path):
+    import imageio.v2 as imageio
+
+    c = computed(name)
+    for r in c.runs:  # the renderer's contract: no NaN in positions
+        assert np.isfinite(r.trajectory.positions).all()
+    out = str(tmp_path / f"{name}.mp4")
+    info = player.render(c, out)
+    assert os.path.getsize(out) > 0 and info["frames"] == len(player.timeline(c.scene, 2))
+    reader = imageio.get_reader(out)
+    frames = [f for f in reader]
+    assert len(frames) == info["frames"] >= 5
+    assert frames[0].shape[:2] == (112, 192)
+    assert max(np.abs(f.astype(int) - frames[0]).mean() for f in frames[1:]) > 0.5, \
+        "the video does not change over time"
+    assert [p for p in os.listdir(tmp_path) if p != f"{name}.mp4"] == []  # no temp files left
+
+
+# ------------------------------------------------------------------ each scene's claim
+
+
+def test_two_layer_network_balls_reach_the_valley():
+    (r,) = computed("two_layer_network").runs
+    assert escaped(r) == 0
+    assert loss(r) < 0.1 * loss(r, 0)
+    assert r.trajectory.census and r.trajectory.census[0]["loss"] < 0.1
+    assert np.linalg.norm(r.trajectory.census[0]["position"]) < 0.2  # at θ*
+
+
+def test_local_minima_census_finds_several_minima_of_different_depth():
+    (r,) = computed("local_minima").runs
+    census = r.trajectory.census
+    assert len(census) > 1
+    losses = [c["loss"] for c in census]
+    assert losses == sorted(losses) and losses[-1] - losses[0] > 0.5
+    assert census[0]["loss"] < 0.05  # the trained network's valley is the lowest
+
+
+def test_vanishing_gradient_norms_fall_toward_the_input_and_balls_crawl():
+    (r,) = computed("vanishing_gradient").runs
+    p = profile(r)
+    assert np.all(np.diff(p) > 0), p            # smaller at every layer toward the input
+    assert p[0] < 0.1 * p[-1]
+    assert loss(r) > 0.5 * loss(r, 0) and loss(r) > 4.0  # stalled on a plateau (chance: 2.3)
+    assert escaped(r) == 0
+
+
+def test_initialization_he_trains_best_and_normal_worst():
+    normal, xavier, he = computed("initialization").runs
+    c = [x.surface.center_loss for x in (normal, xavier, he)]
+    assert c[2] < c[1] < c[0], c
+    assert c[0] > 2.0                              # N(0, 1): stuck at chance
+    p = profile(he)
+    assert p.max() / p.min() < 3                   # He keeps the layers level
+
+
+def test_activations_sigmoid_vanishes_the_others_train():
+    sig, tanh, relu, leaky = computed("activations").runs
+    assert sig.surface.center_loss > 2.0
+    assert max(x.surface.center_loss for x in (tanh, relu, leaky)) < 0.5
+    ratio = lambda x: profile(x)[0] / profile(x)[-1]
+    assert ratio(sig) < 0.01 and min(ratio(x) for x in (tanh, relu, leaky)) > 0.1
+    assert loss(sig) > 2 * max(loss(x) for x in (tanh, relu, leaky))
+
+
+def test_batch_norm_levels_the_gradients_and_trains():
+    plain, bn = computed("batch_norm").runs
+    assert bn.surface.center_loss < 0.5 * plain.surface.center_loss
+    ratio = lambda x: profile(x)[0] / profile(x)[-1]
+    assert ratio(plain) < 1e-3 and ratio(bn) > 0.05
+    assert loss(bn) < loss(plain)
+
+
+def test_exploding_gradient_balls_escape_and_norms_grow_toward_the_input():
+    (r,) = computed("exploding_gradient").runs
+    assert escaped(r) > r.trajectory.n_balls // 2
+    p = profile(r)
+    assert p[0] > 10 * p[-1]
+    assert np.isfinite(r.trajectory.heights).all()  # escaped balls frozen, never NaN
+
+
+def test_gradient_clipping_no_ball_escapes_and_they_descend():
+    (r,) = computed("gradient_clipping").runs
+    (e,) = computed("exploding_gradient").runs
+    assert r.trajectory.groups[0]["clip_norm"] == 1.0
+    assert escaped(r) == 0
+    assert loss(r) < 0.5 * loss(r, 0)
+    assert profile(r)[0] > 10 * profile(r)[-1]      # the gradients are just as large
+    assert r.surface.meta["config_hash"] == e.surface.meta["config_hash"]  # same landscape
+
+
+def test_optimizers_race_from_the_same_points_and_sgd_is_last():
+    (r,) = computed("optimizers").runs
+    tr = r.trajectory
+    sgd, mom, adam = (tr.positions[0, tr.group == g] for g in range(3))
+    np.testing.assert_array_equal(sgd, mom)
+    np.testing.assert_array_equal(sgd, adam)
+    t = 50  # a quarter of the race
+    assert group_loss(r, 1, t) < 0.5 * group_loss(r, 0, t)
+    assert group_loss(r, 2, t) < 0.5 * group_loss(r, 0, t)
+
+
+def test_learning_rate_small_creeps_right_lands_large_escapes():
+    small, right, large = computed("learning_rate").runs
+    np.testing.assert_array_equal(small.trajectory.positions[0], large.trajectory.positions[0])
+    assert escaped(small) == 0 and escaped(right) == 0
+    assert loss(right) < 0.2 * loss(small)
+    assert escaped(large) > large.trajectory.n_balls // 2
+
+
+def test_skip_connections_residual_trains_far_better():
+    plain, res = computed("skip_connections").runs
+    assert res.surface.center_loss < 0.2 * plain.surface.center_loss
+    assert loss(res) < 0.5 * loss(plain)
