@@ -34,6 +34,14 @@ _EXPORTS = {
     "task_from_surface": ("landscape.config", "task_from_surface"),
     "plane_from_surface": ("landscape.config", "plane_from_surface"),
     "LandscapeError": ("landscape.errors", "LandscapeError"),
+    "Scene": ("landscape.scene", "Scene"),
+    "Roll": ("landscape.scene", "Roll"),
+    "Orbit": ("landscape.scene", "Orbit"),
+    "BallGroup": ("landscape.dynamics", "BallGroup"),
+    "Simulator": ("landscape.dynamics", "Simulator"),
+    "simulate": ("landscape.dynamics", "simulate"),
+    "Trajectory": ("landscape.trajectory", "Trajectory"),
+    "Frame": ("landscape.trajectory", "Frame"),
 }
 
 

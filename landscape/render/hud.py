@@ -24,7 +24,7 @@ def _fmt_lr(lr) -> str:
 
 def _fmt_loss(x: float) -> str:
     if not np.isfinite(x):
-        return "inf"
+        return "—"  # no live ball left to average (all escaped), or a non-finite loss
     return f"{x:.3g}" if x >= 1e-3 else f"{x:.1e}"
 
 

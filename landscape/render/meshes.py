@@ -63,18 +63,23 @@ def surface_arrays(surface):
 
 
 def make_scale(loss: np.ndarray, span: float, log_scale: bool | None,
-               relief: float = 0.55) -> HeightScale:
+               relief: float = 0.55, loss_range=None) -> HeightScale:
     """A readable vertical scale: the relief is ``relief`` × the horizontal span whatever the
-    loss range. ``log_scale=None`` picks log when the finite losses span over three decades."""
+    loss range. ``log_scale=None`` picks log when the finite losses span over three decades.
+    ``loss_range=(lo, hi)`` imposes the range (views compared side by side share one, so equal
+    heights and colours mean equal losses)."""
     finite = loss[np.isfinite(loss)]
     if finite.size == 0:
         raise LandscapeError("the surface has no finite loss value to draw")
     lo, hi = float(finite.min()), float(finite.max())
+    if loss_range is not None:
+        lo, hi = float(loss_range[0]), float(loss_range[1])
     if log_scale is None:
         log_scale = lo > 0 and hi / lo > 1e3
     if log_scale:
         pos = finite[finite > 0]
-        lo = float(pos.min()) if pos.size else 1e-12
+        if loss_range is None or lo <= 0:
+            lo = float(pos.min()) if pos.size else 1e-12
         lo = max(lo, hi * 1e-12)
     if hi <= lo:
         hi = lo * 1.01 + 1e-6
@@ -228,3 +233,23 @@ def census_from_frame(alphas, betas, loss, accuracy, positions, settled, escaped
                                                                    c[None])[0]),
                     "accuracy": acc, "n_balls": int(near.sum()), "share": near.sum() / n})
     return sorted(out, key=lambda d: d["loss"])
+
+
+def shared_loss_range(losses) -> tuple[float, float] | None:
+    """One (lo, hi) for several surfaces shown side by side, or None if none is finite.
+
+    It spans every view's finite losses, except that one view far above the rest (an N(0, 1)
+    network at 1e30) is clipped at 100× the next-highest view's maximum: it is drawn as a
+    plateau at the top of the scale instead of flattening every other view to the floor.
+    """
+    los, his = [], []
+    for loss in losses:
+        f = np.asarray(loss)[np.isfinite(loss)]
+        if f.size:
+            los.append(float(f.min()))
+            his.append(float(f.max()))
+    if not los:
+        return None
+    his = sorted(his)
+    hi = his[-1] if len(his) < 2 else min(his[-1], 100.0 * max(his[-2], 1e-12))
+    return min(los), hi

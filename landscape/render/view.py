@@ -39,24 +39,28 @@ class View:
         self._surface_args = None
         self._surface_actors = {}
         self._scalar_bar = None
+        self._loss_range = None
 
     # ---------------------------------------------------------------- building
 
     def set_surface(self, surface, log_scale: bool | None = None, relief: float = 0.55,
-                    n_contours: int = 14, max_res: int = MAX_MESH_RES) -> None:
+                    n_contours: int = 14, max_res: int = MAX_MESH_RES,
+                    loss_range=None) -> None:
         """Draw ``surface`` (a `Surface` or ``(alphas, betas, loss[, accuracy])``).
 
         ``log_scale=None`` uses log10(loss) when the finite losses span over three decades;
         ``relief`` is the height of the relief as a fraction of the (a, b) span. Non-finite
-        losses are drawn at the top of the scale and marked magenta.
+        losses are drawn at the top of the scale and marked magenta. ``loss_range=(lo, hi)``
+        fixes the height and colour scale (use one range for views compared side by side).
         """
         a, b, loss, acc = surface_arrays(surface)
         if loss.shape != (len(a), len(b)) or len(a) < 2 or len(b) < 2:
             raise LandscapeError(f"surface loss has shape {loss.shape}; expected "
                                  f"({len(a)}, {len(b)}) with at least 2×2 points")
         self._surface_args = (a, b, loss, acc, relief, n_contours, max_res)
+        self._loss_range = loss_range
         span = max(a[-1] - a[0], b[-1] - b[0])
-        self.scale = make_scale(loss, span, log_scale, relief)
+        self.scale = make_scale(loss, span, log_scale, relief, loss_range)
         self.span = float(span)
         self.radius = 0.016 * self.span
         self.surface_layer = sl = SurfaceLayer(a, b, loss, self.scale, n_contours, max_res)
@@ -316,4 +320,4 @@ class View:
         if self.balls is not None:
             self.balls.reset_trails()
         self.set_surface((a, b, loss, acc), log_scale=bool(on), relief=relief,
-                         n_contours=n_contours, max_res=max_res)
+                         n_contours=n_contours, max_res=max_res, loss_range=self._loss_range)
