@@ -1,7 +1,10 @@
 """Minima census: cluster where settled balls came to rest.
 
 Settled, non-escaped balls closer than ``radius`` (plane units) are linked; each connected
-component is one minimum. Its position is the members' mean, its loss and accuracy the
+component is a resting place. Two resting places with no ridge between them are one minimum:
+they are merged when the surface along the straight segment joining them never rises more than
+``barrier`` (relative, 5 % by default) above the higher of the two (balls spread over a flat
+floor or still creeping down one slope are one basin, not twenty). Its position is the members' mean, its loss and accuracy the
 surface's values there, its ``share`` the fraction of *all* balls that ended in it (a
 Monte-Carlo estimate of its basin's size under the starting distribution).
 """
@@ -12,7 +15,7 @@ import numpy as np
 
 
 def census(positions, settled, escaped, group, group_names, surface, *,
-           radius: float | None = None) -> list[dict]:
+           radius: float | None = None, barrier: float = 0.05) -> list[dict]:
     """Minima found by settled balls.
 
     Args:
@@ -20,6 +23,7 @@ def census(positions, settled, escaped, group, group_names, surface, *,
       group_names: one name per group (keys of ``by_group``).
       surface: a `Surface` (its loss and accuracy are interpolated at each minimum).
       radius: linking distance; default 2 % of the span's larger side.
+      barrier: relative height a ridge must have to keep two resting places apart.
 
     Returns:
       One dict per minimum, lowest loss first: ``position`` [a, b], ``loss``, ``accuracy``,
@@ -45,6 +49,7 @@ def census(positions, settled, escaped, group, group_names, surface, *,
     adj = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(m, m)) \
         if len(pairs) else coo_matrix((m, m))
     _, labels = connected_components(adj, directed=False)
+    labels = _merge_without_barrier(positions[idx], labels, surface, barrier)
     out = []
     for lab in np.unique(labels):
         members = idx[labels == lab]
@@ -62,3 +67,33 @@ def census(positions, settled, escaped, group, group_names, surface, *,
         })
     out.sort(key=lambda d: (d["loss"], -d["n_balls"]))
     return out
+
+
+def _merge_without_barrier(P, labels, surface, barrier: float, n_probe: int = 33):
+    """Union clusters whose centres are joined by a segment with no ridge on the surface."""
+    labs = np.unique(labels)
+    if len(labs) < 2:
+        return labels
+    centres = np.stack([P[labels == l].mean(0) for l in labs])
+    ends = surface.interpolate(centres)
+    finite = surface.loss[np.isfinite(surface.loss)]
+    floor = 1e-6 * (float(finite.max() - finite.min()) if finite.size else 1.0)
+    parent = list(range(len(labs)))
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    t = np.linspace(0.0, 1.0, n_probe)[:, None]
+    for i in range(len(labs)):
+        for j in range(i + 1, len(labs)):
+            if root(i) == root(j):
+                continue
+            seg = centres[i] + t * (centres[j] - centres[i])
+            top = max(ends[i], ends[j])
+            if np.max(surface.interpolate(seg)) <= top * (1 + barrier) + floor:
+                parent[root(j)] = root(i)
+    new = np.array([root(i) for i in range(len(labs))])
+    return new[np.searchsorted(labs, labels)]
