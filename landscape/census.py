@@ -4,9 +4,10 @@ Settled, non-escaped balls closer than ``radius`` (plane units) are linked; each
 component is a resting place. Two resting places with no ridge between them are one minimum:
 they are merged when the surface along the straight segment joining them never rises more than
 ``barrier`` (relative, 5 % by default) above the higher of the two (balls spread over a flat
-floor or still creeping down one slope are one basin, not twenty). Its position is the members' mean, its loss and accuracy the
-surface's values there, its ``share`` the fraction of *all* balls that ended in it (a
-Monte-Carlo estimate of its basin's size under the starting distribution).
+floor or still creeping down one slope are one basin, not twenty). A minimum's position is the
+mean of its lowest resting place, its loss and accuracy the surface's values there, its
+``share`` the fraction of *all* balls that ended in it (a Monte-Carlo estimate of its basin's
+size under the starting distribution).
 """
 
 from __future__ import annotations
@@ -49,11 +50,16 @@ def census(positions, settled, escaped, group, group_names, surface, *,
     adj = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(m, m)) \
         if len(pairs) else coo_matrix((m, m))
     _, labels = connected_components(adj, directed=False)
+    sub = labels
     labels = _merge_without_barrier(positions[idx], labels, surface, barrier)
     out = []
     for lab in np.unique(labels):
-        members = idx[labels == lab]
-        c = positions[members].mean(0)
+        in_lab = labels == lab
+        members = idx[in_lab]
+        # the minimum is where its lowest resting place is (merged places lie on one floor)
+        centres = np.stack([positions[idx[in_lab & (sub == s)]].mean(0)
+                            for s in np.unique(sub[in_lab])])
+        c = centres[int(np.argmin(surface.interpolate(centres)))]
         spread = float(np.sqrt(((positions[members] - c) ** 2).sum(1).mean()))
         g = np.asarray(group)[members]
         out.append({
