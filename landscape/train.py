@@ -72,12 +72,14 @@ class Task:
 
 def train(model: Model, data: Dataset, *, steps: int = 500, lr: float = 1e-2,
           optimizer: str = "adam", batch_size: int | None = 128, n_checkpoints: int = 20,
-          bn_policy: str = "eval", key) -> Task:
+          bn_policy: str = "eval", progress: bool | None = None, key) -> Task:
     """Train ``model`` on ``data`` with optax and return the `Task` at θ*.
 
     ``batch_size=None`` (or at least the data size) trains full-batch. ``steps=0`` returns
     the initialization as θ* (useful to look at an untrained network's landscape).
     Minibatches are drawn uniformly with replacement from a key derived from ``key``.
+    ``progress``: a progress bar with an ETA (default: only on a terminal, when the rest of
+    training is estimated at over ~2 s).
     """
     choice("optimizer", optimizer, TRAIN_OPTIMIZERS)
     choice("batch-norm policy", bn_policy, BN_POLICIES)
@@ -120,11 +122,22 @@ def train(model: Model, data: Dataset, *, steps: int = 500, lr: float = 1e-2,
     carry = (theta0, tx.init(theta0))
     keys = jax.random.split(k_batch, max(steps, 1))
     cks, ck_steps, losses = [np.asarray(theta0)], [0], []
-    for s0, s1 in zip(bounds[:-1], bounds[1:]):
+    bar = None
+    for k, (s0, s1) in enumerate(zip(bounds[:-1], bounds[1:])):
+        t_seg = time.perf_counter()
         carry, l = run(carry, keys[s0:s1])
         losses.append(np.asarray(l))
         cks.append(np.asarray(carry[0]))
         ck_steps.append(int(s1))
+        if k == 0 and progress is not False and len(bounds) > 2:
+            from landscape.surface import _progress
+
+            est = (time.perf_counter() - t_seg) * (len(bounds) - 2)  # the rest, compiled
+            bar = _progress(steps, progress, est_seconds=est, desc="training")
+        if bar is not None:
+            bar.update(int(s1 - s0) if k else int(s1))
+    if bar is not None:
+        bar.close()
     theta = np.asarray(carry[0], np.float32)
     bn_stats = [(np.asarray(m), np.asarray(v)) for m, v in model.bn_statistics(theta, x)]
     cfg = {"optimizer": optimizer, "lr": float(lr), "steps": int(steps), "batch_size": int(bs),
