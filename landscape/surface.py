@@ -375,7 +375,7 @@ def read_npz(path: str, fmt: str, keys) -> dict:
         raise LandscapeError(f"{path}: cannot read ({type(e).__name__}: {e})".splitlines()[0]) from None
 
 
-def _progress(total, progress, est_seconds, desc):
+def _progress(total, progress, est_seconds, desc, unit="block"):
     import sys
 
     if progress is False or total <= 1:
@@ -384,7 +384,7 @@ def _progress(total, progress, est_seconds, desc):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="block", leave=False, file=sys.stderr)
+    return tqdm(total=total, desc=desc, unit=unit, leave=False, file=sys.stderr)
 
 
 def _json_default(o):

@@ -133,7 +133,7 @@ def train(model: Model, data: Dataset, *, steps: int = 500, lr: float = 1e-2,
             from landscape.surface import _progress
 
             est = (time.perf_counter() - t_seg) * (len(bounds) - 2)  # the rest, compiled
-            bar = _progress(steps, progress, est_seconds=est, desc="training")
+            bar = _progress(steps, progress, est_seconds=est, desc="training", unit="step")
         if bar is not None:
             bar.update(int(s1 - s0) if k else int(s1))
     if bar is not None:
