@@ -155,7 +155,9 @@ class Program:
             self.advance = jax.jit(advance, static_argnums=2)
             return
         # balls are independent: split every per-ball array over the devices (each group is
-        # padded to a multiple of the device count); the step count and constants are shared
+        # padded to a multiple of the device count); the step count and constants are shared.
+        # Worth it even on 2 cores: 1000 balls × batch 64 ran at 51 steps/s on 2 host devices
+        # vs 25–33 on one (its matmuls then split a 512-row chunk over both cores).
         from jax.sharding import Mesh, PartitionSpec as Ps
 
         mesh = Mesh(np.array(self.devices), ("balls",))
