@@ -30,9 +30,11 @@ Modules: `landscape.groups` (BallGroup, starts), `landscape.stepper` (the compil
 
 Faults: a ball whose loss, gradient or new position is non-finite, or whose position leaves
 the span by more than ``escape_margin`` × its extent, is *escaped*: frozen at its last finite
-position forever. A ball whose smoothed speed (an exponential average of its displacement,
-β = 0.9, so minibatch jitter averages out) stays under ``settle_tol`` for ``settle_steps``
-steps is *settled*.
+position forever. A ball is *settled* after ``settle_steps`` consecutive still steps: its
+smoothed velocity (an exponential average of its displacement, β = 0.9) is under
+``settle_tol`` and it is going nowhere — that velocity is under half its average step
+length (jitter around a minimum), or under 10 % of ``settle_tol`` (descent that has all but stopped).
+A ball creeping steadily downhill at a tiny learning rate is slow but not settled.
 """
 
 from __future__ import annotations
@@ -171,7 +173,7 @@ class Simulator:
         L = len(self.layers)
         z = lambda *s: jnp.zeros((n,) + s, jnp.float32)
         return {"x": x, "g": jnp.zeros_like(x), "opt": jax.vmap(self._txs[gi].init)(x),
-                "ids": jnp.asarray(ids, jnp.int32), "pos": z(2), "off": z(), "vel": z(2),
+                "ids": jnp.asarray(ids, jnp.int32), "pos": z(2), "off": z(), "vel": z(2), "spd": z(),
                 "slow": jnp.zeros(n, jnp.int32), "esc": jnp.asarray(ids < 0),
                 "settled": jnp.zeros(n, bool), "loss": z(), "gw": z(L), "gb": z(L)}
 

@@ -20,6 +20,8 @@ import numpy as np
 from landscape import gradnorms as gn
 
 VELOCITY_DECAY = 0.9
+SETTLE_DRIFT = 0.5  # |mean step| / mean |step|: pure jitter averages ~0.23 (β = 0.9), a steady creep ~1
+SETTLE_STOP = 0.1   # below this fraction of settle_tol a ball has stopped, however steadily it moves
 
 
 def rows(mask, like):
@@ -113,11 +115,19 @@ class Program:
             return jnp.where(rows(move, new), new, old)
 
         pos = sel(pos_new, gs["pos"])
-        vel = VELOCITY_DECAY * gs["vel"] + (1 - VELOCITY_DECAY) * (pos - gs["pos"])
+        step = pos - gs["pos"]
+        vel = VELOCITY_DECAY * gs["vel"] + (1 - VELOCITY_DECAY) * step
+        spd = VELOCITY_DECAY * gs["spd"] + (1 - VELOCITY_DECAY) * jnp.sqrt(jnp.sum(step * step, 1))
         gs = dict(gs, x=sel(x_new, gs["x"]), opt=jax.tree.map(sel, opt_new, gs["opt"]),
-                  pos=pos, off=sel(off_new, gs["off"]), vel=vel, esc=esc)
+                  pos=pos, off=sel(off_new, gs["off"]), vel=vel, spd=spd, esc=esc)
         gs = self.measure_group(gs, t + 1, consts, gi, norms)
-        still = jnp.sqrt(jnp.sum(vel * vel, 1)) < self.settle_tol
+        # Still = slow AND going nowhere: the averaged displacement is small against the
+        # average step length (minibatch jitter around a minimum), or it has all but stopped
+        # (full-batch descent converging). A ball creeping steadily downhill at a tiny
+        # learning rate is slow but consistent, so it is not settled.
+        drift = jnp.sqrt(jnp.sum(vel * vel, 1))
+        still = (drift < self.settle_tol) & ((drift < SETTLE_DRIFT * spd)
+                                             | (drift < SETTLE_STOP * self.settle_tol))
         slow = jnp.where(still & ~gs["esc"], gs["slow"] + 1, 0)
         return dict(gs, slow=slow, settled=(slow >= self.settle_steps) & ~gs["esc"])
 

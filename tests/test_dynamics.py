@@ -405,3 +405,18 @@ def test_group_norm_stats_against_a_loop():
             np.testing.assert_allclose(st["max"][g, t], gnorm[t, m].max(0), rtol=1e-6)
             assert st["n"][g, t] == m.sum()
     assert np.isnan(st["mean"][2]).all() and (st["n"][2] == 0).all()
+
+
+def test_a_ball_creeping_downhill_is_not_settled_but_one_jittering_at_the_bottom_is(world):
+    task, plane, surf = world
+    creep = BallGroup(name="creep", optimizer="sgd", lr=1e-4, batch_size=None, start="points",
+                      points=[[0.8, 0.8], [-0.8, 0.6]])
+    jitter = BallGroup(name="jitter", optimizer="sgd", lr=0.02, batch_size=64, start="points",
+                       points=[[0.0, 0.0], [0.01, -0.01]])
+    sim = Simulator(task, plane, surf, [creep, jitter], key=0, settle_steps=20)
+    f = sim.advance(150)
+    moved = np.linalg.norm(f.positions[:2] - np.array([[0.8, 0.8], [-0.8, 0.6]]), axis=1)
+    assert np.all(moved > 0)                     # the creeping balls do move, slowly,
+    assert np.all(np.linalg.norm(sim.snapshot().positions[:2] - f.positions[:2], axis=1) == 0)
+    assert not f.settled[:2].any()               # so they are not settled
+    assert f.settled[2:].all()                   # jitter around θ* is
