@@ -61,6 +61,13 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
 
 
+def add_output_args(p: argparse.ArgumentParser, what: str) -> None:
+    """``-o FILE.npz``, ``--json`` and ``-q``, as every computing subcommand has them."""
+    p.add_argument("-o", "--output", default=None, help=f"write the {what} here (.npz)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress or notices")
+
+
 def config_from_args(args):
     from landscape.config import LandscapeConfig
 

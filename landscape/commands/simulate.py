@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import time
 
-from landscape.commands.common import (add_model_args, check_output, config_from_args, info,
-                                       print_json)
+from landscape.commands.common import (add_model_args, add_output_args, check_output,
+                                       config_from_args, info, print_json)
 from landscape.errors import LandscapeError
 
 
@@ -44,9 +44,7 @@ def register(sub) -> None:
     g.add_argument("--mode", default="slice", help="slice | projected (default slice)")
     g.add_argument("--origin", default="plane",
                    help="projected mode: start on the plane or from a fresh init (plane | init)")
-    p.add_argument("-o", "--output", default=None, help="write the trajectory here (.npz)")
-    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress or notices")
+    add_output_args(p, "trajectory")
     p.set_defaults(func=run)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from landscape.commands.common import (add_model_args, check_output, config_from_args,
-                                       human_flops, info, print_json)
+from landscape.commands.common import (add_model_args, add_output_args, check_output,
+                                       config_from_args, human_flops, info, print_json)
 
 
 def register(sub) -> None:
@@ -13,9 +13,7 @@ def register(sub) -> None:
                        description="Train a network on bundled data, pick two directions and "
                                    "evaluate the loss on an N×N grid of the plane they span.")
     add_model_args(p)
-    p.add_argument("-o", "--output", default=None, help="write the surface here (.npz)")
-    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress or notices")
+    add_output_args(p, "surface")
     p.set_defaults(func=run)
 
 
