@@ -54,10 +54,11 @@ def main():
         best = pps if best is None else max(best, pps)
         res.setdefault("runs", []).append({"points_per_second": pps, **s.meta["seconds"]})
     gflops = best * flops_pt / 1e9
-    res.update({"grid": args.grid, "points_per_second": best, "gflops": gflops,
-                "ratio_to_peak": gflops / peak["peak_gflops"]})
-    peak2 = matmul_peak()  # again after: the machine may be shared
+    peak2 = matmul_peak()  # again after: the machine may be shared; the ratio uses the best
     res["peak_gflops_after"] = peak2["peak_gflops"]
+    top = max(peak["peak_gflops"], peak2["peak_gflops"])
+    res.update({"grid": args.grid, "points_per_second": best, "gflops": gflops,
+                "peak_gflops_best": top, "ratio_to_peak": gflops / top})
     if not args.no_big:
         rss0 = peak_rss_mib()
         t = time.perf_counter()
@@ -70,7 +71,7 @@ def main():
         return
     print(f"devices: {len(res['devices'])} × {res['devices'][0]}")
     print(f"matmul peak (float32, 2048²): numpy {peak['numpy_gflops']:.0f}, jax {peak['jax_gflops']:.0f} "
-          f"GFLOP/s; after the run {res['peak_gflops_after']:.0f}")
+          f"GFLOP/s; after the run {res['peak_gflops_after']:.0f} (ratios use the best)")
     print(f"surface {args.grid}×{args.grid}: {best:,.0f} points/s, {gflops:.0f} GFLOP/s "
           f"(plain-forward FLOPs, {flops_pt / 1e6:.1f} MFLOP/point) = {res['ratio_to_peak']:.2f} of peak")
     for r in res["runs"]:
