@@ -105,11 +105,18 @@ class GradientPanel:
         # labels
         self.title = self._text(title, (x0 + 0.03 * (x1 - x0), y1 - 0.04 * h), 12, bold=True,
                                 vjust="top")
+        # past six layers full names collide: label bars by their common suffix (dense_3 -> 3)
+        short = len(self.layers) > 6
         for i, name in enumerate(self.layers):
             xc = self._bar_x(i).mean()
-            self._text(name if len(name) <= 8 else name[:7] + "…",
+            text = name.rsplit("_", 1)[-1] if short else name
+            self._text(text if len(text) <= 8 else text[:7] + "…",
                        (xc, self.ay[0] - 0.015 * h), 9, justify="center", vjust="top",
                        color=colors.TEXT_DIM)
+        if short:
+            self._text("layer, input → output", (0.5 * (self.ax[0] + self.ax[1]),
+                                                 self.ay[0] - 0.06 * h), 8,
+                       justify="center", vjust="top", color=colors.TEXT_DIM)
         if strip:
             self._text("input", (self.ax[0] - 0.01 * (x1 - x0), self.strip_box[1]), 8,
                        justify="right", vjust="bottom", color=colors.TEXT_DIM)
