@@ -420,3 +420,21 @@ def test_a_ball_creeping_downhill_is_not_settled_but_one_jittering_at_the_bottom
     assert np.all(np.linalg.norm(sim.snapshot().positions[:2] - f.positions[:2], axis=1) == 0)
     assert not f.settled[:2].any()               # so they are not settled
     assert f.settled[2:].all()                   # jitter around θ* is
+
+
+def test_cli_simulate_several_optimizers_race_from_the_same_points(tmp_path, capsys):
+    from landscape.cli import main
+
+    out = tmp_path / "t.npz"
+    code = main(["simulate", "--dataset", "moons", "--samples", "128", "--widths", "8",
+                 "--train-steps", "20", "--grid", "5", "--balls", "6", "--steps", "3",
+                 "--optimizer", "sgd,adam", "--lr", "0.1,0.01", "-q", "--json", "-o", str(out)])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert [(g["optimizer"], g["lr"], g["n_balls"]) for g in summary["groups"]] == \
+        [("sgd", 0.1, 6), ("adam", 0.01, 6)]
+    traj = Trajectory.load(str(out))
+    np.testing.assert_array_equal(traj.positions[0, :6], traj.positions[0, 6:])
+    code = main(["simulate", "--optimizer", "sgd,adam", "--lr", "0.1,0.2,0.3", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--lr has 3 values for 2 optimizers" in err

@@ -21,6 +21,24 @@ def _batch(text: str):
         raise argparse.ArgumentTypeError(f"batch size must be an integer or 'full', got {text!r}")
 
 
+def _names(text: str) -> list[str]:
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    if not names:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"expected one or more names, got {text!r}")
+    return names
+
+
+def _floats(text: str) -> list[float]:
+    try:
+        return [float(t) for t in text.split(",") if t.strip()] or [float(text)]
+    except ValueError:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"expected a number or a comma list of numbers, got {text!r}")
+
+
 def register(sub) -> None:
     from landscape.commands.common import _float
 
@@ -30,9 +48,12 @@ def register(sub) -> None:
     add_model_args(p)
     g = p.add_argument_group("balls")
     g.add_argument("--balls", type=int, default=200, help="number of balls (default 200)")
-    g.add_argument("--optimizer", default="sgd",
-                   help="sgd | momentum | nesterov | adam | rmsprop | adagrad (default sgd)")
-    g.add_argument("--lr", type=_float, default=0.1, help="learning rate (default 0.1)")
+    g.add_argument("--optimizer", type=_names, default=["sgd"],
+                   help="sgd | momentum | nesterov | adam | rmsprop | adagrad (default sgd); "
+                        "a comma list (sgd,adam) makes one group of --balls balls each, all "
+                        "starting from the same points")
+    g.add_argument("--lr", type=_floats, default=[0.1],
+                   help="learning rate (default 0.1); a comma list gives one per optimizer")
     g.add_argument("--batch-size", type=_batch, default=64,
                    help="minibatch per ball per step, or 'full' (default 64)")
     g.add_argument("--clip-norm", type=_float, default=None, help="clip gradients to this norm")
@@ -64,12 +85,19 @@ def run(args) -> int:
         raise LandscapeError(f"--balls must be at least 1, got {args.balls}")
     if args.start == "points":
         raise LandscapeError("--start points is only available from Python (BallGroup.points)")
-    group = BallGroup(name=args.optimizer, optimizer=args.optimizer, lr=args.lr,
-                      batch_size=args.batch_size, clip_norm=args.clip_norm,
-                      clip_value=args.clip_value, n=args.balls, start=args.start,
-                      momentum=args.momentum, origin=args.origin)
+    opts, lrs = args.optimizer, args.lr
+    if len(lrs) not in (1, len(opts)):
+        raise LandscapeError(f"--lr has {len(lrs)} values for {len(opts)} optimizers; give one, "
+                             f"or one per optimizer")
+    lrs = lrs * len(opts) if len(lrs) == 1 else lrs
+    groups = [BallGroup(name=f"{o} lr {lr:g}" if len(opts) > 1 else o, optimizer=o, lr=lr,
+                        batch_size=args.batch_size, clip_norm=args.clip_norm,
+                        clip_value=args.clip_value, n=args.balls, start=args.start,
+                        momentum=args.momentum, origin=args.origin)
+              for o, lr in zip(opts, lrs)]
     n_data = cfg.build_data().x_eval.shape[0]
-    group.check(n_data)
+    for group in groups:
+        group.check(n_data)
 
     from landscape.config import build_surface, plane_from_surface, task_from_surface
     from landscape.dynamics import simulate
@@ -78,8 +106,16 @@ def run(args) -> int:
     s, timings = build_surface(cfg, cache=not args.no_cache, progress=False if quiet else None,
                                log=(lambda line: None) if quiet else info)
     task, plane = task_from_surface(s), plane_from_surface(s)
+    if len(groups) > 1:  # a fair race: every group starts from the first group's points
+        import dataclasses
+
+        from landscape.groups import start_positions
+
+        pts = start_positions(groups[0], s.span, key=cfg.key("starts"))
+        groups = [dataclasses.replace(g, start="points", points=tuple(map(tuple, pts.tolist())))
+                  for g in groups]
     t0 = time.perf_counter()
-    traj = simulate(task, plane, s, [group], steps=args.steps, mode=args.mode,
+    traj = simulate(task, plane, s, groups, steps=args.steps, mode=args.mode,
                     record_every=args.record_every, key=cfg.key("balls"))
     timings["simulate"] = time.perf_counter() - t0
     traj.meta["config"] = cfg.to_dict()
@@ -100,8 +136,9 @@ def run(args) -> int:
     if args.json:
         print_json(_finite(summary))
     elif not quiet:
-        print(f"{traj.n_balls} balls × {args.steps} steps ({traj.mode}, {args.optimizer}, "
-              f"lr {args.lr:g}): {traj.meta['n_settled']} settled, {traj.meta['n_escaped']} "
+        what = ", ".join(f"{o} lr {lr:g}" for o, lr in zip(opts, lrs))
+        print(f"{traj.n_balls} balls × {args.steps} steps ({traj.mode}, {what}): "
+              f"{traj.meta['n_settled']} settled, {traj.meta['n_escaped']} "
               f"escaped, {len(traj.census)} minima in {timings['simulate']:.1f} s"
               + (f" -> {out}" if out else ""))
     return 0
