@@ -78,7 +78,6 @@ class LandscapeConfig:
 
     def validate(self) -> "LandscapeConfig":
         """Check names and numbers without computing anything (raises `LandscapeError`)."""
-        self.build_data()
         self.build_model(self.build_data())
         grid(self.span, self.grid)
         from landscape.errors import choice

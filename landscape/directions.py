@@ -26,6 +26,7 @@ import numpy as np
 
 from landscape.errors import LandscapeError, choice
 from landscape.layout import Layout
+from landscape.serial import key_list
 from landscape.train import Task
 
 NORMS = ("filter", "layer", "none")
@@ -108,7 +109,7 @@ def random_plane(task: Task, *, norm: str = "filter", ignore_biasbn: bool = True
     return Plane(d1, d2, "random", norm,
                  {"ignore_biasbn": ignore_biasbn, "orthogonalize": orthogonalize, "cosine": cos,
                   "norm_d1": float(np.linalg.norm(d1)), "norm_d2": float(np.linalg.norm(d2)),
-                  "key": _key_list(key)})
+                  "key": key_list(key)})
 
 
 def pca_plane(task: Task) -> Plane:
@@ -183,10 +184,3 @@ def make_plane(task: Task, method: str = "random", *, norm: str = "filter", key)
     if method == "pca":
         return pca_plane(task)
     return hessian_plane(task, key=key)
-
-
-def _key_list(key):
-    try:
-        return [int(v) for v in np.asarray(jax.random.key_data(key)).ravel()]
-    except Exception:
-        return None

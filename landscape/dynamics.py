@@ -50,6 +50,7 @@ from landscape.census import census as _census
 from landscape.errors import LandscapeError, choice
 from landscape.groups import (OPTIMIZERS, ORIGINS, STARTS, BallGroup, _as_key,  # noqa: F401
                               _check_steps, _positive, start_positions)
+from landscape.serial import key_list
 from landscape.stepper import Program
 from landscape.trajectory import MODES, Frame, Trajectory
 
@@ -301,7 +302,7 @@ class Simulator:
         last = frames[-1]
         cen = _census(last["positions"], last["settled"], last["escaped"], self.group,
                       [g["name"] for g in self.groups], self.surface)
-        meta = {"key": _key_list(self.key), "settle_tol": self.settle_tol,
+        meta = {"key": key_list(self.key), "settle_tol": self.settle_tol,
                 "settle_steps": self.settle_steps, "escape_margin": self.escape_margin,
                 "bounds": list(self.bounds), "stacked": self.stacked,
                 "n_data": self.n_data, "seconds": seconds,
@@ -369,10 +370,3 @@ def gradient_report(cfg, seeds: int = 5) -> dict:
     """``{"layers", "at_init", "at_minimum", ...}`` for ``landscape gradients``; see
     `landscape.gradnorms.gradient_report`."""
     return gn.gradient_report(cfg, seeds)
-
-
-def _key_list(key):
-    try:
-        return [int(v) for v in np.asarray(jax.random.key_data(key)).ravel()]
-    except Exception:
-        return None

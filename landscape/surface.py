@@ -27,6 +27,7 @@ from landscape.directions import Plane
 from landscape.errors import LandscapeError
 from landscape.layout import Layout
 from landscape.models import loss_and_accuracy
+from landscape.serial import json_default
 from landscape.train import Task
 
 FORMAT = "landscape.surface/1"
@@ -117,7 +118,7 @@ class Surface:
             "bn_stats": self.bn_stats.astype(np.float32),
             "spec": np.array(json.dumps(self.spec)),
             "layout": np.array(json.dumps(self.layout.to_json())),
-            "meta": np.array(json.dumps(self.meta, default=_json_default)),
+            "meta": np.array(json.dumps(self.meta, default=json_default)),
         }
         return atomic_savez(path, arrays)
 
@@ -389,11 +390,3 @@ def _progress(total, progress, est_seconds, desc, unit="block"):
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit=unit, leave=False, file=sys.stderr)
-
-
-def _json_default(o):
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, (np.floating, np.integer)):
-        return o.item()
-    raise TypeError(f"not JSON serializable: {type(o).__name__}")

@@ -19,6 +19,7 @@ import optax
 from landscape.data import Dataset
 from landscape.errors import LandscapeError, choice
 from landscape.models import Model, loss_and_accuracy
+from landscape.serial import key_list
 
 TRAIN_OPTIMIZERS = ("adam", "sgd", "momentum")
 BN_POLICIES = ("eval", "batch")
@@ -141,7 +142,7 @@ def train(model: Model, data: Dataset, *, steps: int = 500, lr: float = 1e-2,
     theta = np.asarray(carry[0], np.float32)
     bn_stats = [(np.asarray(m), np.asarray(v)) for m, v in model.bn_statistics(theta, x)]
     cfg = {"optimizer": optimizer, "lr": float(lr), "steps": int(steps), "batch_size": int(bs),
-           "seed": _key_seed(key)}
+           "seed": key_list(key)}
     return Task(model, data, theta, np.asarray(theta0, np.float32), bn_stats, bn_policy,
                 np.stack(cks).astype(np.float32), np.asarray(ck_steps),
                 np.concatenate(losses) if losses else np.zeros(0, np.float32), cfg,
@@ -165,10 +166,3 @@ def _check_shapes(model: Model, data: Dataset):
     if n_in is not None and n_in != data.n_features:
         raise LandscapeError(f"the model takes {n_in} inputs but {data.name} has "
                              f"{data.n_features} features")
-
-
-def _key_seed(key) -> list[int] | None:
-    try:
-        return [int(v) for v in np.asarray(jax.random.key_data(key)).ravel()]
-    except Exception:
-        return None

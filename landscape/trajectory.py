@@ -18,6 +18,8 @@ import os
 
 import numpy as np
 
+from landscape.serial import json_default
+
 FORMAT = "landscape.trajectory/1"
 MODES = ("slice", "projected")
 
@@ -125,7 +127,7 @@ class Trajectory:
                   "mode": np.array(self.mode),
                   "info": np.array(json.dumps({"layers": list(self.layers), "groups": self.groups,
                                                "census": self.census, "meta": self.meta},
-                                              default=_json_default))}
+                                              default=json_default))}
         if self.off_plane is not None:
             arrays["off_plane"] = self.off_plane
             arrays["true_loss"] = self.true_loss
@@ -147,11 +149,3 @@ class Trajectory:
                    a["grad_norms_bias"], info["layers"], a["escaped"], a["settled"], a["group"],
                    info["groups"], str(a["mode"]), census=info["census"], meta=info["meta"],
                    **extra)
-
-
-def _json_default(o):
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, (np.floating, np.integer, np.bool_)):
-        return o.item()
-    raise TypeError(f"not JSON serializable: {type(o).__name__}")

@@ -101,13 +101,12 @@ def print_json(obj) -> None:
 
 
 def _default(o):
-    import numpy as np
+    from landscape.serial import json_default
 
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, (np.floating, np.integer)):
-        return o.item()
-    return str(o)
+    try:
+        return json_default(o)
+    except TypeError:
+        return str(o)  # a summary on stdout prints what it cannot encode rather than fail
 
 
 def info(line: str) -> None:

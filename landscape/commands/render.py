@@ -6,7 +6,7 @@ import os
 import time
 
 from landscape.commands.common import info, print_json
-from landscape.errors import LandscapeError
+from landscape.errors import LandscapeError, choice
 
 FORMATS = ("mp4", "gif", "png")
 
@@ -43,9 +43,7 @@ def add_scene_args(p) -> None:
 def output_path(out: str | None, fmt: str | None, default_stem: str) -> tuple[str, str]:
     """Resolve ``-o`` and ``--format`` into (path, format); raise on a bad combination."""
     if fmt is not None:
-        fmt = fmt.lower().lstrip(".")
-        if fmt not in FORMATS:
-            raise LandscapeError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+        fmt = choice("format", fmt.lower().lstrip("."), FORMATS)
     if out is None:
         fmt = fmt or "mp4"
         return os.path.join(os.getcwd(), default_stem + ("_frames" if fmt == "png" else
