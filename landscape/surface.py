@@ -25,6 +25,7 @@ import numpy as np
 
 from landscape.directions import Plane
 from landscape.errors import LandscapeError
+from landscape.interp import bilinear
 from landscape.layout import Layout
 from landscape.models import loss_and_accuracy
 from landscape.serial import json_default
@@ -92,15 +93,7 @@ class Surface:
     def interpolate(self, ab, field: str = "loss") -> np.ndarray:
         """Bilinear interpolation of ``loss`` (or ``accuracy``) at points ``ab`` ``[..., 2]``;
         points outside the grid take the nearest edge value."""
-        Z = getattr(self, field).astype(np.float64)
-        ab = np.asarray(ab, np.float64)
-        fa = np.interp(ab[..., 0], self.alphas, np.arange(len(self.alphas)))
-        fb = np.interp(ab[..., 1], self.betas, np.arange(len(self.betas)))
-        i0 = np.clip(np.floor(fa).astype(int), 0, len(self.alphas) - 2)
-        j0 = np.clip(np.floor(fb).astype(int), 0, len(self.betas) - 2)
-        ta, tb = fa - i0, fb - j0
-        return ((1 - ta) * (1 - tb) * Z[i0, j0] + ta * (1 - tb) * Z[i0 + 1, j0]
-                + (1 - ta) * tb * Z[i0, j0 + 1] + ta * tb * Z[i0 + 1, j0 + 1])
+        return bilinear(self.alphas, self.betas, getattr(self, field), ab)
 
     # ------------------------------------------------------------ file format
 

@@ -47,3 +47,14 @@ def test_clumps_on_a_flat_floor_or_one_slope_are_one_minimum():
     P2 = np.array([[-0.5, 0.0], [0.5, 0.0]] * 5)
     out = census(P2, np.ones(10, bool), np.zeros(10, bool), np.zeros(10, int), ["sgd"], s2)
     assert len(out) == 2
+
+
+def test_balls_stuck_on_a_shelf_are_not_counted_in_the_valley_below():
+    # a flat shelf at loss 1 for a < -0.3, then a monotone slope down to a valley at a = 0.5:
+    # no ridge between them, but the shelf's balls have not found the valley
+    s = make_surface(lambda A, B: np.where(A < -0.3, 1.0, 1.0 - 0.9 * np.clip((A + 0.3) / 0.8, 0, 1))
+                     + 0.5 * B ** 2)
+    P = np.array([[-0.6, 0.0]] * 6 + [[0.5, 0.0]] * 4)
+    out = census(P, np.ones(10, bool), np.zeros(10, bool), np.zeros(10, int), ["sgd"], s)
+    assert [c["n_balls"] for c in out] == [4, 6]
+    np.testing.assert_allclose([c["loss"] for c in out], [0.1, 1.0], atol=1e-6)

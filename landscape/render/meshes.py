@@ -13,6 +13,7 @@ import numpy as np
 import pyvista as pv
 
 from landscape.errors import LandscapeError
+from landscape.interp import bilinear
 from landscape.render import colors
 
 # Display resolution cap: on llvmpipe a 201² mesh costs ~41 ms a frame at 720p, 121² ~20 ms, and
@@ -199,40 +200,10 @@ class BallLayer:
 
 
 def _bilinear(alphas, betas, Z, ab) -> np.ndarray:
+    """`landscape.interp.bilinear` with non-finite cells read as the highest finite loss, as
+    they are drawn (so a marker or label never lands at NaN)."""
     Z = np.where(np.isfinite(Z), Z, np.nanmax(np.where(np.isfinite(Z), Z, np.nan)))
-    fa = np.interp(ab[:, 0], alphas, np.arange(len(alphas)))
-    fb = np.interp(ab[:, 1], betas, np.arange(len(betas)))
-    i0 = np.clip(np.floor(fa).astype(int), 0, len(alphas) - 2)
-    j0 = np.clip(np.floor(fb).astype(int), 0, len(betas) - 2)
-    ta, tb = fa - i0, fb - j0
-    return ((1 - ta) * (1 - tb) * Z[i0, j0] + ta * (1 - tb) * Z[i0 + 1, j0]
-            + (1 - ta) * tb * Z[i0, j0 + 1] + ta * tb * Z[i0 + 1, j0 + 1])
-
-
-def census_from_frame(alphas, betas, loss, accuracy, positions, settled, escaped,
-                      radius: float) -> list[dict]:
-    """Group settled balls whose positions lie within ``radius`` of each other (greedy, lowest
-    loss first): ``[{position, loss, accuracy, n_balls, share}]``, sorted by loss."""
-    n = len(positions)
-    idx = np.nonzero(settled & ~escaped)[0]
-    if idx.size == 0:
-        return []
-    P = positions[idx].astype(np.float64)
-    Lb = _bilinear(alphas, betas, loss, P)
-    order = np.argsort(Lb)
-    free = np.ones(idx.size, bool)
-    out = []
-    for o in order:
-        if not free[o]:
-            continue
-        near = free & (np.hypot(*(P - P[o]).T) <= radius)
-        free &= ~near
-        c = P[near].mean(0)
-        acc = None if accuracy is None else float(_bilinear(alphas, betas, accuracy, c[None])[0])
-        out.append({"position": c.tolist(), "loss": float(_bilinear(alphas, betas, loss,
-                                                                   c[None])[0]),
-                    "accuracy": acc, "n_balls": int(near.sum()), "share": near.sum() / n})
-    return sorted(out, key=lambda d: d["loss"])
+    return bilinear(alphas, betas, Z, ab)
 
 
 def shared_loss_range(losses) -> tuple[float, float] | None:

@@ -14,8 +14,9 @@ from landscape.errors import LandscapeError
 from landscape.render import colors
 from landscape.render.axes import Axes, world_label
 from landscape.render.hud import Hud
+from landscape.census import census_on_grid
 from landscape.render.meshes import (MAX_MESH_RES, BallLayer, SurfaceLayer, _bilinear,
-                                     census_from_frame, make_scale, surface_arrays)
+                                     make_scale, surface_arrays)
 from landscape.render.panel import GradientPanel
 
 
@@ -267,8 +268,9 @@ class View:
         census = self.census
         if census is None:
             a, b, loss, acc, *_ = self._surface_args
-            census = census_from_frame(a, b, loss, acc, np.asarray(frame.positions), st, esc,
-                                       radius=0.05 * self.span)
+            names = [g.get("name", str(k)) for k, g in enumerate(self.groups)]
+            census = census_on_grid(a, b, loss, acc, np.asarray(frame.positions), st, esc,
+                                    gid, names, radius=0.05 * self.span)
             census = [c for c in census if c["n_balls"] >= max(2, 0.03 * n)][:4]
         self.hud.set_census(census, lambda ab: self.world(
             ab, self._surface_loss(ab)) + [0, 0, self.radius])
