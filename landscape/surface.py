@@ -17,7 +17,6 @@ import json
 import math
 import os
 import time
-import zipfile
 
 import jax
 import jax.numpy as jnp
@@ -25,9 +24,11 @@ import numpy as np
 
 from landscape.directions import Plane
 from landscape.errors import LandscapeError
+from landscape.files import atomic_savez, check_writable, read_npz, versions
 from landscape.interp import bilinear
 from landscape.layout import Layout
 from landscape.models import loss_and_accuracy
+from landscape.progress import progress_bar
 from landscape.serial import json_default
 from landscape.train import Task
 
@@ -235,7 +236,7 @@ def compute_surface(task: Task, plane: Plane, *, span=1.0, resolution=51,
     first = run(_put(ab_pad[:blk], sharding))
     out[:blk] = _fetch(first)
     t_compile = time.perf_counter() - t_compile
-    bar = _progress(n_blocks, progress, est_seconds=t_compile * n_blocks,
+    bar = progress_bar(n_blocks, progress, est_seconds=t_compile * n_blocks,
                     desc=f"surface {len(alphas)}×{len(betas)}")
     if bar is not None:
         bar.update(1)
@@ -309,77 +310,3 @@ def surface_from_fn(loss_fn, *, span=1.0, resolution=51) -> tuple[np.ndarray, np
     A, B = np.meshgrid(alphas, betas, indexing="ij")
     Z = jax.jit(jax.vmap(jax.vmap(loss_fn)))(jnp.asarray(A), jnp.asarray(B))
     return alphas, betas, np.asarray(Z, np.float32)
-
-
-# ---------------------------------------------------------------- helpers shared by file writers
-
-def versions() -> dict:
-    import importlib.metadata as md
-
-    out = {}
-    for pkg in ("landscape", "jax", "jaxlib", "numpy", "optax"):
-        try:
-            out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            out[pkg] = None
-    return out
-
-
-def check_writable(path: str) -> None:
-    """Raise a one-line `LandscapeError` unless ``path``'s directory exists and is writable."""
-    d = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(d):
-        raise LandscapeError(f"output directory {d} does not exist")
-    if not os.access(d, os.W_OK):
-        raise LandscapeError(f"output directory {d} is not writable")
-    if os.path.isdir(path):
-        raise LandscapeError(f"output path {path} is a directory")
-
-
-def atomic_savez(path: str, arrays: dict) -> str:
-    """``np.savez`` to a temporary name beside ``path``, then rename: never a partial file."""
-    d = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(d, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
-
-
-def read_npz(path: str, fmt: str, keys) -> dict:
-    """Read all ``keys`` of an ``.npz`` with ``allow_pickle=False`` and check its format tag."""
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise LandscapeError(f"{path}: no such file")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            tag = str(z["format"]) if "format" in z.files else None
-            if tag != fmt:
-                raise LandscapeError(f"{path}: not a {fmt} file (format tag {tag!r})")
-            missing = [k for k in keys if k not in z.files]
-            if missing:
-                raise LandscapeError(f"{path}: not a valid {fmt} file (missing {', '.join(missing)})")
-            return {k: z[k] for k in keys}
-    except LandscapeError:
-        raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as e:
-        raise LandscapeError(f"{path}: cannot read ({type(e).__name__}: {e})".splitlines()[0]) from None
-
-
-def _progress(total, progress, est_seconds, desc, unit="block"):
-    import sys
-
-    if progress is False or total <= 1:
-        return None
-    if progress is None and (not sys.stderr.isatty() or est_seconds < 2.0):
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit=unit, leave=False, file=sys.stderr)

@@ -19,6 +19,7 @@ import optax
 from landscape.data import Dataset
 from landscape.errors import LandscapeError, choice
 from landscape.models import Model, loss_and_accuracy
+from landscape.progress import progress_bar
 from landscape.serial import key_list
 
 TRAIN_OPTIMIZERS = ("adam", "sgd", "momentum")
@@ -131,10 +132,8 @@ def train(model: Model, data: Dataset, *, steps: int = 500, lr: float = 1e-2,
         cks.append(np.asarray(carry[0]))
         ck_steps.append(int(s1))
         if k == 0 and progress is not False and len(bounds) > 2:
-            from landscape.surface import _progress
-
             est = (time.perf_counter() - t_seg) * (len(bounds) - 2)  # the rest, compiled
-            bar = _progress(steps, progress, est_seconds=est, desc="training", unit="step")
+            bar = progress_bar(steps, progress, est_seconds=est, desc="training", unit="step")
         if bar is not None:
             bar.update(int(s1 - s0) if k else int(s1))
     if bar is not None:

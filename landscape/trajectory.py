@@ -117,7 +117,7 @@ class Trajectory:
         return out
 
     def save(self, path: str) -> str:
-        from landscape.surface import atomic_savez, check_writable
+        from landscape.files import atomic_savez, check_writable
 
         check_writable(path)
         arrays = {"format": np.array(FORMAT), "steps": self.steps, "positions": self.positions,
@@ -135,7 +135,7 @@ class Trajectory:
 
     @classmethod
     def load(cls, path: str) -> "Trajectory":
-        from landscape.surface import read_npz
+        from landscape.files import read_npz
 
         keys = ("steps", "positions", "heights", "batch_loss", "grad_norms", "grad_norms_bias",
                 "escaped", "settled", "group", "mode", "info")

@@ -87,7 +87,7 @@ def check_output(path: str | None, suffixes=(".npz",)) -> str | None:
     """Fail early (before any compute) on a bad output path."""
     if path is None:
         return None
-    from landscape.surface import check_writable
+    from landscape.files import check_writable
 
     if suffixes and not path.endswith(tuple(suffixes)):
         raise LandscapeError(f"output {path} must end in {' or '.join(suffixes)}")

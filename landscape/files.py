@@ -1,0 +1,101 @@
+"""Files: every output `landscape` writes goes through here.
+
+Writes are atomic (a temporary name beside the destination, renamed when complete), so an
+error or Ctrl-C never leaves a partial file; reads of our ``.npz`` formats never unpickle and
+check the format tag. `versions` is what every file records about the software that made it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import zipfile
+
+import numpy as np
+
+from landscape.errors import LandscapeError
+
+
+def versions() -> dict:
+    """Versions of the packages that determine the numbers in a file."""
+    import importlib.metadata as md
+
+    out = {}
+    for pkg in ("landscape", "jax", "jaxlib", "numpy", "optax"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = None
+    return out
+
+
+def check_writable(path: str) -> None:
+    """Raise a one-line `LandscapeError` unless ``path``'s directory exists and is writable."""
+    d = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(d):
+        raise LandscapeError(f"output directory {d} does not exist")
+    if not os.access(d, os.W_OK):
+        raise LandscapeError(f"output directory {d} is not writable")
+    if os.path.isdir(path):
+        raise LandscapeError(f"output path {path} is a directory")
+
+
+def temporary_path(path: str, suffix: str = ".tmp") -> str:
+    """A hidden name beside ``path``, unique to this process, for writing before the rename."""
+    d = os.path.dirname(os.path.abspath(path))
+    return os.path.join(d, f".{os.path.basename(path)}.{os.getpid()}{suffix}")
+
+
+@contextlib.contextmanager
+def atomic_write(path: str, mode: str = "wb", suffix: str = ".tmp"):
+    """``with atomic_write(path) as fh: fh.write(...)``: the file appears at ``path`` only when
+    the block completes; on any exception (Ctrl-C included) the temporary file is removed."""
+    tmp = temporary_path(path, suffix)
+    try:
+        with open(tmp, mode) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def atomic_savez(path: str, arrays: dict) -> str:
+    """``np.savez`` to a temporary name beside ``path``, then rename: never a partial file."""
+    with atomic_write(path) as fh:
+        np.savez(fh, **arrays)
+    return path
+
+
+def read_npz(path: str, fmt: str, keys, optional=()) -> dict:
+    """Read all ``keys`` (and those of ``optional`` that exist) of an ``.npz`` with
+    ``allow_pickle=False`` and check its format tag."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise LandscapeError(f"{path}: no such file")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            tag = str(z["format"]) if "format" in z.files else None
+            if tag != fmt:
+                raise LandscapeError(f"{path}: not a {fmt} file (format tag {tag!r})")
+            missing = [k for k in keys if k not in z.files]
+            if missing:
+                raise LandscapeError(f"{path}: not a valid {fmt} file (missing {', '.join(missing)})")
+            return {k: z[k] for k in list(keys) + [k for k in optional if k in z.files]}
+    except LandscapeError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as e:
+        raise LandscapeError(f"{path}: cannot read ({type(e).__name__}: {e})".splitlines()[0]) from None
+
+
+def format_tag(path: str) -> str | None:
+    """The ``format`` entry of a landscape ``.npz`` (``None`` if it has none or is unreadable):
+    tells a surface file from a trajectory file before loading either."""
+    try:
+        with np.load(os.fspath(path), allow_pickle=False) as z:
+            return str(z["format"]) if "format" in z.files else None
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError):
+        return None

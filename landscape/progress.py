@@ -1,0 +1,52 @@
+"""Progress reporting, in one place: a tqdm bar on a terminal or in a notebook, nothing in a
+pipe or a log file, and never for work that ends before a person would wonder.
+
+    >>> bar = progress_bar(100, None, est_seconds=30, desc="surface")   # doctest: +SKIP
+    >>> bar.update(1); bar.close()                                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import sys
+
+#: work estimated to take less than this is not worth a bar
+MIN_SECONDS = 2.0
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (where stderr is not a terminal but a bar still renders)."""
+    ip = sys.modules.get("IPython")
+    if ip is None or "ipykernel" not in sys.modules:
+        return False
+    try:
+        shell = ip.get_ipython()
+    except Exception:
+        return False
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def interactive() -> bool:
+    """Whether a person is watching: a terminal on stderr, or a notebook."""
+    try:
+        tty = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    return tty or in_notebook()
+
+
+def progress_bar(total: int, enabled: bool | None, est_seconds: float, desc: str,
+                 unit: str = "block"):
+    """A tqdm bar, or ``None`` when none should show.
+
+    ``enabled``: ``True`` always shows one, ``False`` never, ``None`` shows one only where a
+    person is watching (`interactive`) and the work is estimated at ``MIN_SECONDS`` or more.
+    In a notebook the bar is ``tqdm.auto``'s widget (falling back to text)."""
+    if enabled is False or total <= 1:
+        return None
+    if enabled is None and (not interactive() or est_seconds < MIN_SECONDS):
+        return None
+    if in_notebook():
+        from tqdm.auto import tqdm
+    else:
+        from tqdm import tqdm
+    return tqdm(total=total, desc=desc, unit=unit, leave=False, file=sys.stderr)
