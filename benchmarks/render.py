@@ -22,9 +22,11 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tests"))  # synthetic surfaces live with the tests
 
 from landscape.render import Stage, VideoWriter  # noqa: E402
-from landscape.render.synthetic import bowl_surface, spiral_trajectory  # noqa: E402
+from synthetic import bowl_surface, spiral_trajectory  # noqa: E402
 
 
 def surface(real: bool):

@@ -9,24 +9,30 @@ twenty; balls stuck on a shelf above a valley are not counted as having found it
 position is the mean of its lowest resting place, its loss and accuracy the surface's values
 there, its ``share`` the fraction of *all* balls that ended in it (a Monte-Carlo estimate of
 its basin's size under the starting distribution).
+
+One census. These parameters (`RADIUS`, `BARRIER`) are the only ones: `Trajectory.census`,
+each frame's census and every label the renderer draws come from this function with them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from landscape.interp import bilinear
+from landscape.interp import plateau_height
+
+RADIUS = 0.02    # linking distance, as a fraction of the span's larger side
+BARRIER = 0.05   # relative height of a ridge that keeps two resting places apart
 
 
 def census(positions, settled, escaped, group, group_names, surface, *,
-           radius: float | None = None, barrier: float = 0.05) -> list[dict]:
+           radius: float | None = None, barrier: float = BARRIER) -> list[dict]:
     """Minima found by settled balls.
 
     Args:
       positions: float ``[N, 2]``; settled, escaped: bool ``[N]``; group: int ``[N]``.
       group_names: one name per group (keys of ``by_group``).
       surface: a `Surface` (its loss and accuracy are interpolated at each minimum).
-      radius: linking distance; default 2 % of the span's larger side.
+      radius: linking distance; default `RADIUS` (2 %) of the span's larger side.
       barrier: relative height a ridge must have to keep two resting places apart.
 
     Returns:
@@ -41,9 +47,10 @@ def census(positions, settled, escaped, group, group_names, surface, *,
 
 def census_on_grid(alphas, betas, loss, accuracy, positions, settled, escaped, group=None,
                    group_names=None, *, radius: float | None = None,
-                   barrier: float = 0.05) -> list[dict]:
+                   barrier: float = BARRIER) -> list[dict]:
     """`census` on a grid given as arrays (``accuracy`` may be ``None``; without ``group``
-    every ball is in one group named ``"balls"``). The renderer calls this every frame."""
+    every ball is in one group named ``"balls"``). Losses are read as the renderer draws them
+    (non-finite cells on the plateau: `landscape.interp.plateau_height`)."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
     from scipy.spatial import cKDTree
@@ -57,10 +64,10 @@ def census_on_grid(alphas, betas, loss, accuracy, positions, settled, escaped, g
     if n_all == 0 or not keep.any():
         return []
     if radius is None:
-        radius = 0.02 * max(alphas[-1] - alphas[0], betas[-1] - betas[0])
+        radius = RADIUS * max(alphas[-1] - alphas[0], betas[-1] - betas[0])
 
     def at(Z, ab):
-        return bilinear(alphas, betas, Z, ab)
+        return plateau_height(alphas, betas, Z, ab)[0]
 
     idx = np.flatnonzero(keep)
     P = positions[idx]

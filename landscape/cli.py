@@ -40,10 +40,19 @@ def enable_compile_cache() -> None:
         pass
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors in the one-line form every other user error takes
+    (``landscape: error: ...``, exit status 2)."""
+
+    def error(self, message):
+        cmd = self.prog.split(" ", 1)[1] + ": " if " " in self.prog else ""
+        self.exit(2, f"landscape: error: {cmd}{message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from landscape import __version__
 
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="landscape",
         description="Loss landscapes of real networks, with SGD balls rolling on them.")
     p.add_argument("--version", action="version", version=f"landscape {__version__}")

@@ -106,6 +106,14 @@ class LandscapeConfig:
         if self.model == "cnn":
             if d.image_shape is None:
                 raise LandscapeError(f"the CNN needs image data; {d.name} is not images (use digits)")
+            # the built-in CNN is a plain softmax classifier: refuse what it would ignore
+            unsupported = [name for name, on in (("batchnorm", self.batchnorm),
+                                                 ("skip", self.skip),
+                                                 (f"output={self.output!r}",
+                                                  self.output != "softmax")) if on]
+            if unsupported:
+                raise LandscapeError(f"the CNN does not support {', '.join(unsupported)}; use "
+                                     f"model='mlp' or drop {'it' if len(unsupported) == 1 else 'them'}")
             return models.cnn(self.widths, image_shape=d.image_shape, n_out=d.n_classes,
                               activation=self.activation, init=self.init,
                               init_scale=self.init_scale)
@@ -160,7 +168,10 @@ def build_surface(cfg: LandscapeConfig, *, cache: bool = True, progress: bool | 
     timings["directions"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     span = cfg.span * float(plane.meta.get("span_unit", 1.0))
+    for note in plane.meta.get("notes", []):
+        log(f"landscape: note: {note}")
     s = compute_surface(task, plane, span=span, resolution=cfg.grid, progress=progress)
+    s.meta["notes"] = list(plane.meta.get("notes", []))
     timings["surface"] = time.perf_counter() - t0
     s.meta["config"] = cfg.to_dict()
     s.meta["config_hash"] = cfg.digest()
@@ -185,7 +196,11 @@ def task_from_surface(s: Surface) -> Task:
                          tuple(s.spec["image_shape"]) if s.spec.get("kind") == "cnn" else None,
                          ds.get("seed"))
     bn = [(np.asarray(v[0]), np.asarray(v[1])) for v in s.bn_stats]
-    return Task(m, d, s.theta, s.theta, bn, s.meta.get("bn_policy") or "eval", s.theta[None],
+    policy = s.meta.get("bn_policy") or "eval"
+    if s.spec.get("batchnorm") and policy == "eval" and not bn:
+        raise LandscapeError("this surface's network has batch norm in eval mode but the file "
+                             "holds no batch-norm statistics; recompute the surface")
+    return Task(m, d, s.theta, s.theta, bn, policy, s.theta[None],
                 np.zeros(1, int), np.zeros(0, np.float32), s.meta.get("train", {}))
 
 

@@ -172,8 +172,12 @@ def hessian_plane(task: Task, *, key=None, tol: float = 1e-4) -> Plane:
     vecs = vecs * np.sign(vecs[np.argmax(np.abs(vecs), 0), [0, 1]])[None, :]
     # natural scale: where the quadratic model along d1 has risen by 1 nat, λ1·s²/2 = 1
     unit = float(np.sqrt(2.0 / vals[0])) if vals[0] > 0 else 1.0
+    notes = [] if vals[0] > 0 else [
+        f"the top Hessian eigenvalue is {vals[0]:.3g} ≤ 0 (θ* is not a minimum along d1), so "
+        f"there is no 1-nat distance sqrt(2/λ1); the span is in plain units of the unit "
+        f"directions (span_unit = 1)"]
     return Plane(vecs[:, 0].astype(np.float32), vecs[:, 1].astype(np.float32), "hessian", "unit",
-                 {"eigenvalues": [float(v) for v in vals], "span_unit": unit})
+                 {"eigenvalues": [float(v) for v in vals], "span_unit": unit, "notes": notes})
 
 
 def make_plane(task: Task, method: str = "random", *, norm: str = "filter", key) -> Plane:

@@ -4,37 +4,41 @@ Protocol. A `Simulator` holds N balls in G groups (`BallGroup`: optimizer, learn
 minibatch size, clipping, start). Each step, every ball draws its own minibatch from the
 evaluation data and
 
-* ``mode="slice"``: lives at plane coordinates ``(a, b)`` and follows the true gradient of the
-  network's minibatch loss with respect to ``(a, b)``, i.e. ``(∇θL·d1, ∇θL·d2)`` at
-  ``θ* + a·d1 + b·d2``;
+* ``mode="slice"``: lives at plane coordinates ``(a, b)`` and follows the gradient of the
+  network's minibatch loss with respect to ``(a, b)``: the projection ``(g·d1, g·d2)`` of the
+  weight-space gradient ``g = ∇θL`` at ``θ* + a·d1 + b·d2``, after clipping ``g`` as the group
+  says (`landscape.gradnorms`). Adaptive optimizers then adapt per plane coordinate;
 * ``mode="projected"``: is a full weight-space training run (from ``θ* + a0·d1 + b0·d2`` or a
   fresh initialization), shown at its least-squares projection onto the plane, with its
   off-plane distance and its true full-data loss recorded.
 
 Updates are optax's (``sgd``, ``momentum``, ``nesterov``, ``adam``, ``rmsprop``, ``adagrad``),
-after optional clipping by global norm and/or by value, applied per ball. Balls are ``vmap``-ed
-(or, for MLPs in slice mode, stacked: see `landscape.gradnorms`) and steps run in one
-``lax.scan`` (`landscape.stepper`), compiled once per chunk length and shared by simulators
-with the same settings; with several JAX devices the balls are split over them. Each ball's
-minibatches come from a key folded with its id and the step, so its path does not depend on
-how many other balls there are, nor on the device count.
+applied per ball. Balls are measured together (``vmap``, or for MLPs in slice mode the stacked
+formulation of `landscape.stacked`) and steps run in one ``lax.scan`` (`landscape.stepper`),
+compiled once per chunk length and shared by simulators with the same settings; with several
+JAX devices the balls are split over them. Each ball's minibatches come from a key folded with
+its id and the step, so its path does not depend on how many other balls there are, nor on
+the device count. The state is a `landscape.state.SimState`.
 
-State, per ball: the optimized variable ``x`` (``[2]`` or ``[P]``), the pending gradient ``g``
-measured at ``x`` on this step's minibatch, the optax state, its plane position ``pos [2]``,
-``off_plane``, a smoothed velocity, and flags. A frame at step t shows the balls at their
-step-t positions with the loss and per-layer gradient norms measured there (inside a chunk
-of steps the stacked path skips the norms, which only the chunk's last step shows).
+What a frame shows. The balls at their step-t positions; their *height* is the surface's loss
+under that position (always finite: a ball over a non-finite cell sits on the plateau at the
+highest finite loss, flagged ``over_nonfinite``); in projected mode the ball's own full-data
+loss is ``true_loss``. Per-layer gradient norms are those of the unclipped weight-space
+gradient measured there (inside a chunk of steps the stacked path skips them, and only the
+chunk's last step shows them); a norm that is not finite is ``inf``, flagged
+``grad_overflow``.
+
+Batch norm. With ``bn_policy="eval"`` balls and surface compute one function (statistics
+frozen at θ*). With ``"batch"`` each ball's gradient and ``batch_loss`` use its own
+minibatch's statistics, as training does; the surface (and so the heights) uses the
+statistics of all evaluation data at each point. With full-batch balls the two coincide.
+Trajectories stamp which applied (``meta["batch_norm"]``).
+
+Faults and settling: see `landscape.stepper`.
 
 Modules: `landscape.groups` (BallGroup, starts), `landscape.stepper` (the compiled loop),
-`landscape.gradnorms` (gradients and per-layer norms), `landscape.census` (minima).
-
-Faults: a ball whose loss, gradient or new position is non-finite, or whose position leaves
-the span by more than ``escape_margin`` × its extent, is *escaped*: frozen at its last finite
-position forever. A ball is *settled* after ``settle_steps`` consecutive still steps: its
-smoothed velocity (an exponential average of its displacement, β = 0.9) is under
-``settle_tol`` and it is going nowhere — that velocity is under half its average step
-length (jitter around a minimum), or under 10 % of ``settle_tol`` (descent that has all but stopped).
-A ball creeping steadily downhill at a tiny learning rate is slow but not settled.
+`landscape.gradnorms` and `landscape.stacked` (gradients and per-layer norms),
+`landscape.census` (minima), `landscape.state` (the state).
 """
 
 from __future__ import annotations
@@ -45,14 +49,29 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape import gradnorms as gn
-from landscape.census import census as _census
+from landscape import census as census_mod
 from landscape.errors import LandscapeError, choice
-from landscape.groups import (OPTIMIZERS, ORIGINS, STARTS, BallGroup, _as_key,  # noqa: F401
-                              _check_steps, _positive, start_positions)
+from landscape.gradnorms import ROWS_PER_CHUNK, generic_consts, layer_segments
+from landscape.groups import BallGroup, as_key, check_positive, check_steps, group_start_points
+from landscape.interp import plateau_height
 from landscape.serial import key_list
+from landscape.stacked import stacked_consts, supports_stacked
+from landscape.state import BallState, SimState
 from landscape.stepper import Program
 from landscape.trajectory import MODES, Frame, Trajectory
+
+__all__ = ["BallGroup", "Simulator", "simulate", "group_norm_stats"]
+
+
+def batch_norm_note(task) -> str | None:
+    """What the balls' batch norm computes, against the surface's (None without batch norm)."""
+    if not task.model.n_bn:
+        return None
+    if task.bn_policy == "eval":
+        return "eval: balls and surface use the statistics frozen at θ* (one function)"
+    return ("batch: each ball's gradient and batch loss use its own minibatch's statistics, as "
+            "in training; heights are the surface's loss, with the statistics of all "
+            "evaluation data at each point (the two agree for full-batch balls)")
 
 
 class Simulator:
@@ -65,7 +84,7 @@ class Simulator:
       key: PRNG key (or int seed); the same key gives identical trajectories.
       settle_tol: smoothed speed (plane units per step) under which a ball counts as still;
         default 1e-3 × the span's larger side.
-      settle_steps: consecutive still steps to be settled.
+      settle_steps: consecutive still steps to be settled (also the stop rule's window).
       escape_margin: a ball escapes beyond the span widened by this fraction of its extent.
       stacked: use the stacked MLP formulation (default: whenever the model allows, in slice
         mode); ``False`` forces the generic per-ball ``vmap``.
@@ -81,7 +100,7 @@ class Simulator:
     def __init__(self, task, plane, surface, groups, *, mode: str = "slice", key,
                  settle_tol: float | None = None, settle_steps: int = 25,
                  escape_margin: float = 0.5, stacked: bool | None = None,
-                 rows_per_chunk: int = gn.ROWS_PER_CHUNK, devices=None):
+                 rows_per_chunk: int = ROWS_PER_CHUNK, devices=None):
         choice("mode", mode, MODES)
         groups = [groups] if isinstance(groups, BallGroup) else list(groups)
         if not groups:
@@ -91,11 +110,14 @@ class Simulator:
             if not isinstance(g, BallGroup):
                 raise LandscapeError(f"groups must be BallGroup objects, got {type(g).__name__}")
             g.check(n_data)
-        _positive("escape margin", escape_margin)
-        _positive("settle tolerance", settle_tol, allow_none=True)
-        _check_steps(settle_steps, "settle steps")
+            if mode == "slice" and g.origin is not None:
+                raise LandscapeError(f"origin={g.origin!r} applies to projected mode only; "
+                                     f"use mode='projected' or drop it")
+        check_positive("escape margin", escape_margin)
+        check_positive("settle tolerance", settle_tol, allow_none=True)
+        check_steps(settle_steps, "settle steps")
         self.task, self.plane, self.surface, self.mode = task, plane, surface, mode
-        self.key = _as_key(key)
+        self.key = as_key(key)
         self._groups = groups
         self.n_data = n_data
         a0, a1, b0, b1 = surface.span
@@ -105,32 +127,31 @@ class Simulator:
         self.settle_tol = float(settle_tol if settle_tol is not None else 1e-3 * ext)
         self.settle_steps = int(settle_steps)
         self.escape_margin = float(escape_margin)
-        self.layers, _, _ = gn.layer_segments(task.model.layout)
-        self.layers = list(self.layers)
+        self.census_params = {"radius": census_mod.RADIUS * ext, "barrier": census_mod.BARRIER}
+        self.layers = list(layer_segments(task.model.layout)[0])
         self.batch_sizes = [None if g.batch_size is None or g.batch_size >= n_data
                             else int(g.batch_size) for g in groups]
-        self.groups = [{**g.to_dict(), "batch_size": bs if bs is not None else n_data,
+        self.groups = [{**g.to_dict(mode), "batch_size": bs if bs is not None else n_data,
                         "full_batch": bs is None} for g, bs in zip(groups, self.batch_sizes)]
 
         if mode == "slice":
             if stacked is None:
-                stacked = gn.supports_stacked(task.model)
-            elif stacked and not gn.supports_stacked(task.model):
+                stacked = supports_stacked(task.model)
+            elif stacked and not supports_stacked(task.model):
                 raise LandscapeError("the stacked formulation needs a built-in MLP")
-            consts = gn.stacked_consts(task, plane) if stacked else gn.generic_consts(task, plane)
+            consts = stacked_consts(task, plane) if stacked else generic_consts(task, plane)
         else:
             stacked = False
-            consts = gn.generic_consts(task, plane)
+            consts = generic_consts(task, plane)
             D = np.stack([plane.d1, plane.d2], 1).astype(np.float64)
-            consts.update(theta=jnp.asarray(task.theta, jnp.float32),
-                          d1=jnp.asarray(plane.d1, jnp.float32),
+            consts.update(d1=jnp.asarray(plane.d1, jnp.float32),
                           d2=jnp.asarray(plane.d2, jnp.float32),
                           pinv=jnp.asarray(np.linalg.pinv(D), jnp.float32))
         self.stacked = bool(stacked)
         k_start, k_batch, k_init = (jax.random.fold_in(self.key, i) for i in (1, 2, 3))
         consts["key"] = k_batch
         self._consts = consts
-        self._k_start, self._k_init = k_start, k_init
+        self._k_init = k_init
         devices = tuple(devices) if devices is not None else tuple(jax.devices())
         self.n_devices = len(devices)
         self._prog = Program.get(task, mode, self.stacked, groups, self.batch_sizes, n_data,
@@ -142,16 +163,16 @@ class Simulator:
         self._ext: list[tuple[int, int]] = []
         gstates = []
         for gi, g in enumerate(groups):
-            ab0 = start_positions(g, surface.span, key=jax.random.fold_in(k_start, gi))
+            ab0 = group_start_points(g, surface.span, key=jax.random.fold_in(k_start, gi))
             ids = np.arange(len(self._ext), len(self._ext) + len(ab0))
             self._ext += [(gi, j) for j in range(len(ab0))]
-            gstates.append(self._fresh(gi, ab0, ids, origin=g.origin,
+            gstates.append(self._fresh(gi, ab0, ids, origin=g.origin or "plane",
                                        pad=-len(ab0) % self.n_devices))
-        self._state = self._prog.measure_all({"t": jnp.int32(0), "groups": tuple(gstates)}, consts)
+        self._state = self._prog.measure_all(SimState(jnp.int32(0), tuple(gstates)), consts)
         self._sync_index()
         self._initial = (self._state, list(self._ext))
 
-    def _fresh(self, gi, ab0, ids, origin="plane", pad=0):
+    def _fresh(self, gi, ab0, ids, origin="plane", pad=0) -> BallState:
         """A group's state for new balls (measured fields are filled by `measure_all`), plus
         ``pad`` inert balls (escaped from the start, never shown) for an even device split."""
         ab0 = np.asarray(ab0, np.float32)
@@ -171,15 +192,10 @@ class Simulator:
         else:
             c = self._consts
             x = c["theta"] + ab0[:, :1] * c["d1"] + ab0[:, 1:] * c["d2"]
-        L = len(self.layers)
-        z = lambda *s: jnp.zeros((n,) + s, jnp.float32)
-        return {"x": x, "g": jnp.zeros_like(x), "opt": jax.vmap(self._txs[gi].init)(x),
-                "ids": jnp.asarray(ids, jnp.int32), "pos": z(2), "off": z(), "vel": z(2), "spd": z(),
-                "slow": jnp.zeros(n, jnp.int32), "esc": jnp.asarray(ids < 0),
-                "settled": jnp.zeros(n, bool), "loss": z(), "gw": z(L), "gb": z(L)}
+        return BallState.fresh(x, jax.vmap(self._txs[gi].init)(x), ids, len(self.layers))
 
     def _sync_index(self):
-        sizes = [int(gs["ids"].shape[0]) for gs in self._state["groups"]]
+        sizes = [gs.n for gs in self._state.groups]
         offs = np.concatenate([[0], np.cumsum(sizes)])
         self._perm = np.array([offs[g] + j for g, j in self._ext], np.int64)
         self.group = np.array([g for g, _ in self._ext], np.int32)
@@ -197,46 +213,57 @@ class Simulator:
 
     @property
     def step(self) -> int:
-        return int(self._state["t"])
+        return int(self._state.t)
+
+    @property
+    def state(self) -> SimState:
+        """The state the step loop carries (JAX arrays; groups contiguous, with padding)."""
+        return self._state
 
     def _host(self, true_loss: bool = True) -> dict:
-        gs = jax.device_get(self._state["groups"])
+        gs = jax.device_get(self._state.groups)
 
         def cat(k):
-            return np.concatenate([g[k] for g in gs])[self._perm]
+            return np.concatenate([getattr(g, k) for g in gs])[self._perm]
 
         pos = cat("pos").astype(np.float32)
-        out = {"step": int(self._state["t"]), "positions": pos,
-               "heights": self.surface.interpolate(pos).astype(np.float32),
+        h, over = plateau_height(self.surface.alphas, self.surface.betas, self.surface.loss, pos)
+        out = {"step": int(self._state.t), "positions": pos,
+               "heights": h.astype(np.float32), "over_nonfinite": over,
                "batch_loss": cat("loss").astype(np.float32),
                "grad_norms": cat("gw").astype(np.float32),
                "grad_norms_bias": cat("gb").astype(np.float32),
+               "grad_overflow": cat("overflow").astype(bool),
                "escaped": cat("esc").astype(bool), "settled": cat("settled").astype(bool)}
         if self.mode == "projected":
             out["off_plane"] = cat("off").astype(np.float32)
             if true_loss:
-                x = jnp.concatenate([g["x"] for g in self._state["groups"]])
+                x = jnp.concatenate([g.x for g in self._state.groups])
                 out["true_loss"] = np.asarray(self._prog.true_loss(x, self._consts),
                                               np.float32)[self._perm]
         return out
 
+    def _census(self, h: dict) -> list[dict]:
+        return census_mod.census(h["positions"], h["settled"], h["escaped"], self.group,
+                                 [g["name"] for g in self.groups], self.surface,
+                                 **self.census_params)
+
     def snapshot(self) -> Frame:
-        """The balls now (numpy; positions and heights always finite)."""
-        h = self._host(true_loss=False)
+        """The balls now (numpy; positions and heights always finite), with the minima found
+        now (the census) and, in projected mode, off-plane distances and true losses."""
+        h = self._host()
         return Frame(h["step"], h["positions"], h["heights"], h["batch_loss"], h["grad_norms"],
-                     h["escaped"], h["settled"])
+                     h["escaped"], h["settled"], h["over_nonfinite"], h["grad_overflow"],
+                     h.get("off_plane"), h.get("true_loss"), self._census(h))
 
     def extras(self) -> dict:
-        """What a `Frame` does not carry, for the current step: ``grad_norms_bias`` ``[N, L]``
-        and, in projected mode, ``off_plane`` ``[N]`` and ``true_loss`` ``[N]`` (the full-data
-        loss of each ball's weights; costs one full-data forward pass per ball)."""
-        h = self._host(true_loss=self.mode == "projected")
-        return {k: h[k] for k in ("grad_norms_bias", "off_plane", "true_loss") if k in h}
+        """What a `Frame` does not carry, for the current step: ``grad_norms_bias`` ``[N, L]``."""
+        return {"grad_norms_bias": self._host(true_loss=False)["grad_norms_bias"]}
 
     def advance(self, n_steps: int) -> Frame:
         """Take ``n_steps`` steps (one compiled ``lax.scan`` per distinct ``n_steps``; calling
         again with the same count never recompiles) and return the new frame."""
-        self._state = self._prog.advance(self._state, self._consts, _check_steps(n_steps))
+        self._state = self._prog.advance(self._state, self._consts, check_steps(n_steps))
         return self.snapshot()
 
     def add_balls(self, ab, group: int = 0) -> None:
@@ -251,21 +278,22 @@ class Simulator:
             raise LandscapeError(f"group must be in 0..{len(self._groups) - 1}, got {group!r}")
         group = int(group)
         ids = np.arange(self.n_balls, self.n_balls + len(ab))
-        groups = list(self._state["groups"])
-        j0 = int(groups[group]["ids"].shape[0])
+        groups = list(self._state.groups)
+        j0 = groups[group].n
         new = self._fresh(group, ab, ids, pad=-(j0 + len(ab)) % self.n_devices)
         groups[group] = jax.tree.map(lambda u, v: jnp.concatenate([u, v]), groups[group], new)
         self._ext += [(group, j0 + j) for j in range(len(ab))]
-        measured = self._prog.measure_all({"t": self._state["t"], "groups": tuple(groups)}, self._consts)
+        measured = self._prog.measure_all(self._state.replace(groups=tuple(groups)),
+                                          self._consts)
         # existing balls keep their flags and pending gradients exactly
         keep = []
-        for gi, (old, m) in enumerate(zip(self._state["groups"], measured["groups"])):
+        for gi, (old, m) in enumerate(zip(self._state.groups, measured.groups)):
             if gi != group:
                 keep.append(old)
             else:
                 keep.append(jax.tree.map(lambda u, v: jnp.concatenate([u, v[j0:]]), old, m))
-        self._state = {"t": self._state["t"], "groups": tuple(keep)}
-        self.groups[group]["n"] = int((np.asarray(self._state["groups"][group]["ids"]) >= 0).sum())
+        self._state = self._state.replace(groups=tuple(keep))
+        self.groups[group]["n"] = int((np.asarray(self._state.groups[group].ids) >= 0).sum())
         self._sync_index()
 
     def reset(self) -> None:
@@ -273,21 +301,19 @@ class Simulator:
         are removed)."""
         self._state, ext = self._initial
         self._ext = list(ext)
-        for gi, gs in enumerate(self._state["groups"]):
-            self.groups[gi]["n"] = int((np.asarray(gs["ids"]) >= 0).sum())
+        for gi, gs in enumerate(self._state.groups):
+            self.groups[gi]["n"] = int((np.asarray(gs.ids) >= 0).sum())
         self._sync_index()
 
-    def census(self, radius: float | None = None) -> list[dict]:
+    def census(self) -> list[dict]:
         """Minima found by the balls settled now (see `landscape.census.census`)."""
-        h = self._host(true_loss=False)
-        return _census(h["positions"], h["settled"], h["escaped"], self.group,
-                       [g["name"] for g in self.groups], self.surface, radius=radius)
+        return self._census(self._host(true_loss=False))
 
     def run(self, n_steps: int, record_every: int = 1) -> Trajectory:
         """Advance ``n_steps`` from the current state, recording a frame now and every
         ``record_every`` steps (and at the end); the census is taken at the end."""
-        n_steps = _check_steps(n_steps)
-        record_every = _check_steps(record_every, "record_every")
+        n_steps = check_steps(n_steps)
+        record_every = check_steps(record_every, "record_every")
         t0 = time.perf_counter()
         frames = [self._host()]
         done = 0
@@ -297,19 +323,23 @@ class Simulator:
             done += k
             frames.append(self._host())
         seconds = time.perf_counter() - t0
-        st = lambda k, dt=None: np.stack([f[k] for f in frames]).astype(dt) if dt else \
-            np.stack([f[k] for f in frames])
+        st = lambda k: np.stack([f[k] for f in frames])
         last = frames[-1]
-        cen = _census(last["positions"], last["settled"], last["escaped"], self.group,
-                      [g["name"] for g in self.groups], self.surface)
         meta = {"key": key_list(self.key), "settle_tol": self.settle_tol,
                 "settle_steps": self.settle_steps, "escape_margin": self.escape_margin,
                 "bounds": list(self.bounds), "stacked": self.stacked,
                 "n_data": self.n_data, "seconds": seconds,
                 "ball_steps_per_second": self.n_balls * n_steps / seconds if seconds else None,
                 "n_escaped": int(last["escaped"].sum()), "n_settled": int(last["settled"].sum()),
+                "n_over_nonfinite": int(last["over_nonfinite"].sum()),
                 "surface": self.surface.meta.get("config_hash"),
-                "bn_policy": self.task.bn_policy if self.task.model.n_bn else None}
+                "census_params": dict(self.census_params),
+                "heights": ("the surface's loss under each ball's plane position"
+                            + (" (its projection; true_loss is the ball's own)"
+                               if self.mode == "projected" else "")
+                            + "; the plateau (highest finite loss) over non-finite cells"),
+                "bn_policy": self.task.bn_policy if self.task.model.n_bn else None,
+                "batch_norm": batch_norm_note(self.task)}
         proj = self.mode == "projected"
         return Trajectory(
             steps=np.array([f["step"] for f in frames], np.int32),
@@ -318,14 +348,15 @@ class Simulator:
             layers=list(self.layers), escaped=st("escaped"), settled=st("settled"),
             group=self.group.copy(), groups=[dict(g) for g in self.groups], mode=self.mode,
             off_plane=st("off_plane") if proj else None,
-            true_loss=st("true_loss") if proj else None, census=cen, meta=meta)
+            true_loss=st("true_loss") if proj else None, census=self._census(last), meta=meta,
+            over_nonfinite=st("over_nonfinite"), grad_overflow=st("grad_overflow"))
 
 
 def simulate(task, plane, surface, groups, *, steps: int, mode: str = "slice",
              record_every: int = 1, key, **options) -> Trajectory:
     """Run balls for ``steps`` steps and return their `Trajectory` (see `Simulator`; extra
     ``options`` go to its constructor)."""
-    steps = _check_steps(steps)
+    steps = check_steps(steps)
     return Simulator(task, plane, surface, groups, mode=mode, key=key, **options).run(
         steps, record_every)
 
@@ -358,15 +389,3 @@ def group_norm_stats(grad_norms, group, n_groups: int | None = None, escaped=Non
         out["max"].append(np.where(some, np.where(m[..., None], gn_, -np.inf).max(-2), np.nan))
         out["n"].append(n)
     return {k: np.stack(v).astype(np.int64 if k == "n" else np.float32) for k, v in out.items()}
-
-
-def layer_gradient_norms(task, theta, x=None, y=None):
-    """Full-batch per-layer gradient norms at ``theta``: ``(weights [L], biases [L])``,
-    input → output. See `landscape.gradnorms.layer_gradient_norms`."""
-    return gn.layer_gradient_norms(task, theta, x, y)
-
-
-def gradient_report(cfg, seeds: int = 5) -> dict:
-    """``{"layers", "at_init", "at_minimum", ...}`` for ``landscape gradients``; see
-    `landscape.gradnorms.gradient_report`."""
-    return gn.gradient_report(cfg, seeds)

@@ -157,8 +157,11 @@ def loss_and_accuracy(logits, y, output: str):
 # ---------------------------------------------------------------- MLP
 
 def _norm(z, stats, bn_mode, collect):
-    if bn_mode == "batch" or stats is None:
+    if bn_mode == "batch":
         mu, var = jnp.mean(z, 0), jnp.var(z, 0)
+    elif stats is None:  # never fall back to batch statistics silently
+        raise LandscapeError("batch norm in eval mode needs the statistics frozen at θ*, and "
+                             "none were given; use bn_policy='batch' or supply them")
     else:
         mu, var = stats
     if collect is not None:

@@ -55,8 +55,11 @@ class Computed:
     seconds: float
 
     def summary(self) -> dict:
-        """What each landscape's balls did: per group, mean loss first → last, escaped,
-        settled, mean per-layer gradient norms at the first step; the census of minima."""
+        """What each landscape's balls did: per group, mean loss first → last (the surface
+        under the balls; in projected mode also their own true loss and distance from the
+        plane), escaped, settled, mean per-layer gradient norms at the first step (``None``
+        for a layer that overflowed), what the optimizer adapts and what is clipped; the
+        census of minima."""
         out = {"scene": type(self.scene).__name__, "seed": self.scene.seed,
                "quality": self.scene.quality.name, "run_time": self.scene.run_time,
                "seconds": round(self.seconds, 2), "landscapes": []}
@@ -65,16 +68,26 @@ class Computed:
             groups = []
             for g, info in enumerate(tr.groups):
                 m = tr.group == g
-                groups.append({"name": info["name"], "n_balls": int(m.sum()),
-                               "loss_start": _mean(tr.heights[0, m]),
-                               "loss_end": _mean(tr.heights[-1, m]),
-                               "escaped": int(tr.escaped[-1, m].sum()),
-                               "settled": int(tr.settled[-1, m].sum()),
-                               "grad_norms_start": [float(v) for v in
-                                                    np.nanmean(tr.grad_norms[0, m], 0)]})
+                g0 = tr.grad_norms[0, m].astype(np.float64)
+                row = {"name": info["name"], "n_balls": int(m.sum()),
+                       "optimizer": info.get("optimizer_label", info.get("optimizer")),
+                       "clipping": info.get("clipping"),
+                       "loss_start": _mean(tr.heights[0, m]),
+                       "loss_end": _mean(tr.heights[-1, m]),
+                       "escaped": int(tr.escaped[-1, m].sum()),
+                       "settled": int(tr.settled[-1, m].sum()),
+                       "grad_norms_start": [float(v) if np.isfinite(v) else None
+                                            for v in g0.mean(0)],
+                       "grad_overflow": int(tr.grad_overflow[:, m].any((0, 2)).sum())}
+                if tr.mode == "projected":
+                    row.update(true_loss_start=_mean(tr.true_loss[0, m]),
+                               true_loss_end=_mean(tr.true_loss[-1, m]),
+                               off_plane_end=_mean(tr.off_plane[-1, m]))
+                groups.append(row)
             s = r.surface.summary()
             out["landscapes"].append({
-                "title": r.landscape.title, "config_hash": r.surface.meta.get("config_hash"),
+                "title": r.landscape.title, "mode": tr.mode,
+                "config_hash": r.surface.meta.get("config_hash"),
                 "cached": bool(r.timings.get("cached")), "grid": s["grid"],
                 "min_loss": s["min_loss"], "center_loss": s["center_loss"],
                 "steps": int(tr.steps[-1]), "layers": list(tr.layers), "groups": groups,
@@ -92,35 +105,37 @@ def _mean(x) -> float | None:
 # ------------------------------------------------------------------ compute
 
 
-def start_points(scene: Scene, b) -> np.ndarray:
-    """``[n, 2]`` start points of group ``b``, fixed by the scene's seed, the group's place in
-    the scene and the quality's ball cap; a group with ``same_start_as`` gets the other
-    group's points exactly."""
+def start_points(scene: Scene, b, spans: dict) -> np.ndarray:
+    """``[n, 2]`` start points of group ``b`` in its surface's own plane coordinates
+    (``spans``: landscape index → the surface's ``(a_min, a_max, b_min, b_max)``, so PCA and
+    Hessian planes are in units of ``span × span_unit``), fixed by the scene's seed, the
+    group's place in the scene and the quality's ball cap; a group with ``same_start_as``
+    gets the other group's points exactly, which needs the same plane span."""
     cache = scene.__dict__.setdefault("_start_points", {})
     if id(b) not in cache:
+        li, gi = b.where
         if b.same_start_as is not None:
-            cache[id(b)] = start_points(scene, b.same_start_as)
+            lj = b.same_start_as.where[0]
+            if not np.allclose(spans[li], spans[lj], rtol=1e-6):
+                raise LandscapeError(
+                    f"same_start_as: landscape {li + 1} spans {_fmt_span(spans[li])} but "
+                    f"landscape {lj + 1} spans {_fmt_span(spans[lj])}; the same points would "
+                    f"not be the same places (give both the same plane, or start each anew)")
+            cache[id(b)] = start_points(scene, b.same_start_as, spans)
         else:
-            li, gi = b.where
             cap = scene.quality.max_balls
             n = int(b.n) if cap is None else min(int(b.n), cap)
-            span = float(scene.landscapes[li].config.span)
-            cache[id(b)] = b.start_points(n, span, scene.rng(f"starts/{li}/{gi}"))
+            cache[id(b)] = b.start_points(n, spans[li], scene.rng(f"starts/{li}/{gi}"))
     return cache[id(b)]
 
 
-def ball_groups(scene: Scene, land: Landscape):
-    """The landscape's groups as `landscape.dynamics.BallGroup`s at their start points."""
-    from landscape.dynamics import BallGroup
+def _fmt_span(span) -> str:
+    return "a ∈ [{:.3g}, {:.3g}], b ∈ [{:.3g}, {:.3g}]".format(*span)
 
-    out = []
-    for b in land.groups:
-        pts = start_points(scene, b)
-        out.append(BallGroup(name=b.name, optimizer=b.optimizer, lr=float(b.lr),
-                             batch_size=b.batch_size, clip_norm=b.clip_norm,
-                             clip_value=b.clip_value, n=len(pts), start="points",
-                             points=tuple(map(tuple, pts.tolist()))))
-    return out
+
+def ball_groups(scene: Scene, land: Landscape, spans: dict):
+    """The landscape's groups as `landscape.groups.BallGroup`s at their start points."""
+    return [b.group(points=start_points(scene, b, spans)) for b in land.groups]
 
 
 def compute(scene: Scene, *, log=None, cache: bool = True, simulate: bool = True) -> Computed:
@@ -136,6 +151,7 @@ def compute(scene: Scene, *, log=None, cache: bool = True, simulate: bool = True
     log = log or (lambda line: None)
     t_all = time.perf_counter()
     runs = []
+    spans = {}
     for land in scene.landscapes:
         if not land.groups:
             raise LandscapeError(f"landscape {land.title!r} has no balls (land.balls(...))")
@@ -144,9 +160,12 @@ def compute(scene: Scene, *, log=None, cache: bool = True, simulate: bool = True
         timings["build"] = time.perf_counter() - t0
         log(f"landscape: [{land.index + 1}/{len(scene.landscapes)}] {land.title}: surface "
             + ("from cache" if timings.get("cached") else f"computed in {timings['build']:.1f} s"))
+        for note in surface.meta.get("notes", []):
+            log(f"landscape: note: {land.title}: {note}")
         t0 = time.perf_counter()
+        spans[land.index] = surface.span
         task, plane = task_from_surface(surface), plane_from_surface(surface)
-        sim = Simulator(task, plane, surface, ball_groups(scene, land), mode="slice",
+        sim = Simulator(task, plane, surface, ball_groups(scene, land, spans), mode=land.mode,
                         key=scene.key(f"balls/{land.index}"))
         traj = None
         if simulate:
@@ -222,22 +241,29 @@ def build_stage(computed: Computed, *, size=None, off_screen=None):
         v.set_surface(r.surface, log_scale=log, loss_range=shared)
         v.set_balls(src.groups, src.group, src.layers, title=title(r))
         v.show_panel(bool(r.landscape.panel))
-        v.update(r.trajectory.frame(0) if r.trajectory is not None else r.simulator.snapshot())
+        v.update(r.trajectory.frame(0, r.surface) if r.trajectory is not None
+                 else r.simulator.snapshot())
     stage.camera(scene.camera)
     return stage
 
 
 def title(run: Run) -> str:
     """The view's title: the scene's, with the loss at θ* (side-by-side views share one
-    vertical scale; the number makes the comparison exact)."""
+    vertical scale; the number makes the comparison exact), and what the balls are when it
+    is not what the surface shows (projected runs; batch norm with minibatch statistics)."""
     c = run.surface.meta.get("center_loss")
-    return run.landscape.title + (f"  ·  loss at θ* {c:.3g}" if c is not None else "")
+    out = run.landscape.title + (f"  ·  loss at θ* {c:.3g}" if c is not None else "")
+    if run.landscape.mode == "projected":
+        out += "  ·  balls: weight-space runs at their projection"
+    if run.surface.meta.get("bn_policy") == "batch":
+        out += "  ·  balls: minibatch BN statistics"
+    return out
 
 
 def _apply(stage, computed: Computed, f: FrameSpec):
     for i, r in enumerate(computed.runs):
         t = min(f.index[i], r.trajectory.n_frames - 1)
-        stage.view(i).update(r.trajectory.frame(t))
+        stage.view(i).update(r.trajectory.frame(t, r.surface))
     if f.camera:
         stage.camera(f.camera)
     if f.d_azimuth:
@@ -283,7 +309,9 @@ def still(computed: Computed, out: str, *, at: float = 0.75, size=(1280, 720)) -
         if f.d_azimuth:
             stage.orbit(f.d_azimuth)
         for i, r in enumerate(computed.runs):
-            stage.view(i).update(r.trajectory.frame(min(f.index[i], r.trajectory.n_frames - 1)))
+            t = min(f.index[i], r.trajectory.n_frames - 1)
+            # the census is only needed on the frame that is drawn
+            stage.view(i).update(r.trajectory.frame(t, r.surface if f is frames[k] else None))
     stage.caption(frames[k].caption or "")
     try:
         iio.imwrite(out, stage.screenshot())

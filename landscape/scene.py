@@ -23,10 +23,14 @@ trajectory, and either stops there (``--dry-run``, tests), writes a video, or op
 Seeds: every landscape uses the scene's ``seed`` (``--seed N`` overrides it) unless its config
 names one; ball start points and minibatches come from ``self.key(name)``.
 
-Quality: ``self.quality`` is one row of `QUALITIES` (surface grid, ball cap; the video size and
-frame rate come from the renderer's presets).
-Scenes normally ignore it: the player applies the grid and the frame rate, so one scene renders
-at ``tiny`` in the tests and at ``high`` for a lecture.
+Quality: ``self.quality`` is one row of `landscape.quality.QUALITIES` (surface grid, video size
+and frame rate, ball cap). Scenes normally ignore it: the player applies the grid and the frame
+rate, so one scene renders at ``tiny`` in the tests and at ``high`` for a lecture.
+
+Units and modes: start positions are in the plane's own coordinates — the numbers on the axes,
+which for PCA and Hessian planes are ``span × span_unit`` (see `landscape.directions`). A
+landscape's balls run in slice mode (on the plane) unless it is made with ``mode="projected"``
+(real weight-space runs, drawn at their projection with their distance from the plane).
 """
 
 from __future__ import annotations
@@ -39,60 +43,12 @@ import numpy as np
 
 from landscape.errors import LandscapeError, choice
 
-# ------------------------------------------------------------------ quality presets
-
-
-@dataclasses.dataclass(frozen=True)
-class Quality:
-    """One quality preset: how fine the surface grid is and how many balls a group may have.
-
-    Video size and frame rate come from the renderer's table (`landscape.render.QUALITY`,
-    looked up by ``name``) unless ``size``/``fps`` are set here. ``max_balls`` caps each ball
-    group (``None``: as the scene says); ``time_scale`` shortens every animation (tests)
-    without changing how many optimizer steps the balls take.
-    """
-
-    name: str
-    grid: int
-    max_balls: int | None = None
-    time_scale: float = 1.0
-    size: tuple[int, int] | None = None
-    fps: int | None = None
-
-    def video(self) -> tuple[tuple[int, int], int]:
-        """``((width, height), fps)`` for this preset."""
-        if self.size is not None and self.fps is not None:
-            return self.size, self.fps
-        from landscape.render import QUALITY
-
-        w, h, fps = QUALITY[self.name]
-        return (w, h), fps
-
-
-# ``tiny`` is for tests: a 15×15 grid, at most 16 balls per group and a handful of small frames.
-QUALITIES: dict[str, Quality] = {
-    "tiny": Quality("tiny", grid=15, max_balls=16, time_scale=0.5, size=(192, 112), fps=2),
-    "low": Quality("low", grid=41),
-    "medium": Quality("medium", grid=61),
-    "high": Quality("high", grid=121),
-}
-QUALITY_ALIASES = {"l": "low", "m": "medium", "h": "high", "t": "tiny"}
-
-
-def get_quality(name: str | Quality) -> Quality:
-    """A preset by name (``low``/``medium``/``high``, or ``l``/``m``/``h``; ``tiny`` for tests)."""
-    if isinstance(name, Quality):
-        return name
-    name = QUALITY_ALIASES.get(str(name).lower(), str(name).lower())
-    if name not in QUALITIES:
-        choice("quality", name, ("low", "medium", "high"))
-    return QUALITIES[name]
-
+from landscape.quality import QUALITIES, Quality, get_quality  # noqa: F401  (the one table)
 
 # ------------------------------------------------------------------ what a scene adds
 
-STARTS = ("uniform", "ring", "grid", "points", "center")
 CAMERAS = ("iso", "top", "side")  # the renderer's presets
+MODES = ("slice", "projected")
 
 
 @dataclasses.dataclass
@@ -102,13 +58,18 @@ class Balls:
     Attributes:
       name: legend label (default: the optimizer and learning rate).
       n: number of balls (capped by the quality's ``max_balls``).
-      optimizer: sgd | momentum | nesterov | adam | rmsprop | adagrad (`landscape.dynamics`).
+      optimizer: sgd | momentum | nesterov | adam | rmsprop | adagrad (`landscape.groups`;
+        in slice mode the adaptive ones adapt per plane coordinate).
       lr: learning rate; batch_size: minibatch per ball and step (``None``: full batch).
-      clip_norm / clip_value: gradient clipping by global norm / by value (``None``: off).
-      start: ``uniform`` (over a disc of ``radius``·span), ``ring`` (on that circle), ``grid``,
-        ``center`` (all at θ*, spread by ``radius``·span·1%), or ``points`` (``points`` [n, 2]).
-      same_start_as: another `Balls` (on this or another landscape of the scene) whose start
-        points this group copies exactly: a fair race.
+      clip_norm / clip_value: clip the network's weight-space gradient by global norm / by
+        value (``None``: off); see `landscape.gradnorms`.
+      start: a start shape of `landscape.groups.STARTS` — ``disc`` (default), ``uniform``,
+        ``ring``, ``grid``, ``center`` — filling ``radius`` × the half-span, or ``points``
+        (``points`` [n, 2] in plane coordinates).
+      momentum, b1, b2, eps, decay: optimizer settings (only those that apply).
+      origin: projected landscapes only: ``plane`` or ``init`` (a fresh initialization).
+      same_start_as: another `Balls` (on this or another landscape of the scene with the same
+        plane span) whose start points this group copies exactly: a fair race.
     """
 
     name: str | None = None
@@ -118,53 +79,54 @@ class Balls:
     batch_size: int | None = 32
     clip_norm: float | None = None
     clip_value: float | None = None
-    start: str = "uniform"
-    radius: float = 0.9
+    start: str = "disc"
+    radius: float | None = None
     points: object = None
+    momentum: float | None = None
+    b1: float | None = None
+    b2: float | None = None
+    eps: float | None = None
+    decay: float | None = None
+    origin: str | None = None
     same_start_as: "Balls | None" = None
     where: tuple | None = dataclasses.field(default=None, repr=False)  # (landscape, group)
 
     def __post_init__(self):
-        choice("ball start", self.start, STARTS)
-        if self.start == "points":
-            if self.points is None:
-                raise LandscapeError('start="points" needs points=[[a, b], ...]')
+        if self.start == "points" and self.points is not None:
             self.points = np.asarray(self.points, np.float32).reshape(-1, 2)
             self.n = len(self.points)
         self.check()
         if self.name is None:
             self.name = f"{self.optimizer} lr={self.lr:g}"
 
+    def group(self, points=None):
+        """This group as a `landscape.groups.BallGroup` (at ``points`` when given)."""
+        from landscape.groups import BallGroup
+
+        pts = self.points if points is None else points
+        pts = None if pts is None else tuple(map(tuple, np.asarray(pts).tolist()))
+        return BallGroup(name=str(self.name), optimizer=self.optimizer, lr=self.lr,
+                         batch_size=self.batch_size, clip_norm=self.clip_norm,
+                         clip_value=self.clip_value, momentum=self.momentum, b1=self.b1,
+                         b2=self.b2, eps=self.eps, decay=self.decay, origin=self.origin,
+                         start="points" if points is not None else self.start,
+                         n=None if points is not None else self.n,
+                         radius=None if points is not None else self.radius, points=pts)
+
     def check(self, n_data: int | None = None) -> None:
-        """The dynamics' own checks (optimizer, learning rate, batch size, clipping), run when
-        the scene is constructed so an error points at the scene's line."""
-        from landscape.dynamics import BallGroup
+        """The dynamics' own checks (optimizer and its settings, learning rate, batch size,
+        clipping, start), run when the scene is constructed so an error points at the
+        scene's line."""
+        self.group().check(n_data)
 
-        pts = None if self.points is None else tuple(map(tuple, self.points.tolist()))
-        BallGroup(name=str(self.name), optimizer=self.optimizer, lr=self.lr,
-                  batch_size=self.batch_size, clip_norm=self.clip_norm,
-                  clip_value=self.clip_value, n=self.n, start="points" if pts else "uniform",
-                  points=pts).check(n_data)
+    def start_points(self, n: int, span, rng: np.random.Generator) -> np.ndarray:
+        """``[n, 2]`` plane coordinates for this group's balls (float32) on ``span`` =
+        ``(a_min, a_max, b_min, b_max)``, the surface's own coordinates."""
+        from landscape.groups import start_points
 
-    def start_points(self, n: int, span: float, rng: np.random.Generator) -> np.ndarray:
-        """``[n, 2]`` plane coordinates for this group's balls (float32)."""
-        r = self.radius * span
         if self.start == "points":
             return self.points[:n]
-        if self.start == "grid":
-            k = int(math.ceil(math.sqrt(n)))
-            g = np.linspace(-r, r, k)
-            pts = np.stack(np.meshgrid(g, g, indexing="ij"), -1).reshape(-1, 2)[:n]
-        elif self.start == "ring":
-            t = np.linspace(0, 2 * np.pi, n, endpoint=False) + rng.uniform(0, 2 * np.pi)
-            pts = r * np.stack([np.cos(t), np.sin(t)], 1)
-        elif self.start == "center":
-            pts = rng.normal(0, 0.01 * r, (n, 2))
-        else:  # uniform over the disc: sqrt keeps the density even
-            t = rng.uniform(0, 2 * np.pi, n)
-            rad = r * np.sqrt(rng.uniform(0, 1, n))
-            pts = np.stack([rad * np.cos(t), rad * np.sin(t)], 1)
-        return pts.astype(np.float32)
+        return start_points(self.start, n, span, radius=self.radius, rng=rng)
 
 
 @dataclasses.dataclass(eq=False)
@@ -179,11 +141,15 @@ class Landscape:
     index: int
     panel: bool = True
     log_scale: bool | None = None
+    mode: str = "slice"
     groups: list = dataclasses.field(default_factory=list)
 
     def balls(self, **kw) -> Balls:
         """Add a group of balls (keywords of `Balls`) and return it."""
         b = kw.pop("group", None) or Balls(**kw)
+        if b.origin is not None and self.mode != "projected":
+            raise LandscapeError("origin applies to projected balls only; make the landscape "
+                                 "with mode=\"projected\" or drop origin")
         if b.batch_size is not None:  # larger than the data is an error: say so here
             b.check(int(self.config.build_data().x_eval.shape[0]))
         if b.same_start_as is not None:
@@ -276,8 +242,13 @@ class Scene:
         return np.random.default_rng([self.seed, zlib.crc32(name.encode())])
 
     def landscape(self, config=None, *, title: str | None = None, panel: bool = True,
-                  log_scale: bool | None = None, **fields) -> Landscape:
+                  log_scale: bool | None = None, mode: str = "slice", **fields) -> Landscape:
         """Add a landscape: a `LandscapeConfig` (or its fields as keywords).
+
+        ``mode``: ``"slice"`` (balls move on the plane, following the projection of real
+        gradients) or ``"projected"`` (every ball is a real weight-space training run, drawn at
+        its projection onto the plane; the legend gives its own loss and distance from the
+        plane).
 
         The scene's seed is used unless ``seed`` is given; the surface grid follows the
         quality preset. ``log_scale``: heights as log10(loss) (``None``: the renderer decides,
@@ -297,7 +268,9 @@ class Scene:
         if len(self.landscapes) >= 4:
             raise LandscapeError("a scene shows at most 4 landscapes side by side")
         config = config.replace(grid=self.quality.grid).validate()
-        land = Landscape(config, title or _describe(config), len(self.landscapes), panel, log_scale)
+        choice("mode", mode, MODES)
+        land = Landscape(config, title or _describe(config), len(self.landscapes), panel,
+                         log_scale, mode)
         self.landscapes.append(land)
         return land
 

@@ -18,8 +18,9 @@ from landscape.errors import LandscapeError
 from landscape.scene import Scene
 
 
-def load_scenes(path: str) -> dict[str, type]:
-    """The `Scene` subclasses defined in ``path``, by class name, in file order."""
+def load_scenes(path: str, *, allow_none: bool = False) -> dict[str, type]:
+    """The `Scene` subclasses defined in ``path``, by class name, in file order (a file that
+    defines none is an error unless ``allow_none``)."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise LandscapeError(f"no such scene file: {path}")
@@ -49,7 +50,7 @@ def load_scenes(path: str) -> dict[str, type]:
     scenes = {k: v for k, v in vars(module).items()
               if isinstance(v, type) and issubclass(v, Scene) and v is not Scene
               and v.__module__ == name}
-    if not scenes:
+    if not scenes and not allow_none:
         raise LandscapeError(f"{path} defines no scene (a class deriving from "
                              f"landscape.scene.Scene with a construct() method)")
     return scenes

@@ -1,12 +1,27 @@
-"""The compiled step loop shared by simulators: one ``lax.scan`` over steps, balls ``vmap``-ed
-(or stacked) inside, optionally split over devices with ``shard_map``.
+"""The compiled step loop shared by simulators: one ``lax.scan`` over steps, balls measured by
+the groups' measures (`landscape.gradnorms`), optionally split over devices with ``shard_map``.
+The state is a `landscape.state.SimState`.
 
-State, per group, is a dict of per-ball arrays: ``x`` (what is optimized: ``[n, 2]`` plane
-coordinates or ``[n, P]`` weights), ``g`` (the pending gradient measured at ``x`` on this
-step's minibatch), ``opt`` (optax state), ``ids`` (ball ids; ``-1`` for inert padding), ``pos``
-``[n, 2]``, ``off`` ``[n]``, ``vel`` ``[n, 2]`` (smoothed displacement), ``slow`` ``[n]``,
-``esc``/``settled`` ``[n]`` bool, ``loss`` ``[n]``, ``gw``/``gb`` ``[n, L]``. The whole state is
-``{"t": step, "groups": (group dicts...)}``.
+One step of a group: the optimizer's update from the pending gradient ``g``; the new position
+(``x`` or its projection); faults (escape); a new measurement at the new position on the next
+minibatch (loss, clipped gradient, per-layer norms); the still/settled bookkeeping.
+
+Escaped. A ball whose loss, gradient or new position is not finite, or whose position leaves
+the bounds, is frozen at its last finite position, with the loss and per-layer norms measured
+when it escaped (an overflowing gradient stays on record as ``inf``).
+
+Settled. A ball is *still* on a step when it is going nowhere, in one of two ways, and
+*settled* after ``settle_steps`` consecutive still steps:
+
+* jitter: its smoothed velocity (the exponential average, β = 0.9, of its displacement) is
+  under ``settle_tol`` and under `SETTLE_DRIFT` × its average step length — minibatch noise
+  around a minimum averages out; a ball creeping steadily has velocity ≈ step length;
+* stopped (full-batch groups, whose loss is exact): at the end of each window of
+  ``settle_steps`` steps, its displacement over the window is under `STOP_FRACTION` ×
+  ``settle_tol``, at most `STOP_DECAY` × its displacement over the previous window (it is
+  decelerating, as converging descent does), and its loss has not decreased over the window by
+  more than `STOP_LOSS_RTOL` (float32 rounding). A steady creep covers the same distance
+  window after window, so it is never stopped, whatever its speed.
 """
 
 from __future__ import annotations
@@ -17,11 +32,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape import gradnorms as gn
+from landscape.gradnorms import chunked, generic_measure, weight_measure
+from landscape.stacked import stacked_measure
+from landscape.state import BallState, SimState
 
 VELOCITY_DECAY = 0.9
-SETTLE_DRIFT = 0.5  # |mean step| / mean |step|: pure jitter averages ~0.23 (β = 0.9), a steady creep ~1
-SETTLE_STOP = 0.1   # below this fraction of settle_tol a ball has stopped, however steadily it moves
+SETTLE_DRIFT = 0.5     # |mean step| / mean |step|: pure jitter averages ~0.23 (β = 0.9), a creep ~1
+STOP_FRACTION = 0.1    # displacement over a window, as a fraction of settle_tol
+STOP_DECAY = 0.5       # ... and at most this fraction of the previous window's displacement
+STOP_LOSS_RTOL = 1e-6  # "the loss no longer decreases": by at most ~8 float32 ulps per window
+
+OPT_KEYS = ("optimizer", "lr", "clip_norm", "clip_value", "momentum", "b1", "b2", "eps",
+            "decay")
 
 
 def rows(mask, like):
@@ -49,22 +71,22 @@ class Program:
         self.bounds, self.settle_tol, self.settle_steps = bounds, settle_tol, settle_steps
         self.batch_sizes = batch_sizes
         if mode == "slice":
-            measure = gn.stacked_measure(task) if stacked else gn.generic_measure(task)
+            make = stacked_measure if stacked else generic_measure
+            measures = [make(task, g.clip) for g in groups]
         else:
-            measure = gn.weight_measure(task)
-        self.measures = [gn.chunked(measure, bs or n_data, rows_per_chunk) for bs in batch_sizes]
-        self.txs = [g.transform() for g in groups]
+            measures = [weight_measure(task) for _ in groups]
+        self.measures = [chunked(m, bs or n_data, rows_per_chunk)
+                         for m, bs in zip(measures, batch_sizes)]
+        self.txs = [g.transform(mode) for g in groups]
         self.traces = 0
         self._build_fns()
 
     @classmethod
     def get(cls, task, mode, stacked, groups, batch_sizes, n_data, bounds, settle_tol,
             settle_steps, rows_per_chunk, devices):
-        opt_keys = ("optimizer", "lr", "clip_norm", "clip_value", "momentum", "b1", "b2", "eps",
-                    "decay")
         sig = (mode, stacked, tuple(batch_sizes), n_data, tuple(bounds), settle_tol,
                settle_steps, rows_per_chunk, tuple(devices),
-               tuple(tuple(getattr(g, k) for k in opt_keys) for g in groups))
+               tuple(tuple(getattr(g, k) for k in OPT_KEYS) for g in groups))
         progs = PROGRAMS.setdefault(task, {})
         if sig not in progs:
             progs[sig] = cls(task, mode, stacked, groups, batch_sizes, n_data, bounds,
@@ -91,63 +113,80 @@ class Program:
 
         return jax.vmap(one)(ids)
 
-    def measure_group(self, gs, t, consts, gi, norms=True):
-        loss, g, gw, gb = self.measures[gi](consts, gs["x"], self.batch_idx(consts, gs["ids"], t, gi),
-                                            norms)
-        if gw is None:                      # norms skipped on a step nobody records
-            gw, gb = gs["gw"], gs["gb"]
-        esc = gs["esc"] | ~jnp.isfinite(loss) | ~finite_rows(g)
-        return dict(gs, loss=loss, g=jnp.where(rows(esc, g), 0.0, g).astype(g.dtype),
-                    gw=jnp.where(jnp.isfinite(gw), gw, gs["gw"]),
-                    gb=jnp.where(jnp.isfinite(gb), gb, gs["gb"]), esc=esc)
+    def measure_group(self, gs: BallState, t, consts, gi, norms=True) -> BallState:
+        """Measure every live ball at ``x`` on step ``t``'s minibatch. Escaped balls keep what
+        was measured when they escaped (they are measured at a harmless point, θ*, whose
+        results are discarded, so a frozen overflow costs nothing later)."""
+        was = gs.esc
+        safe = jnp.zeros_like(gs.x) if self.mode == "slice" else \
+            jnp.broadcast_to(consts["theta"], gs.x.shape)
+        x = jnp.where(rows(was, gs.x), safe, gs.x)
+        m = self.measures[gi](consts, x, self.batch_idx(consts, gs.ids, t, gi), norms)
+        esc = was | ~jnp.isfinite(m.loss) | ~finite_rows(m.grad)
+        new = (m.fresh & ~was)[:, None]
+        gw = jnp.where(new, m.gw, gs.gw)
+        gb = jnp.where(new, m.gb, gs.gb)
+        return gs.replace(
+            loss=jnp.where(was, gs.loss, m.loss),
+            g=jnp.where(rows(esc, m.grad), 0.0, m.grad).astype(gs.x.dtype),
+            gw=gw, gb=gb, overflow=~jnp.isfinite(gw) | ~jnp.isfinite(gb), esc=esc)
 
-    def step_group(self, gs, t, consts, gi, norms=True):
+    def step_group(self, gs: BallState, t, consts, gi, norms=True) -> BallState:
         lo_a, hi_a, lo_b, hi_b = self.bounds
-        upd, opt_new = jax.vmap(self.txs[gi].update)(gs["g"], gs["opt"], gs["x"])
-        x_new = gs["x"] + upd
+        upd, opt_new = jax.vmap(self.txs[gi].update)(gs.g, gs.opt, gs.x)
+        x_new = gs.x + upd
         pos_new, off_new = self.position(x_new, consts)
         ok = finite_rows(x_new) & finite_rows(pos_new) & (pos_new[:, 0] >= lo_a) \
             & (pos_new[:, 0] <= hi_a) & (pos_new[:, 1] >= lo_b) & (pos_new[:, 1] <= hi_b)
-        move = ok & ~gs["esc"]
-        esc = gs["esc"] | ~ok
+        move = ok & ~gs.esc
+        esc = gs.esc | ~ok
 
         def sel(new, old):
             return jnp.where(rows(move, new), new, old)
 
-        pos = sel(pos_new, gs["pos"])
-        step = pos - gs["pos"]
-        vel = VELOCITY_DECAY * gs["vel"] + (1 - VELOCITY_DECAY) * step
-        spd = VELOCITY_DECAY * gs["spd"] + (1 - VELOCITY_DECAY) * jnp.sqrt(jnp.sum(step * step, 1))
-        gs = dict(gs, x=sel(x_new, gs["x"]), opt=jax.tree.map(sel, opt_new, gs["opt"]),
-                  pos=pos, off=sel(off_new, gs["off"]), vel=vel, spd=spd, esc=esc)
+        pos = sel(pos_new, gs.pos)
+        step = pos - gs.pos
+        vel = VELOCITY_DECAY * gs.vel + (1 - VELOCITY_DECAY) * step
+        spd = VELOCITY_DECAY * gs.spd + (1 - VELOCITY_DECAY) * jnp.sqrt(jnp.sum(step * step, 1))
+        gs = gs.replace(x=sel(x_new, gs.x), opt=jax.tree.map(sel, opt_new, gs.opt), pos=pos,
+                        off=sel(off_new, gs.off), vel=vel, spd=spd, esc=esc)
         gs = self.measure_group(gs, t + 1, consts, gi, norms)
-        # Still = slow AND going nowhere: the averaged displacement is small against the
-        # average step length (minibatch jitter around a minimum), or it has all but stopped
-        # (full-batch descent converging). A ball creeping steadily downhill at a tiny
-        # learning rate is slow but consistent, so it is not settled.
         drift = jnp.sqrt(jnp.sum(vel * vel, 1))
-        still = (drift < self.settle_tol) & ((drift < SETTLE_DRIFT * spd)
-                                             | (drift < SETTLE_STOP * self.settle_tol))
-        slow = jnp.where(still & ~gs["esc"], gs["slow"] + 1, 0)
-        return dict(gs, slow=slow, settled=(slow >= self.settle_steps) & ~gs["esc"])
+        still = (drift < self.settle_tol) & (drift < SETTLE_DRIFT * spd)
+        if self.batch_sizes[gi] is None:
+            gs = self.stop_window(gs, t + 1)
+            still = still | gs.stopped
+        slow = jnp.where(still & ~gs.esc, gs.slow + 1, 0)
+        return gs.replace(slow=slow, settled=(slow >= self.settle_steps) & ~gs.esc)
+
+    def stop_window(self, gs: BallState, t) -> BallState:
+        """The stop rule (module docstring), evaluated when a window ends at step ``t``."""
+        end = (t % self.settle_steps) == 0
+        d = gs.pos - gs.anchor_pos
+        disp = jnp.sqrt(jnp.sum(d * d, 1))
+        stop = (disp < STOP_FRACTION * self.settle_tol) & (disp <= STOP_DECAY * gs.window_disp) \
+            & (gs.loss >= gs.anchor_loss - STOP_LOSS_RTOL * jnp.abs(gs.anchor_loss))
+        return gs.replace(stopped=jnp.where(end, stop, gs.stopped),
+                          window_disp=jnp.where(end, disp, gs.window_disp),
+                          anchor_pos=jnp.where(end, gs.pos, gs.anchor_pos),
+                          anchor_loss=jnp.where(end, gs.loss, gs.anchor_loss))
 
     def _build_fns(self):
-        def measure_all(state, consts):
-            t = state["t"]
+        def measure_all(state: SimState, consts) -> SimState:
             out = []
-            for gi, gs in enumerate(state["groups"]):
-                pos, off = self.position(gs["x"], consts)
-                out.append(self.measure_group(dict(gs, pos=pos, off=off), t, consts, gi))
-            return {"t": t, "groups": tuple(out)}
+            for gi, gs in enumerate(state.groups):
+                pos, off = self.position(gs.x, consts)
+                gs = self.measure_group(gs.replace(pos=pos, off=off), state.t, consts, gi)
+                out.append(gs.replace(anchor_pos=pos, anchor_loss=gs.loss))
+            return state.replace(groups=tuple(out))
 
-        def advance(state, consts, n_steps):
+        def advance(state: SimState, consts, n_steps) -> SimState:
             self.traces += 1        # runs at trace time only
 
             def body(st, _, norms=False):
-                t = st["t"]
-                groups = tuple(self.step_group(gs, t, consts, gi, norms)
-                               for gi, gs in enumerate(st["groups"]))
-                return {"t": t + 1, "groups": groups}, None
+                groups = tuple(self.step_group(gs, st.t, consts, gi, norms)
+                               for gi, gs in enumerate(st.groups))
+                return SimState(st.t + 1, groups), None
 
             # per-layer norms are only visible after the last step of a chunk: skip them before
             if n_steps > 1:
@@ -171,7 +210,7 @@ class Program:
         from jax.sharding import Mesh, PartitionSpec as Ps
 
         mesh = Mesh(np.array(self.devices), ("balls",))
-        spec = {"t": Ps(), "groups": Ps("balls")}
+        spec = SimState(Ps(), Ps("balls"))
 
         def sharded(f):
             return jax.shard_map(f, mesh=mesh, in_specs=(spec, Ps()), out_specs=spec,

@@ -12,7 +12,7 @@ pv.OFF_SCREEN = True
 from landscape.errors import LandscapeError  # noqa: E402
 from landscape.render import Stage, check_rendering  # noqa: E402
 from landscape.render import colors, headless  # noqa: E402
-from landscape.render.synthetic import bowl_surface, spiral_trajectory  # noqa: E402
+from synthetic import bowl_surface, spiral_trajectory  # noqa: E402
 from landscape.trajectory import Frame  # noqa: E402
 
 SIZE = (320, 240)
@@ -36,10 +36,10 @@ def frame_at(ab, heights, grads=None, step=0, escaped=None, settled=None) -> Fra
 
 
 def surface_height(bowl, ab):
-    from landscape.render.meshes import _bilinear
+    from landscape.interp import plateau_height
 
     a, b, loss, _ = bowl
-    return _bilinear(a.astype(float), b.astype(float), loss.astype(float), np.asarray(ab, float))
+    return plateau_height(a.astype(float), b.astype(float), loss.astype(float), np.asarray(ab, float))[0]
 
 
 def make_stage(bowl, ab, n_views=1, size=SIZE, **kw):

@@ -13,7 +13,7 @@ pv.OFF_SCREEN = True
 
 from landscape.errors import LandscapeError  # noqa: E402
 from landscape.render import QUALITY, Stage, VideoWriter, resolve_quality  # noqa: E402
-from landscape.render.synthetic import bowl_surface, spiral_trajectory  # noqa: E402
+from synthetic import bowl_surface, spiral_trajectory  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 REFERENCE = os.path.join(DATA, "render_reference.png")

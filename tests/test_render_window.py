@@ -14,8 +14,8 @@ pv.OFF_SCREEN = True
 
 from landscape.errors import LandscapeError  # noqa: E402
 from landscape.render import Controller, ReplaySource, Stage, open_window  # noqa: E402
-from landscape.render.meshes import _bilinear  # noqa: E402
-from landscape.render.synthetic import bowl_surface, spiral_trajectory  # noqa: E402
+from landscape.interp import plateau_height  # noqa: E402
+from synthetic import bowl_surface, spiral_trajectory  # noqa: E402
 
 
 class BowlSurface:
@@ -23,7 +23,7 @@ class BowlSurface:
         self.a, self.b, self.loss = a.astype(float), b.astype(float), loss.astype(float)
 
     def interpolate(self, ab):
-        return _bilinear(self.a, self.b, self.loss, np.asarray(ab, float).reshape(-1, 2))
+        return plateau_height(self.a, self.b, self.loss, np.asarray(ab, float).reshape(-1, 2))[0]
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import sys
 from landscape.errors import LandscapeError
 
 
-def _widths(text: str) -> tuple[int, ...]:
+def parse_widths(text: str) -> tuple[int, ...]:
     try:
         w = tuple(int(v) for v in text.split(",") if v.strip() != "")
     except ValueError:
@@ -22,11 +22,17 @@ def _widths(text: str) -> tuple[int, ...]:
     return w
 
 
-def _float(text: str) -> float:
+def parse_float(text: str) -> float:
     try:
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}")
+
+
+# Options whose default is None on the command line, so that "given by the user" can be told
+# from "left at its default": one that cannot apply to the rest of the command is an error.
+CONFIG_DEFAULTS = {"bn_policy": "eval", "norm": "filter", "train_lr": 1e-2,
+                   "train_optimizer": "adam", "train_batch": 128}
 
 
 def add_model_args(p: argparse.ArgumentParser) -> None:
@@ -34,29 +40,32 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data and network")
     g.add_argument("--dataset", default="digits", help="digits | moons | circles | spirals (default digits)")
     g.add_argument("--samples", type=int, default=None, help="sample count of a generated dataset")
-    g.add_argument("--model", default="mlp", help="mlp | cnn (default mlp)")
-    g.add_argument("--widths", type=_widths, default=(64, 64, 64),
+    g.add_argument("--model", default="mlp", help="mlp | cnn (default mlp; the CNN has no batch "
+                                                  "norm, skips or other outputs)")
+    g.add_argument("--widths", type=parse_widths, default=(64, 64, 64),
                    help="hidden widths, e.g. 64,64,64 (CNN: channels)")
     g.add_argument("--activation", default="relu",
                    help="sigmoid | tanh | relu | leaky_relu | elu | gelu | linear")
     g.add_argument("--init", default="he",
                    help="normal | xavier | xavier_uniform | he | he_uniform | lecun (and aliases)")
-    g.add_argument("--init-scale", type=_float, default=1.0, help="multiply initial weights by this")
+    g.add_argument("--init-scale", type=parse_float, default=1.0, help="multiply initial weights by this")
     g.add_argument("--batchnorm", action="store_true", help="batch norm before each activation")
-    g.add_argument("--bn-policy", default="eval",
-                   help="batch norm on the surface: eval (statistics frozen at θ*) | batch")
+    g.add_argument("--bn-policy", default=None,
+                   help="with --batchnorm: eval (statistics frozen at θ*; default) | batch "
+                        "(statistics of the data evaluated; balls use their minibatch's)")
     g.add_argument("--skip", action="store_true", help="residual connections between equal widths")
     g = p.add_argument_group("training")
     g.add_argument("--train-steps", type=int, default=500)
-    g.add_argument("--train-lr", type=_float, default=1e-2)
-    g.add_argument("--train-optimizer", default="adam", help="adam | sgd | momentum")
-    g.add_argument("--train-batch", type=int, default=128)
+    g.add_argument("--train-lr", type=parse_float, default=None, help="default 0.01")
+    g.add_argument("--train-optimizer", default=None, help="adam (default) | sgd | momentum")
+    g.add_argument("--train-batch", type=int, default=None, help="default 128")
     g.add_argument("--seed", type=int, default=0, help="seed of data, init, training, directions")
     g = p.add_argument_group("plane and grid")
     g.add_argument("--directions", default="random", help="random | pca | hessian")
-    g.add_argument("--norm", default="filter", help="filter | layer | none (random directions)")
+    g.add_argument("--norm", default=None,
+                   help="random directions only: filter (default) | layer | none")
     g.add_argument("--grid", type=int, default=51, help="N for an N×N grid (default 51)")
-    g.add_argument("--span", type=_float, default=1.0, help="a, b in [-S, S] (default 1); for pca and hessian directions S is "
+    g.add_argument("--span", type=parse_float, default=1.0, help="a, b in [-S, S] (default 1); for pca and hessian directions S is "
                         "in units of the path's extent / the 1-nat distance along d1")
     g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
 
@@ -69,18 +78,30 @@ def add_output_args(p: argparse.ArgumentParser, what: str) -> None:
 
 
 def config_from_args(args):
+    """The `LandscapeConfig` the options describe; an option that cannot apply is an error."""
     from landscape.config import LandscapeConfig
 
     if args.span is not None and not (math.isfinite(args.span) and args.span > 0):
         raise LandscapeError(f"span must be a positive finite number, got {args.span}")
+    if args.bn_policy is not None and not args.batchnorm:
+        raise LandscapeError("--bn-policy applies only with --batchnorm; drop it or add --batchnorm")
+    if args.norm is not None and args.directions != "random":
+        raise LandscapeError(f"--norm applies to random directions only, not to "
+                             f"--directions {args.directions} (its directions are unit vectors)")
+    if args.train_steps == 0:
+        given = [f"--{k.replace('_', '-')}" for k in ("train_lr", "train_optimizer", "train_batch")
+                 if getattr(args, k) is not None]
+        if given:
+            raise LandscapeError(f"{', '.join(given)} do{'es' if len(given) == 1 else ''} "
+                                 f"nothing with --train-steps 0; drop {'it' if len(given) == 1 else 'them'}")
+    opt = {k: getattr(args, k) if getattr(args, k) is not None else v
+           for k, v in CONFIG_DEFAULTS.items()}
     return LandscapeConfig(
         dataset=args.dataset, n_samples=args.samples, model=args.model, widths=tuple(args.widths),
         activation=args.activation, init=args.init, init_scale=args.init_scale,
-        batchnorm=args.batchnorm, bn_policy=args.bn_policy, skip=args.skip,
-        train_steps=args.train_steps, train_lr=args.train_lr,
-        train_optimizer=args.train_optimizer, train_batch=args.train_batch, seed=args.seed,
-        directions=args.directions, norm=args.norm, span=args.span, grid=args.grid,
-    ).validate()
+        batchnorm=args.batchnorm, skip=args.skip,
+        train_steps=args.train_steps, seed=args.seed, directions=args.directions,
+        span=args.span, grid=args.grid, **opt).validate()
 
 
 def check_output(path: str | None, suffixes=(".npz",)) -> str | None:

@@ -24,7 +24,7 @@ def run(args) -> int:
     cfg = config_from_args(args)
     if args.seeds < 1:
         raise LandscapeError(f"--seeds must be at least 1, got {args.seeds}")
-    from landscape.dynamics import gradient_report
+    from landscape.gradient_report import gradient_report
 
     rep = gradient_report(cfg, args.seeds)
     rep["seconds"] = time.perf_counter() - t0
@@ -34,7 +34,7 @@ def run(args) -> int:
     w = max(len(n) for n in rep["layers"])
     print(f"{'layer':<{w}}  {'at init (mean of ' + str(args.seeds) + ')':>22}  {'at θ*':>12}")
     for name, a, b in zip(rep["layers"], rep["at_init"], rep["at_minimum"]):
-        fa = "nan" if a is None else f"{a:.4g}"
-        fb = "nan" if b is None else f"{b:.4g}"
+        fa = "inf (overflow)" if a is None else f"{a:.4g}"
+        fb = "inf (overflow)" if b is None else f"{b:.4g}"
         print(f"{name:<{w}}  {fa:>22}  {fb:>12}")
     return 0

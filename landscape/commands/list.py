@@ -6,6 +6,7 @@ import glob
 import os
 
 from landscape.commands.common import print_json
+from landscape.errors import LandscapeError
 
 
 def register(sub) -> None:
@@ -20,15 +21,19 @@ def register(sub) -> None:
 def run(args) -> int:
     from landscape.scene_loader import load_scenes
 
-    if os.path.isdir(args.file):
+    folder = os.path.isdir(args.file)
+    if folder:
         files = sorted(glob.glob(os.path.join(args.file, "*.py")))
         files = [f for f in files if not os.path.basename(f).startswith("_")]
     else:
         files = [args.file]
     rows = []
-    for f in files:
-        for name, cls in load_scenes(f).items():
+    for f in files:  # in a folder, helper modules without scenes are passed over
+        for name, cls in load_scenes(f, allow_none=folder).items():
             rows.append({"file": f, "scene": name, "summary": cls.summary()})
+    if not rows:
+        raise LandscapeError(f"{args.file} has no scene files (*.py defining a Scene)")
+    files = [f for f in files if any(r["file"] == f for r in rows)]
     if args.json:
         print_json(rows)
         return 0

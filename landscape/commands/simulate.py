@@ -39,39 +39,65 @@ def _floats(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(f"expected a number or a comma list of numbers, got {text!r}")
 
 
+OPTIMIZER_FLAGS = ("momentum", "b1", "b2", "eps", "decay")
+
+
 def register(sub) -> None:
-    from landscape.commands.common import _float
+    from landscape.commands.common import parse_float
+    from landscape.groups import START_HELP
 
     p = sub.add_parser("simulate", help="roll SGD balls on a loss surface (.npz trajectories)",
                        description="Build (or load from the cache) a loss surface, then let "
-                                   "balls follow real minibatch gradients on it.")
+                                   "balls follow real minibatch gradients on it. In slice mode "
+                                   "(the default) each ball moves on the plane along the "
+                                   "projection of the network's gradient; in projected mode "
+                                   "each ball is a real weight-space training run, shown at "
+                                   "its projection. An option that cannot apply to the chosen "
+                                   "optimizer or mode is an error.")
     add_model_args(p)
     g = p.add_argument_group("balls")
     g.add_argument("--balls", type=int, default=200, help="number of balls (default 200)")
     g.add_argument("--optimizer", type=_names, default=["sgd"],
                    help="sgd | momentum | nesterov | adam | rmsprop | adagrad (default sgd); "
-                        "a comma list (sgd,adam) makes one group of --balls balls each, all "
-                        "starting from the same points")
+                        "in slice mode adam, rmsprop and adagrad adapt per plane coordinate, "
+                        "not per weight (use --mode projected for the real thing); a comma "
+                        "list (sgd,adam) makes one group of --balls balls each, all starting "
+                        "from the same points")
     g.add_argument("--lr", type=_floats, default=[0.1],
                    help="learning rate (default 0.1); a comma list gives one per optimizer")
     g.add_argument("--batch-size", type=_batch, default=64,
                    help="minibatch per ball per step, or 'full' (default 64)")
-    g.add_argument("--clip-norm", type=_float, default=None, help="clip gradients to this norm")
-    g.add_argument("--clip-value", type=_float, default=None, help="clip gradients to ±this")
-    g.add_argument("--momentum", type=_float, default=0.9, help="for momentum/nesterov")
-    g.add_argument("--start", default="uniform", help="uniform | ring | grid (default uniform)")
+    g.add_argument("--clip-norm", type=parse_float, default=None,
+                   help="clip the network's weight-space gradient to this global norm (over all "
+                        "parameters) before projecting it onto the plane")
+    g.add_argument("--clip-value", type=parse_float, default=None,
+                   help="clip each entry of the weight-space gradient to ±this (after "
+                        "--clip-norm)")
+    g.add_argument("--momentum", type=parse_float, default=None,
+                   help="momentum and nesterov only (default 0.9)")
+    g.add_argument("--b1", type=parse_float, default=None, help="adam only (default 0.9)")
+    g.add_argument("--b2", type=parse_float, default=None, help="adam only (default 0.999)")
+    g.add_argument("--eps", type=parse_float, default=None,
+                   help="adam, rmsprop, adagrad only (default: optax's)")
+    g.add_argument("--decay", type=parse_float, default=None, help="rmsprop only (default 0.9)")
+    g.add_argument("--start", default="uniform",
+                   help=("; ".join(f"{k}: {v}" for k, v in START_HELP.items() if k != "points")
+                         + " (default uniform)").replace("%", "%%"))
+    g.add_argument("--radius", type=parse_float, default=None,
+                   help="fraction of the half-span the start shape fills (default 0.9)")
     g.add_argument("--steps", type=int, default=200, help="steps to simulate (default 200)")
     g.add_argument("--record-every", type=int, default=1, help="keep every k-th frame")
     g.add_argument("--mode", default="slice", help="slice | projected (default slice)")
-    g.add_argument("--origin", default="plane",
-                   help="projected mode: start on the plane or from a fresh init (plane | init)")
+    g.add_argument("--origin", default=None,
+                   help="projected mode only: start on the plane (default) or from a fresh "
+                        "initialization (plane | init)")
     add_output_args(p, "trajectory")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from landscape.dynamics import BallGroup, _check_steps
     from landscape.errors import choice
+    from landscape.groups import OPTIMIZER_OPTIONS, BallGroup, check_steps
     from landscape.trajectory import MODES
 
     t_start = time.perf_counter()
@@ -79,21 +105,30 @@ def run(args) -> int:
     cfg = config_from_args(args)
     out = check_output(args.output)
     choice("mode", args.mode, MODES)
-    _check_steps(args.steps, "--steps")
-    _check_steps(args.record_every, "--record-every")
+    check_steps(args.steps, "--steps")
+    check_steps(args.record_every, "--record-every")
     if args.balls < 1:
         raise LandscapeError(f"--balls must be at least 1, got {args.balls}")
     if args.start == "points":
         raise LandscapeError("--start points is only available from Python (BallGroup.points)")
+    if args.origin is not None and args.mode != "projected":
+        raise LandscapeError("--origin applies to --mode projected only; drop it")
     opts, lrs = args.optimizer, args.lr
     if len(lrs) not in (1, len(opts)):
         raise LandscapeError(f"--lr has {len(lrs)} values for {len(opts)} optimizers; give one, "
                              f"or one per optimizer")
+    for flag in OPTIMIZER_FLAGS:
+        applies = OPTIMIZER_OPTIONS[flag][0]
+        if getattr(args, flag) is not None and not any(o in applies for o in opts):
+            raise LandscapeError(f"--{flag} applies to {', '.join(applies)}, not to "
+                                 f"{', '.join(opts)}; drop it")
     lrs = lrs * len(opts) if len(lrs) == 1 else lrs
     groups = [BallGroup(name=f"{o} lr {lr:g}" if len(opts) > 1 else o, optimizer=o, lr=lr,
                         batch_size=args.batch_size, clip_norm=args.clip_norm,
                         clip_value=args.clip_value, n=args.balls, start=args.start,
-                        momentum=args.momentum, origin=args.origin)
+                        radius=args.radius, origin=args.origin,
+                        **{f: getattr(args, f) for f in OPTIMIZER_FLAGS
+                           if o in OPTIMIZER_OPTIONS[f][0]})
               for o, lr in zip(opts, lrs)]
     n_data = cfg.build_data().x_eval.shape[0]
     for group in groups:
@@ -109,10 +144,11 @@ def run(args) -> int:
     if len(groups) > 1:  # a fair race: every group starts from the first group's points
         import dataclasses
 
-        from landscape.groups import start_positions
+        from landscape.groups import group_start_points
 
-        pts = start_positions(groups[0], s.span, key=cfg.key("starts"))
-        groups = [dataclasses.replace(g, start="points", points=tuple(map(tuple, pts.tolist())))
+        pts = group_start_points(groups[0], s.span, key=cfg.key("starts"))
+        groups = [dataclasses.replace(g, start="points", n=None, radius=None,
+                                      points=tuple(map(tuple, pts.tolist())))
                   for g in groups]
     t0 = time.perf_counter()
     traj = simulate(task, plane, s, groups, steps=args.steps, mode=args.mode,
@@ -128,7 +164,7 @@ def run(args) -> int:
     summary.update({"output": out, "timings": timings, "config_hash": s.meta.get("config_hash"),
                     "ball_steps_per_second": traj.meta.get("ball_steps_per_second"),
                     "n_escaped": traj.meta["n_escaped"], "n_settled": traj.meta["n_settled"],
-                    "stacked": traj.meta["stacked"]})
+                    "stacked": traj.meta["stacked"], "batch_norm": traj.meta["batch_norm"]})
     if traj.mode == "projected":
         last = traj.n_frames - 1
         summary["mean_off_plane"] = _mean(traj.off_plane[last])
@@ -136,7 +172,7 @@ def run(args) -> int:
     if args.json:
         print_json(_finite(summary))
     elif not quiet:
-        what = ", ".join(f"{o} lr {lr:g}" for o, lr in zip(opts, lrs))
+        what = ", ".join(f"{g['optimizer_label']} lr {g['lr']:g}" for g in traj.groups)
         print(f"{traj.n_balls} balls × {args.steps} steps ({traj.mode}, {what}): "
               f"{traj.meta['n_settled']} settled, {traj.meta['n_escaped']} "
               f"escaped, {len(traj.census)} minima in {timings['simulate']:.1f} s"

@@ -58,16 +58,20 @@ class Hud:
         return t
 
     def update(self, step: int, mean_loss, n_balls, n_settled, n_escaped,
-               selected: int | None = None, speed: str = "") -> None:
+               selected: int | None = None, speed: str = "", notes=None) -> None:
+        """``notes``: optional extra phrases per group (projected balls' true loss, ...)."""
         self.step.SetInput(f"step {int(step):,}" + (f"   {speed}" if speed else ""))
         for k, g in enumerate(self.groups):
             name = g.get("name", f"group {k}")
-            opt = g.get("optimizer", "")
+            # the label says what an adaptive optimizer adapts ("adam (per plane coordinate)")
+            opt = g.get("optimizer_label", g.get("optimizer", ""))
             parts = [f"● {name}", " ".join(x for x in (opt, _fmt_lr(g.get("lr"))) if x),
                      f"loss {_fmt_loss(mean_loss[k])}" if n_balls[k] else "no balls",
                      f"settled {n_settled[k]}/{n_balls[k]}"]
             if n_escaped[k]:
                 parts.append(f"escaped {n_escaped[k]}")
+            if notes is not None:
+                parts.extend(notes[k])
             mark = "  ◂ panel" if selected == k and len(self.groups) > 1 else ""
             self.lines[k].SetInput("   ".join(p for p in parts if p) + mark)
 
@@ -77,11 +81,12 @@ class Hud:
     def set_warning(self, text: str) -> None:
         self.warning.SetInput(text)
 
-    def set_census(self, census, xyz_of) -> None:
-        """Billboard labels "loss · accuracy · share" at each minimum; ``xyz_of(ab [k, 2])``
+    def set_census(self, census, xyz_of, max_labels: int = 6) -> None:
+        """Billboard labels "loss · accuracy · share" at the first ``max_labels`` minima of
+        ``census`` (lowest first) and a "+k more" line for the rest; ``xyz_of(ab [k, 2])``
         gives their world positions."""
         key = tuple((round(c["position"][0], 3), round(c["position"][1], 3),
-                     round(float(c.get("share", 0)), 3)) for c in census)
+                     round(float(c.get("share", 0)), 3)) for c in census) + (max_labels,)
         if key == self._census_key:
             return
         self._census_key = key
@@ -90,8 +95,14 @@ class Hud:
         self.census_actors = []
         if not census:
             return
-        xyz = xyz_of(np.array([c["position"] for c in census], np.float64))
-        for c, p in zip(census[:6], xyz):
+        shown = census[:max_labels]
+        xyz = xyz_of(np.array([c["position"] for c in shown], np.float64))
+        if len(census) > len(shown):
+            more = len(census) - len(shown)
+            a = self._text(f"+{more} more minim{'a' if more > 1 else 'um'} (census)",
+                           (0.02, 0.06), 11, color=colors.TEXT_DIM)
+            self.census_actors.append(a)
+        for c, p in zip(shown, xyz):
             acc = c.get("accuracy")
             text = f"loss {_fmt_loss(float(c['loss']))}"
             if acc is not None:

@@ -13,7 +13,7 @@ import numpy as np
 import pyvista as pv
 
 from landscape.errors import LandscapeError
-from landscape.interp import bilinear
+from landscape.interp import plateau_height
 from landscape.render import colors
 
 # Display resolution cap: on llvmpipe a 201² mesh costs ~41 ms a frame at 720p, 121² ~20 ms, and
@@ -143,7 +143,7 @@ class SurfaceLayer:
         self.extent = (float(alphas[0]), float(alphas[-1]), float(betas[0]), float(betas[-1]))
         self.theta_star = None
         if self.extent[0] <= 0 <= self.extent[1] and self.extent[2] <= 0 <= self.extent[3]:
-            l0 = _bilinear(alphas, betas, loss, np.zeros((1, 2)))[0]
+            l0 = plateau_height(alphas, betas, loss, np.zeros((1, 2)))[0][0]
             self.theta_star = np.array([0.0, 0.0, float(scale.z(l0))])
 
 
@@ -197,13 +197,6 @@ class BallLayer:
 
     def reset_trails(self) -> None:
         self._fresh = True
-
-
-def _bilinear(alphas, betas, Z, ab) -> np.ndarray:
-    """`landscape.interp.bilinear` with non-finite cells read as the highest finite loss, as
-    they are drawn (so a marker or label never lands at NaN)."""
-    Z = np.where(np.isfinite(Z), Z, np.nanmax(np.where(np.isfinite(Z), Z, np.nan)))
-    return bilinear(alphas, betas, Z, ab)
 
 
 def shared_loss_range(losses) -> tuple[float, float] | None:

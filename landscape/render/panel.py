@@ -5,6 +5,8 @@ cost 6–12 ms here): a translucent backdrop, the shaded healthy band, one bar p
 axis floor to the mean norm, min–max whiskers with caps, and a layer × time strip below, so
 the history is visible in one frame. Bars turn blue as they vanish below the band and red as
 they explode above it. The y range only ever widens (by whole decades), so the axis never jitters.
+A layer whose gradient norm overflowed (``inf``/NaN for any ball shown) is drawn as a full-height
+red bar marked ∞: an exploding gradient is never an empty bar at the floor.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class GradientPanel:
                  title: str = "‖∇W‖ per layer", fs: float = 1.0):
         self.renderer = renderer
         self.fs = fs
+        self.visible = True
         self.layers = [str(x) for x in layers]
         self.L = L = max(1, len(self.layers))
         self.rect = rect
@@ -124,6 +127,12 @@ class GradientPanel:
                        justify="right", vjust="top", color=colors.TEXT_DIM)
             self._text("time →", (self.ax[1], self.strip_box[1] - 0.01 * h), 8,
                        justify="right", vjust="top", color=colors.TEXT_DIM)
+        # one ∞ mark per layer, shown above a bar whose norm overflowed
+        self.overflow_marks = [self._text("∞", (self._bar_x(i).mean(), self.ay[1]), 13,
+                                          bold=True, justify="center", vjust="bottom",
+                                          color=tuple(colors.EXPLODE))
+                               for i in range(L)]
+        self.overflow = np.zeros(L, bool)
         self.update(np.zeros((0, L)))   # cells must never point past the points
 
     # ---------------------------------------------------------------- geometry
@@ -193,9 +202,12 @@ class GradientPanel:
     # ---------------------------------------------------------------- per frame
 
     def update(self, grad_norms: np.ndarray, title: str | None = None) -> None:
-        """``grad_norms``: float ``[n, L]`` for the balls shown (any n ≥ 0; inf/NaN ignored,
-        zeros drawn at the axis floor)."""
+        """``grad_norms``: float ``[n, L]`` for the balls shown (any n ≥ 0). A layer where any
+        ball's norm is not finite (it overflowed) is drawn full height, red, marked ∞; zeros
+        are drawn at the axis floor."""
         g = np.asarray(grad_norms, np.float64).reshape(-1, self.L)
+        over = (~np.isfinite(g)).any(0)
+        self.overflow = over
         g = np.where(np.isfinite(g), g, np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
             lg = np.log10(np.maximum(g, 1e-300))
@@ -215,15 +227,22 @@ class GradientPanel:
         for i in range(self.L):
             x = self._bar_x(i)
             top = float(self.y_of(mean[i])) if np.isfinite(mean[i]) else floor
+            if over[i]:
+                top = self.ay[1]
             self._poly_pts[4 * (2 + i):4 * (3 + i)] = _rect(x[0], floor, x[1], top)
             xc, xw = x.mean(), 0.22 * (x[1] - x[0])
             ylo = float(self.y_of(lo[i])) if np.isfinite(lo[i]) else floor
             yhi = float(self.y_of(hi[i])) if np.isfinite(hi[i]) else floor
+            if over[i]:
+                ylo, yhi = (ylo if np.isfinite(lo[i]) else self.ay[1]), self.ay[1]
             self._line_pts[6 * i:6 * i + 6] = [(xc, ylo, 0), (xc, yhi, 0), (xc - xw, ylo, 0),
                                                (xc + xw, ylo, 0), (xc - xw, yhi, 0),
                                                (xc + xw, yhi, 0)]
         col = colors.health_colors(np.nan_to_num(mean, nan=self.y_lo), self.band)
+        col[over] = colors.EXPLODE
         self.poly_rgba[2:] = colors.rgba_u8(col, 0.95)
+        for i, t in enumerate(self.overflow_marks):
+            t.SetVisibility(bool(over[i]) and self.visible)
         self.poly.GetPoints().SetData(numpy_to_vtk(self._poly_pts, deep=True))
         self.lines.GetPoints().SetData(numpy_to_vtk(self._line_pts, deep=True))
         self.poly.GetCellData().GetScalars().Modified()
@@ -231,8 +250,9 @@ class GradientPanel:
         self.lines.Modified()
         if self.strip_on:
             self.history[:, :-1] = self.history[:, 1:]
-            self.history[:, -1] = mean
-            c = colors.health_colors(np.nan_to_num(self.history, nan=self.y_lo), self.band)
+            self.history[:, -1] = np.where(over, np.inf, mean)
+            c = colors.health_colors(np.nan_to_num(self.history, nan=self.y_lo,
+                                                   posinf=self.y_hi + 2), self.band)
             rgba = colors.rgba_u8(c, 0.95)
             rgba[np.isnan(self.history), 3] = 0
             self.strip_rgba[:] = rgba.reshape(-1, 4)
@@ -246,5 +266,8 @@ class GradientPanel:
         return self._poly_pts[4 * 2 + 2::4, 1][:self.L].copy()
 
     def set_visible(self, on: bool) -> None:
+        self.visible = bool(on)
         for a in self.actors + self.texts + self._grid_labels:
             a.SetVisibility(bool(on))
+        for a, o in zip(self.overflow_marks, self.overflow):
+            a.SetVisibility(bool(on) and bool(o))

@@ -2,7 +2,8 @@
 
 Everything is written under a temporary name beside the destination and renamed only when the
 writer closes without an error, so an exception or Ctrl-C never leaves a partial file where the
-user asked for one. Quality presets live in one table, `QUALITY`.
+user asked for one. Quality presets live in one table, `landscape.quality.QUALITIES`;
+`QUALITY` is its video part.
 
     >>> with VideoWriter("out.mp4", quality="low") as w:    # doctest: +SKIP
     ...     for frame in frames:
@@ -19,10 +20,11 @@ import sys
 import numpy as np
 
 from landscape.errors import LandscapeError, choice
+from landscape.quality import QUALITIES
 from landscape.render.headless import quiet_fork
 
-#: preset → (width, height, frames per second)
-QUALITY = {"low": (854, 480, 15), "medium": (1280, 720, 30), "high": (1920, 1080, 60)}
+#: preset → (width, height, frames per second), from the one table of presets
+QUALITY = {k: (*q.size, q.fps) for k, q in QUALITIES.items() if k != "tiny"}
 FORMATS = ("mp4", "gif", "png")
 
 

@@ -13,10 +13,10 @@ import vtk
 from landscape.errors import LandscapeError
 from landscape.render import colors
 from landscape.render.axes import Axes, world_label
+from landscape.interp import plateau_height
 from landscape.render.hud import Hud
-from landscape.census import census_on_grid
-from landscape.render.meshes import (MAX_MESH_RES, BallLayer, SurfaceLayer, _bilinear,
-                                     make_scale, surface_arrays)
+from landscape.render.meshes import (MAX_MESH_RES, BallLayer, SurfaceLayer, make_scale,
+                                     surface_arrays)
 from landscape.render.panel import GradientPanel
 
 
@@ -34,7 +34,7 @@ class View:
         self.selected = 0
         self.trails_on = True
         self.panel_on = True
-        self.census = None          # None: computed from settled balls each frame
+        self.census = None          # labels when a frame carries no census of its own
         self.last_frame = None
         self.speed_text = ""
         self._surface_args = None
@@ -259,25 +259,47 @@ class View:
         self.hud.update(frame.step, mean, counts, np.bincount(gid, weights=st & live,
                                                               minlength=G).astype(int),
                         np.bincount(gid, weights=esc, minlength=G).astype(int), self.selected,
-                        self.speed_text)
+                        self.speed_text, notes=self._group_notes(frame, live))
         if self.panel is not None and self.panel_on:
             g = np.asarray(frame.grad_norms)
             sel = gid == self.selected
             name = self.groups[self.selected].get("name", "")
             self.panel.update(g[sel], title=f"‖∇W‖ per layer · {name}")
-        census = self.census
+        # the census is the core's (landscape.census), never recomputed here; the view only
+        # chooses how many labels fit
+        census = getattr(frame, "census", None)
         if census is None:
-            a, b, loss, acc, *_ = self._surface_args
-            names = [g.get("name", str(k)) for k, g in enumerate(self.groups)]
-            census = census_on_grid(a, b, loss, acc, np.asarray(frame.positions), st, esc,
-                                    gid, names, radius=0.05 * self.span)
-            census = [c for c in census if c["n_balls"] >= max(2, 0.03 * n)][:4]
-        self.hud.set_census(census, lambda ab: self.world(
-            ab, self._surface_loss(ab)) + [0, 0, self.radius])
+            census = self.census
+        self.hud.set_census(census or [], lambda ab: self.world(
+            ab, self._surface_loss(ab)) + [0, 0, self.radius], max_labels=self.max_labels)
+
+    @property
+    def max_labels(self) -> int:
+        """Census labels that fit in this view (the rest are counted as "+k more")."""
+        return 4 if self.stage.view_height >= 600 else 2
+
+    def _group_notes(self, frame, live) -> list:
+        """Per group, what the height does not say: in projected mode the balls' own mean
+        full-data loss and distance from the plane; balls on the non-finite plateau."""
+        gid, G = self.group_ids, len(self.groups)
+        notes = [[] for _ in range(G)]
+        true_loss, off = getattr(frame, "true_loss", None), getattr(frame, "off_plane", None)
+        over = getattr(frame, "over_nonfinite", None)
+        for k in range(G):
+            m = (gid == k) & live
+            if true_loss is not None and m.any():
+                tl = np.asarray(true_loss, np.float64)[m]
+                tl = tl[np.isfinite(tl)]
+                if tl.size:
+                    notes[k].append(f"true loss {tl.mean():.3g}")
+                notes[k].append(f"off-plane {np.asarray(off, np.float64)[m].mean():.2g}")
+            if over is not None and np.asarray(over)[gid == k].any():
+                notes[k].append(f"{int(np.asarray(over)[gid == k].sum())} on the ∞ plateau")
+        return notes
 
     def _surface_loss(self, ab) -> np.ndarray:
         a, b, loss = self._surface_args[:3]
-        return _bilinear(a, b, loss, np.asarray(ab, np.float64))
+        return plateau_height(a, b, loss, np.asarray(ab, np.float64))[0]
 
     def group_center(self, group: int):
         f = self.last_frame
@@ -291,7 +313,8 @@ class View:
     # ---------------------------------------------------------------- toggles
 
     def set_census(self, census) -> None:
-        """Label these minima (``Trajectory.census`` dicts); None returns to the automatic one."""
+        """Label these minima (``Trajectory.census`` dicts) whenever a frame carries no census
+        of its own; ``None`` labels nothing then."""
         self.census = census
 
     def select_group(self, group: int) -> None:

@@ -1,4 +1,5 @@
-"""Synthetic surfaces and trajectories (numpy only) for tests, benchmarks and demos.
+"""Synthetic surfaces and trajectories (numpy only) for the renderer's tests and
+benchmarks/render.py (which puts this folder on its path).
 
     >>> a, b, loss, acc = bowl_surface(41)
     >>> traj = spiral_trajectory(a, b, loss, n_balls=50, n_frames=30)
@@ -41,10 +42,9 @@ def spiral_trajectory(alphas, betas, loss, n_balls: int = 100, n_frames: int = 6
     r = r0[None] * np.clip(1 - 1.5 * s, 0, 1) + 0.02 * rng.standard_normal((1, N))
     th = th0[None] + 4.0 * s
     pos = np.stack([r * np.cos(th), r * np.sin(th)], -1).astype(np.float32)
-    from landscape.render.meshes import _bilinear
+    from landscape.interp import plateau_height
 
-    heights = _bilinear(np.asarray(alphas, np.float64), np.asarray(betas, np.float64),
-                        np.asarray(loss, np.float64), pos.reshape(-1, 2)).reshape(T, N)
+    heights = plateau_height(alphas, betas, loss, pos.reshape(-1, 2))[0].reshape(T, N)
     depth = np.arange(L)[::-1]          # 0 at the output layer, L-1 at the input
     factor = {"healthy": 1.0, "vanishing": 1 / 8, "exploding": 8.0}[gradients]
     base = 0.1 * factor ** depth        # [L]
