@@ -124,13 +124,35 @@ def layer_segments(layout: Layout) -> tuple[list[str], np.ndarray, np.ndarray]:
 
 def segment_norms(g, seg, n_layers: int):
     """L2 norms of the entries of ``g [..., P]`` in each of ``n_layers`` segments (``seg [P]``;
-    index ``n_layers`` is dropped); ``+inf`` where a segment is not finite."""
-    sq = jax.ops.segment_sum(jnp.moveaxis(g * g, -1, 0), seg, num_segments=n_layers + 1)
-    return finite_or_inf(jnp.sqrt(jnp.moveaxis(sq[:n_layers], 0, -1)))
+    index ``n_layers`` is dropped), computed without overflow (see `scaled_norm`); ``+inf``
+    where a segment is not finite."""
+    gt = jnp.moveaxis(g, -1, 0)
+    big = jax.ops.segment_max(jnp.abs(gt), seg, num_segments=n_layers + 1)     # [L+1, ...]
+    big = jnp.where(big > 0, big, 1.0)
+    sq = jax.ops.segment_sum((gt / big[seg]) ** 2, seg, num_segments=n_layers + 1)
+    return finite_or_inf(jnp.moveaxis((big * jnp.sqrt(sq))[:n_layers], 0, -1))
+
+
+def scaled_norm(g, axes):
+    """The L2 norm of ``g`` over ``axes``, scaled by its largest entry first so that a finite
+    gradient of 1e20 has a finite norm (its plain sum of squares overflows float32);
+    ``+inf`` when ``g`` is not finite."""
+    big = jnp.max(jnp.abs(g), axes, keepdims=True)
+    big = jnp.where(big > 0, big, 1.0)
+    n = jnp.squeeze(big, axes) * jnp.sqrt(jnp.sum((g / big) ** 2, axes))
+    return finite_or_inf(n)
+
+
+def combined_norm(norms, axis=-1):
+    """``sqrt(Σ norms²)`` along ``axis`` without overflow (the global norm from per-part
+    norms)."""
+    big = jnp.max(norms, axis, keepdims=True)
+    big = jnp.where(big > 0, big, 1.0)
+    return finite_or_inf(jnp.squeeze(big, axis) * jnp.sqrt(jnp.sum((norms / big) ** 2, axis)))
 
 
 def finite_or_inf(v):
-    """Norms as recorded: a non-finite norm (overflow, or a NaN in the gradient) is ``+inf``."""
+    """Norms as recorded: a non-finite norm (a NaN or inf in the gradient) is ``+inf``."""
     return jnp.where(jnp.isfinite(v), v, jnp.inf)
 
 
@@ -202,8 +224,9 @@ def weight_measure(task):
 
 
 def global_norm(g):
-    """Per-ball L2 norm of ``g [N, P]`` over all its entries (as ``optax.global_norm``)."""
-    return jnp.sqrt(jnp.sum(g * g, -1))
+    """Per-ball L2 norm of ``g [N, P]`` over all its entries (``optax.global_norm``, without
+    its overflow for norms over ~1.8e19)."""
+    return scaled_norm(g, -1)
 
 
 def generic_measure(task, clip: Clip = NO_CLIP):

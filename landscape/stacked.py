@@ -33,7 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape.gradnorms import NO_CLIP, Clip, Measurement, finite_or_inf
+from landscape.gradnorms import NO_CLIP, Clip, Measurement, combined_norm, scaled_norm
 from landscape.models import ACTIVATIONS, BN_EPS
 
 
@@ -235,12 +235,11 @@ def stacked_measure(task, clip: Clip = NO_CLIP):
         ps = [jnp.zeros((c, shapes[i][1]), ab.dtype) for i in range(n_bn)]
         (_, loss), (gab, Gw, Gb, Gs, Gt) = jax.value_and_grad(
             forward, argnums=(0, 1, 2, 3, 4), has_aux=True)(ab, pw, pb, ps, ps, consts, idx, True)
-        sq_w = jnp.stack([jnp.sum(G * G, (1, 2)) for G in Gw], 1)               # [c, L]
-        sq_b = jnp.stack([jnp.sum(g * g, 1) for g in Gb], 1)
-        gw, gb = finite_or_inf(jnp.sqrt(sq_w)), finite_or_inf(jnp.sqrt(sq_b))
+        gw = jnp.stack([scaled_norm(G, (1, 2)) for G in Gw], 1)                 # [c, L]
+        gb = jnp.stack([scaled_norm(g, 1) for g in Gb], 1)
         if clip.active:
-            sq_bn = sum((jnp.sum(g * g, 1) for g in Gs + Gt), jnp.zeros(c, ab.dtype))
-            total = jnp.sqrt(jnp.sum(sq_w, 1) + jnp.sum(sq_b, 1) + sq_bn)       # ‖∇θL‖
+            parts = [gw, gb] + [jnp.stack([scaled_norm(g, 1) for g in Gs + Gt], 1)] * bool(Gs)
+            total = combined_norm(jnp.concatenate(parts, 1))                      # ‖∇θL‖
             if clip.value is None:      # scaling commutes with the projection
                 gab = clip.scale(gab, total)
             else:

@@ -136,18 +136,40 @@ def test_panel_bars_follow_gradients(bowl, case):
     st.close()
 
 
-def test_panel_handles_empty_inf_and_zero():
+def test_panel_draws_an_overflowed_layer_full_height_red_marked_infinity():
+    """An exploding gradient is never drawn as a vanishing one: a layer whose norm overflowed
+    (inf or NaN for any ball shown) is a full-height red bar with ∞ above it; zero stays at the
+    floor, and the finite layer keeps its height."""
+    from landscape.render import colors
     from landscape.render.panel import GradientPanel
 
     st = Stage(1, size=SIZE, off_screen=True)
-    p = GradientPanel(st.plotter.renderers[0], ["a", "b", "c"])
-    p.update(np.zeros((0, 3)))
+    p = GradientPanel(st.plotter.renderers[0], ["a", "b", "c", "d"])
+    p.update(np.zeros((0, 4)))
     assert np.allclose(p.bar_tops(), p.ay[0])
-    p.update(np.array([[np.inf, 0.0, np.nan], [1e9, 0.0, 1e-12]]))
+    p.update(np.array([[np.inf, 0.0, np.nan, 1e9], [1e9, 0.0, 1e-12, 1e9]]))
     tops = p.bar_tops()
-    assert tops[0] > tops[2] >= tops[1] == p.ay[0]
-    assert p.y_hi >= 9 and p.y_lo <= -12                       # the axis widened
-    st.screenshot()
+    assert tops[0] == tops[2] == p.ay[1]                       # overflow: full height
+    assert tops[1] == p.ay[0]                                  # zero: the floor
+    assert p.ay[0] < tops[3] <= p.ay[1]
+    assert list(p.overflow) == [True, False, True, False]
+    np.testing.assert_array_equal(p.poly_rgba[2, :3], colors.rgba_u8(colors.EXPLODE)[:3])
+    marks = [bool(t.GetVisibility()) for t in p.overflow_marks]
+    assert marks == [True, False, True, False] and p.overflow_marks[0].GetInput() == "∞"
+    assert p.y_hi >= 9                                         # the finite 1e9 widened the axis
+    img = st.screenshot()
+    h, w = img.shape[:2]
+    x0 = int(p._bar_x(0).mean() * w)
+    y_mid = int((1 - 0.5 * (p.ay[0] + p.ay[1])) * h)           # half-way up the axis
+    r, g, b = img[y_mid, x0].astype(int)
+    assert r > 150 and r > g + 60 and r > b + 60, (r, g, b)   # a red bar, not the backdrop
+    x1 = int(p._bar_x(1).mean() * w)
+    r1, g1, b1 = img[y_mid, x1].astype(int)
+    assert r1 < 120                                            # the zero layer has no bar there
+    p.set_visible(False)
+    assert not any(t.GetVisibility() for t in p.overflow_marks)
+    p.set_visible(True)
+    assert [bool(t.GetVisibility()) for t in p.overflow_marks] == [True, False, True, False]
     st.close()
 
 
@@ -176,21 +198,39 @@ def test_four_views_in_sync_and_camera(bowl):
     st.close()
 
 
-def test_census_labels_once_settled(bowl):
+def test_census_labels_are_exactly_the_cores_census_with_plus_k_more(bowl):
+    """The view labels the census it is given (the core's, `landscape.census`), never one of
+    its own: no census, no labels, however settled the balls; more minima than fit are
+    counted as "+k more"."""
+    from landscape.census import census_on_grid
+
     a, b, loss, acc = bowl
     traj = spiral_trajectory(a, b, loss, n_balls=60, n_frames=40)
     st = Stage(1, size=SIZE, off_screen=True)
     v = st.view(0)
     v.set_surface(bowl)
     v.set_balls(traj.groups, traj.group, traj.layers)
-    v.update(traj.frame(0))
+    v.update(traj.frame(39))                                 # all settled, but no census given
     assert v.hud.census_actors == []
-    v.update(traj.frame(39))                                 # all settled near (0, 0)
+    core = census_on_grid(a, b, loss, acc, traj.positions[39], traj.settled[39],
+                          traj.escaped[39], traj.group, [g["name"] for g in traj.groups])
+    assert core                                              # the core finds the minimum
+    f = traj.frame(39)
+    f.census = core
+    v.update(f)
     texts = [c.GetInput() for c in v.hud.census_actors]
-    assert texts and "loss" in texts[0] and "acc" in texts[0] and "% of balls" in texts[0]
-    v.set_census([{"position": [0.5, -0.4], "loss": 0.25, "accuracy": 0.5, "share": 0.3}])
-    v.update(traj.frame(39))
-    assert [c.GetInput() for c in v.hud.census_actors] == ["loss 0.25 · acc 50% · 30% of balls"]
+    want = [f"loss {c['loss']:.3g} · acc {100 * c['accuracy']:.0f}% · "
+            f"{100 * c['share']:.0f}% of balls" for c in core]
+    assert texts == want[:v.max_labels]
+    many = [{"position": [0.1 * k - 0.5, 0.0], "loss": 0.1 + k, "accuracy": 0.5,
+             "share": 0.1} for k in range(v.max_labels + 3)]
+    f.census = many
+    v.update(f)
+    texts = [c.GetInput() for c in v.hud.census_actors]
+    assert texts[0] == "+3 more minima (census)" and len(texts) == v.max_labels + 1
+    v.set_census(many[:1])                  # a frame without a census shows the view's own
+    v.update(traj.frame(0))
+    assert [c.GetInput() for c in v.hud.census_actors] == ["loss 0.1 · acc 50% · 10% of balls"]
     st.screenshot()
     st.close()
 
