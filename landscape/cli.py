@@ -71,7 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     configure_devices()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:   # --help, --version, or a usage error already printed in one line
+        return e.code if isinstance(e.code, int) else 2
     from landscape.errors import LandscapeError
 
     try:

@@ -154,9 +154,11 @@ class Simulator:
         self._k_init = k_init
         devices = tuple(devices) if devices is not None else tuple(jax.devices())
         self.n_devices = len(devices)
+        finite = np.asarray(surface.loss)[np.isfinite(surface.loss)]
+        loss_range = float(finite.max() - finite.min()) if finite.size else 0.0
         self._prog = Program.get(task, mode, self.stacked, groups, self.batch_sizes, n_data,
-                                  self.bounds, self.settle_tol, self.settle_steps, rows_per_chunk,
-                                  devices)
+                                  self.bounds, self.settle_tol, self.settle_steps, loss_range,
+                                  rows_per_chunk, devices)
         self._txs = self._prog.txs
 
         # balls: groups are contiguous internally; `_ext` keeps the user-facing order

@@ -15,13 +15,16 @@ Settled. A ball is *still* on a step when it is going nowhere, in one of two way
 
 * jitter: its smoothed velocity (the exponential average, β = 0.9, of its displacement) is
   under ``settle_tol`` and under `SETTLE_DRIFT` × its average step length — minibatch noise
-  around a minimum averages out; a ball creeping steadily has velocity ≈ step length;
+  around a minimum averages out; a ball creeping steadily has velocity ≈ step length. A
+  settled ball stays settled while that ratio is under `SETTLE_RELEASE` (hysteresis: the
+  ratio of pure jitter fluctuates around 0.2–0.5, and a label must not flicker);
 * stopped (full-batch groups, whose loss is exact): at the end of each window of
   ``settle_steps`` steps, its displacement over the window is under `STOP_FRACTION` ×
   ``settle_tol``, at most `STOP_DECAY` × its displacement over the previous window (it is
   decelerating, as converging descent does), and its loss has not decreased over the window by
-  more than `STOP_LOSS_RTOL` (float32 rounding). A steady creep covers the same distance
-  window after window, so it is never stopped, whatever its speed.
+  more than `STOP_LOSS_RTOL` of the loss or of the surface's loss range (float32 rounding, and
+  nothing on the scale of the picture). A steady creep covers the same distance window after
+  window, so it is never stopped, whatever its speed.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from landscape.state import BallState, SimState
 
 VELOCITY_DECAY = 0.9
 SETTLE_DRIFT = 0.5     # |mean step| / mean |step|: pure jitter averages ~0.23 (β = 0.9), a creep ~1
+SETTLE_RELEASE = 0.8   # ... and a settled ball is released only above this (a creep: ~1)
 STOP_FRACTION = 0.1    # displacement over a window, as a fraction of settle_tol
 STOP_DECAY = 0.5       # ... and at most this fraction of the previous window's displacement
 STOP_LOSS_RTOL = 1e-6  # "the loss no longer decreases": by at most ~8 float32 ulps per window
@@ -64,11 +68,12 @@ class Program:
     function object)."""
 
     def __init__(self, task, mode, stacked, groups, batch_sizes, n_data, bounds, settle_tol,
-                 settle_steps, rows_per_chunk, devices):
+                 settle_steps, loss_range, rows_per_chunk, devices):
         self.devices = devices
         self.mode, self.n_data = mode, n_data      # no reference to task: PROGRAMS is weak
         self.loss_fn = task.loss_fn()
         self.bounds, self.settle_tol, self.settle_steps = bounds, settle_tol, settle_steps
+        self.stop_loss_tol = STOP_LOSS_RTOL * loss_range
         self.batch_sizes = batch_sizes
         if mode == "slice":
             make = stacked_measure if stacked else generic_measure
@@ -83,14 +88,15 @@ class Program:
 
     @classmethod
     def get(cls, task, mode, stacked, groups, batch_sizes, n_data, bounds, settle_tol,
-            settle_steps, rows_per_chunk, devices):
+            settle_steps, loss_range, rows_per_chunk, devices):
         sig = (mode, stacked, tuple(batch_sizes), n_data, tuple(bounds), settle_tol,
-               settle_steps, rows_per_chunk, tuple(devices),
+               settle_steps, loss_range, rows_per_chunk, tuple(devices),
                tuple(tuple(getattr(g, k) for k in OPT_KEYS) for g in groups))
         progs = PROGRAMS.setdefault(task, {})
         if sig not in progs:
             progs[sig] = cls(task, mode, stacked, groups, batch_sizes, n_data, bounds,
-                             settle_tol, settle_steps, rows_per_chunk, tuple(devices))
+                             settle_tol, settle_steps, loss_range, rows_per_chunk,
+                             tuple(devices))
         return progs[sig]
 
     def position(self, x, consts):
@@ -152,7 +158,8 @@ class Program:
                         off=sel(off_new, gs.off), vel=vel, spd=spd, esc=esc)
         gs = self.measure_group(gs, t + 1, consts, gi, norms)
         drift = jnp.sqrt(jnp.sum(vel * vel, 1))
-        still = (drift < self.settle_tol) & (drift < SETTLE_DRIFT * spd)
+        ratio = jnp.where(gs.settled, SETTLE_RELEASE, SETTLE_DRIFT)
+        still = (drift < self.settle_tol) & (drift < ratio * spd)
         if self.batch_sizes[gi] is None:
             gs = self.stop_window(gs, t + 1)
             still = still | gs.stopped
@@ -164,8 +171,9 @@ class Program:
         end = (t % self.settle_steps) == 0
         d = gs.pos - gs.anchor_pos
         disp = jnp.sqrt(jnp.sum(d * d, 1))
+        tol = jnp.maximum(STOP_LOSS_RTOL * jnp.abs(gs.anchor_loss), self.stop_loss_tol)
         stop = (disp < STOP_FRACTION * self.settle_tol) & (disp <= STOP_DECAY * gs.window_disp) \
-            & (gs.loss >= gs.anchor_loss - STOP_LOSS_RTOL * jnp.abs(gs.anchor_loss))
+            & (gs.loss >= gs.anchor_loss - tol)
         return gs.replace(stopped=jnp.where(end, stop, gs.stopped),
                           window_disp=jnp.where(end, disp, gs.window_disp),
                           anchor_pos=jnp.where(end, gs.pos, gs.anchor_pos),
