@@ -238,7 +238,8 @@ def stacked_measure(task, clip: Clip = NO_CLIP):
         gw = jnp.stack([scaled_norm(G, (1, 2)) for G in Gw], 1)                 # [c, L]
         gb = jnp.stack([scaled_norm(g, 1) for g in Gb], 1)
         if clip.active:
-            parts = [gw, gb] + [jnp.stack([scaled_norm(g, 1) for g in Gs + Gt], 1)] * bool(Gs)
+            parts = [gw, gb] + ([jnp.stack([scaled_norm(g, 1) for g in Gs + Gt], 1)] if Gs
+                                else [])
             total = combined_norm(jnp.concatenate(parts, 1))                      # ‖∇θL‖
             if clip.value is None:      # scaling commutes with the projection
                 gab = clip.scale(gab, total)

@@ -120,3 +120,71 @@ def test_no_subcommand_is_one_line_too(capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("landscape: error: ")
     assert main(["--version"]) == 0
+
+
+# ------------------------------------------------------------------ nothing silently dropped
+
+
+@pytest.mark.parametrize("kw, what", [({"batchnorm": True}, "batchnorm"), ({"skip": True}, "skip"),
+                                     ({"output": "mse"}, "output='mse'"),
+                                     ({"output": "sigmoid"}, "output='sigmoid'")])
+def test_the_cnn_refuses_what_it_would_ignore(kw, what):
+    from landscape.config import LandscapeConfig
+    from landscape.errors import LandscapeError
+
+    with pytest.raises(LandscapeError, match=f"the CNN does not support {what}"):
+        LandscapeConfig(model="cnn", widths=(4,), **kw).validate()
+    LandscapeConfig(model="cnn", widths=(4,)).validate()      # the plain CNN is fine
+
+
+def test_eval_batch_norm_without_statistics_is_an_error(bn_task):
+    import dataclasses
+
+    from landscape.errors import LandscapeError
+
+    task = dataclasses.replace(bn_task, bn_stats=[], bn_policy="eval")
+    with pytest.raises(LandscapeError, match="needs the statistics frozen at θ"):
+        task.evaluate()
+    dataclasses.replace(task, bn_policy="batch").evaluate()   # batch statistics need none
+
+
+def test_a_seed_that_cannot_be_recorded_raises_instead_of_writing_null():
+    import jax
+    import numpy as np
+
+    from landscape.errors import LandscapeError
+    from landscape.serial import key_list
+
+    assert key_list(jax.random.key(3)) == [int(v) for v in jax.random.key_data(jax.random.key(3))]
+    assert key_list(np.array([0, 7], np.uint32)) == [0, 7]
+    for bad in (None, 3.5, "seed", object()):
+        with pytest.raises(LandscapeError, match="cannot record the seed"):
+            key_list(bad)
+
+
+def test_the_hessian_unit_fallback_is_stamped_and_printed(monkeypatch, capsys):
+    """λ1 ≤ 0: no 1-nat distance exists; the plane says so, build_surface prints it and the
+    surface file keeps it."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    from landscape import directions, train
+    from landscape.config import LandscapeConfig, build_surface
+
+    class Concave(train.Task):
+        def loss_fn(self):
+            return lambda th, x, y: (-0.5 * jnp.sum(th * th), 0.0)
+
+    cfg = LandscapeConfig(dataset="moons", n_samples=32, widths=(3,), train_steps=0, grid=5,
+                          directions="hessian")
+    task = cfg.build_task()
+    concave = Concave(**{f: getattr(task, f) for f in task.__dataclass_fields__})
+    plane = directions.hessian_plane(concave)
+    assert plane.meta["span_unit"] == 1.0 and plane.meta["eigenvalues"][0] < 0
+    (note,) = plane.meta["notes"]
+    assert "≤ 0" in note and "span_unit = 1" in note
+    monkeypatch.setattr(LandscapeConfig, "build_plane", lambda self, t: plane)
+    lines = []
+    s, _ = build_surface(cfg, cache=False, log=lines.append)
+    assert lines == [f"landscape: note: {note}"] and s.meta["notes"] == [note]
+    assert np.isfinite(s.loss).all()

@@ -17,13 +17,14 @@ from landscape.stacked import stacked_consts, stacked_measure
 from landscape import surface as surface_mod
 
 
-@pytest.fixture(scope="module")
-def world(bn_task):
-    """Batch norm and skips: biases and batch-norm parameters count in ‖∇θL‖ and move with
-    the plane (``ignore_biasbn=False``)."""
-    plane = directions.random_plane(bn_task, ignore_biasbn=False, key=jax.random.key(5))
-    surf = surface_mod.compute_surface(bn_task, plane, span=1.0, resolution=7, progress=False)
-    return bn_task, plane, surf
+@pytest.fixture(scope="module", params=["bn_skip", "plain"])
+def world(request, bn_task, mlp_task):
+    """With batch norm and skips, biases and batch-norm parameters count in ‖∇θL‖ and move
+    with the plane (``ignore_biasbn=False``); the plain tanh network has neither."""
+    task = bn_task if request.param == "bn_skip" else mlp_task
+    plane = directions.random_plane(task, ignore_biasbn=False, key=jax.random.key(5))
+    surf = surface_mod.compute_surface(task, plane, span=1.0, resolution=7, progress=False)
+    return task, plane, surf
 
 
 PTS = np.array([[0.4, -0.3], [-0.6, 0.5]], np.float32)

@@ -102,7 +102,22 @@ def test_bring_your_own_model():
 
     params = {"enc": {"kernel": jnp.ones((3, 4)) * 0.1}, "dec": {"kernel": jnp.ones((4, 2))}}
     m = models.from_apply_fn(apply_fn, params)
-    assert m.layers == ("dec", "enc") or set(m.layers) == {"dec", "enc"}
     theta = m.init(key=jax.random.key(0))
     x = jnp.ones((2, 3))
     np.testing.assert_allclose(np.asarray(m.apply(theta, x)), np.asarray(apply_fn(params, x)))
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: from_apply_fn orders layers as the pytree "
+                                      "sorts its keys, not in the order the model applies them")
+def test_bring_your_own_model_layers_are_in_the_order_the_model_applies_them():
+    def apply_fn(params, x):
+        return jnp.tanh(x @ params["enc"]["kernel"]) @ params["dec"]["kernel"]
+
+    params = {"enc": {"kernel": jnp.ones((3, 4))}, "dec": {"kernel": jnp.ones((4, 2))}}
+    assert models.from_apply_fn(apply_fn, params).layers == ("enc", "dec")  # input → output
+
+
+def test_layout_flatten_inverts_unflatten(rng):
+    m = models.mlp((5,), n_in=3, n_out=2, batchnorm=True)
+    theta = rng.normal(size=m.n_params).astype(np.float32)
+    np.testing.assert_array_equal(m.layout.flatten(m.layout.unflatten(theta)), theta)

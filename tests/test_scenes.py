@@ -48,6 +48,18 @@ def escaped(run):
     return int(run.trajectory.escaped[-1].sum())
 
 
+def _panel_band():
+    """The healthy band of gradient norms the panel shades (bars above it turn red)."""
+    import inspect
+
+    from landscape.render.view import View
+
+    return inspect.signature(View.set_balls).parameters["band"].default
+
+
+PANEL_BAND = _panel_band()
+
+
 # ------------------------------------------------------------------ the library as a whole
 
 
@@ -139,20 +151,36 @@ def test_batch_norm_levels_the_gradients_and_trains():
 
 
 def test_exploding_gradient_balls_escape_and_norms_grow_toward_the_input():
+    """The claims in magnitudes: every layer's gradient is larger than the next one's (each
+    layer multiplies the backward signal by more than one), the input layer's is above the
+    panel's healthy band (a red bar), and most balls are thrown off."""
     (r,) = computed("exploding_gradient").runs
-    assert escaped(r) > r.trajectory.n_balls // 2
+    tr = r.trajectory
+    assert escaped(r) > tr.n_balls // 2
     p = profile(r)
+    assert np.all(p[:-1] > p[1:]), p                      # growing toward the input
+    assert p[0] > PANEL_BAND[1], p                        # above the healthy band: red
     assert p[0] > 10 * p[-1]
-    assert np.isfinite(r.trajectory.heights).all()  # escaped balls frozen, never NaN
+    assert np.isfinite(tr.heights).all()                  # escaped balls frozen, never NaN
+    # escaped balls keep the norms they escaped with: never drawn as vanishing
+    gone = tr.escaped[-1]
+    assert np.isfinite(tr.grad_norms[-1, gone]).all() and (tr.grad_norms[-1, gone] > 0).all()
 
 
 def test_gradient_clipping_no_ball_escapes_and_they_descend():
+    """Same network, start points and lr as the exploding scene; the weight-space gradient is
+    clipped to global norm 1 before projection. No ball escapes where most did without; the
+    panel shows the same unclipped gradients (identical at step 0: the clip does not change
+    what is measured)."""
     (r,) = computed("gradient_clipping").runs
     (e,) = computed("exploding_gradient").runs
-    assert r.trajectory.groups[0]["clip_norm"] == 1.0
-    assert escaped(r) == 0
+    g = r.trajectory.groups[0]
+    assert g["clip_norm"] == 1.0 and g["lr"] == e.trajectory.groups[0]["lr"]
+    assert "∇θL is clipped to global norm 1 (all parameters)" in g["clipping"]
+    assert escaped(r) == 0 and escaped(e) > e.trajectory.n_balls // 2
     assert loss(r) < 0.5 * loss(r, 0)
-    assert profile(r)[0] > 10 * profile(r)[-1]      # the gradients are just as large
+    np.testing.assert_array_equal(r.trajectory.positions[0], e.trajectory.positions[0])
+    np.testing.assert_allclose(profile(r), profile(e), rtol=1e-5)
     assert r.surface.meta["config_hash"] == e.surface.meta["config_hash"]  # same landscape
 
 
@@ -175,7 +203,36 @@ def test_learning_rate_small_creeps_right_lands_large_escapes():
     assert escaped(large) > large.trajectory.n_balls // 2
 
 
-def test_skip_connections_residual_trains_far_better():
+def ridges_per_line(loss) -> float:
+    """Roughness: the mean number of ridges (interior local maxima) met along the grid's lines
+    (every row and every column of the loss grid). Along any line through a single smooth
+    valley the loss falls and then rises, so it meets no ridge; each ridge on a line is the
+    wall between two valleys that line crosses. Independent of the loss's scale."""
+    out = []
+    for M in (np.asarray(loss, np.float64), np.asarray(loss, np.float64).T):
+        for line in M:
+            s = np.sign(np.diff(line))
+            s = s[s != 0]
+            out.append(int(((s[:-1] > 0) & (s[1:] < 0)).sum()))
+    return float(np.mean(out))
+
+
+def test_skip_connections_residual_trains_far_better_on_a_smoother_surface():
+    from scipy.ndimage import minimum_filter
+
     plain, res = computed("skip_connections").runs
     assert res.surface.center_loss < 0.2 * plain.surface.center_loss
     assert loss(res) < 0.5 * loss(plain)
+    # "rough, with side valleys" against "a smooth single valley", measured
+    assert ridges_per_line(plain.surface.loss) > 1.0
+    assert ridges_per_line(res.surface.loss) < 0.25
+    n_minima = lambda L: int((L == minimum_filter(L, size=3, mode="nearest")).sum())
+    assert n_minima(res.surface.loss) == 1 < n_minima(plain.surface.loss)
+
+
+def test_ridges_per_line_on_analytic_surfaces():
+    a = np.linspace(-1, 1, 21)
+    A, B = np.meshgrid(a, a, indexing="ij")
+    assert ridges_per_line(A ** 2 + 2 * B ** 2) == 0.0
+    wavy = A ** 2 + B ** 2 + 0.3 * np.cos(8 * A)             # ridges across every row
+    assert ridges_per_line(wavy) >= 1.0
