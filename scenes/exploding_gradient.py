@@ -2,8 +2,9 @@
 
 The landscape's walls are steep, and the gradient grows layer by layer toward the input (the
 panel's bars rise from right to left): each layer multiplies the backward signal by more than
-one. Plain SGD takes steps proportional to the gradient, so the balls are flung off the
-landscape within a few steps and greyed out as escaped.
+one: the input layer's bar is above the healthy band, red. Plain SGD takes steps proportional
+to the gradient, so the balls are flung off the landscape and greyed out as escaped: at medium
+quality 199 of 200, half of them within the first 12 steps.
 
     landscape render scenes/exploding_gradient.py -q medium
 
