@@ -41,6 +41,7 @@ CASES = {
         (["-o", "{d}/no/such/dir/s.npz"], "does not exist"),
         (["-o", "{d}/s.txt"], "must end in .npz"),
         (["--dataset", "mnist"], "unknown dataset 'mnist'"),
+        (["--peak"], "--peak adds ratios to the --json summary"),
     ],
     "simulate": [
         (["--origin", "init"], "--origin applies to --mode projected only"),

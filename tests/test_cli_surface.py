@@ -98,3 +98,30 @@ def test_output_checked_before_compute(tmp_path, capsys, monkeypatch):
     code, _, err = run(capsys, "surface", *TINY, "-o", str(tmp_path / "s.npz"))
     assert code == 2 and "not writable" in err
     assert os.listdir(tmp_path) == []
+
+
+def test_json_reports_executed_flops_beside_the_plain_forward_equivalent(tmp_path, capsys):
+    """Executed FLOPs (after the first-layer precompute) against XLA's own count of the
+    compiled point function; the plain-forward equivalent beside them."""
+    import jax.numpy as jnp
+
+    from landscape.config import LandscapeConfig, build_surface, plane_from_surface, \
+        task_from_surface
+    from landscape.flops import surface_flops, xla_flops
+    from landscape.surface import point_fn
+
+    code, out, _ = run(capsys, "surface", *TINY, "--no-cache", "--json", "--peak")
+    assert code == 0
+    f = json.loads(out)["flops"]
+    pp = f["per_point"]
+    assert pp["precompute"] > 0 and f["peak_gflops"] > 0
+    for k in ("executed", "plain_forward"):
+        assert f[f"{k}_ratio_to_peak"] == pytest.approx(f[f"{k}_gflops"] / f["peak_gflops"])
+    # the count against XLA's, on the reference network (elementwise work is left out)
+    s, _ = build_surface(LandscapeConfig(grid=3, train_steps=2), progress=False)
+    task, plane = task_from_surface(s), plane_from_surface(s)
+    mine = surface_flops(task.model, 1797)
+    assert mine["plain_forward"] == 2 * 12928 * 1797
+    assert mine["executed"] == 2 * (12928 - 64 * 64 + 2 * 64) * 1797 + 4 * 12928
+    xla = xla_flops(point_fn(task, plane), jnp.zeros(2))
+    assert mine["executed"] <= xla <= 1.1 * mine["executed"]

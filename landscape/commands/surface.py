@@ -6,6 +6,7 @@ import time
 
 from landscape.commands.common import (add_model_args, add_output_args, check_output,
                                        config_from_args, human_flops, info, print_json)
+from landscape.errors import LandscapeError
 
 
 def register(sub) -> None:
@@ -14,6 +15,9 @@ def register(sub) -> None:
                                    "evaluate the loss on an N×N grid of the plane they span.")
     add_model_args(p)
     add_output_args(p, "surface")
+    p.add_argument("--peak", action="store_true",
+                   help="with --json: also measure this machine's float32 matmul peak (a few "
+                        "seconds) and report the achieved FLOP rates as ratios to it")
     p.set_defaults(func=run)
 
 
@@ -21,12 +25,17 @@ def run(args) -> int:
     t_start = time.perf_counter()
     cfg = config_from_args(args)
     out = check_output(args.output)
+    if args.peak and not args.json:
+        raise LandscapeError("--peak adds ratios to the --json summary; add --json or drop it")
     from landscape.config import build_surface
+
+    from landscape.flops import surface_flops
 
     d = cfg.build_data()
     m = cfg.build_model(d)
     n_pts = cfg.grid * cfg.grid
-    flops = n_pts * 2 * m.macs_per_sample * d.x_eval.shape[0]
+    per_point = surface_flops(m, int(d.x_eval.shape[0]))
+    flops = n_pts * per_point["plain_forward"]
     if not args.quiet and n_pts >= 10_000:
         info(f"landscape: {cfg.grid}×{cfg.grid} = {n_pts:,} points × "
              f"{human_flops(2 * m.macs_per_sample * d.x_eval.shape[0])} = {human_flops(flops)}")
@@ -38,10 +47,25 @@ def run(args) -> int:
         timings["save"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - t_start
     summary = s.summary()
+    pps = s.meta.get("points_per_second")
+    rates = {}
+    if pps and not timings.get("cached"):
+        # FLOPs executed after the first-layer precompute, beside the plain-forward equivalent
+        rates = {f"{k}_gflops": pps * per_point[k] / 1e9 for k in ("executed", "plain_forward")}
+        if args.peak:
+            from landscape.flops import matmul_peak
+
+            peak = matmul_peak()["peak_gflops"]
+            rates.update({"peak_gflops": peak,
+                          **{f"{k}_ratio_to_peak": rates[f"{k}_gflops"] / peak
+                             for k in ("executed", "plain_forward")}})
     summary.update({"config_hash": s.meta.get("config_hash"), "output": out,
                     "timings": timings, "surface_seconds": s.meta.get("seconds"),
-                    "points_per_second": s.meta.get("points_per_second"),
-                    "n_devices": s.meta.get("n_devices"), "flops": flops})
+                    "points_per_second": pps, "n_devices": s.meta.get("n_devices"),
+                    "flops": {"total_plain_forward": flops,
+                              "total_executed": n_pts * per_point["executed"]
+                              + per_point["precompute"],
+                              "per_point": per_point, **rates}})
     if args.json:
         print_json(summary)
     elif not args.quiet:
