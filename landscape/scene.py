@@ -105,13 +105,12 @@ class Balls:
 
         pts = self.points if points is None else points
         pts = None if pts is None else tuple(map(tuple, np.asarray(pts).tolist()))
-        return BallGroup(name=str(self.name), optimizer=self.optimizer, lr=self.lr,
-                         batch_size=self.batch_size, clip_norm=self.clip_norm,
-                         clip_value=self.clip_value, momentum=self.momentum, b1=self.b1,
-                         b2=self.b2, eps=self.eps, decay=self.decay, origin=self.origin,
-                         start="points" if points is not None else self.start,
-                         n=None if points is not None else self.n,
-                         radius=None if points is not None else self.radius, points=pts)
+        shared = {f.name: getattr(self, f.name) for f in dataclasses.fields(BallGroup)
+                  if hasattr(self, f.name)}           # the same settings, by the same names
+        shared.update(name=str(self.name), points=pts)
+        if points is not None:                         # placed: the shape no longer applies
+            shared.update(start="points", n=None, radius=None)
+        return BallGroup(**shared)
 
     def check(self, n_data: int | None = None) -> None:
         """The dynamics' own checks (optimizer and its settings, learning rate, batch size,
