@@ -245,6 +245,14 @@ class Simulator:
                                               np.float32)[self._perm]
         return out
 
+    def minibatch_rows(self, ball: int, step: int) -> np.ndarray | None:
+        """The rows of the evaluation data ball ``ball`` measures its loss and gradient on at
+        step ``step`` (``None``: its group is full-batch). Paths are reproducible from this."""
+        gi, _ = self._ext[ball]
+        idx = self._prog.batch_idx(self._consts, jnp.asarray([ball], jnp.int32),
+                                   jnp.int32(step), gi)
+        return None if idx is None else np.asarray(idx)[0]
+
     def _census(self, h: dict) -> list[dict]:
         return census_mod.census(h["positions"], h["settled"], h["escaped"], self.group,
                                  [g["name"] for g in self.groups], self.surface,

@@ -1,10 +1,12 @@
 """Many valleys: where a ball ends up depends on where it starts.
 
 A small tanh network trained on three interleaved spirals, seen over a wide patch of the plane
-(span 2). Three hundred balls start on an even grid and descend by full-batch gradient descent;
-each stops in the nearest valley. When they have settled, the census labels every minimum with
-its loss, its accuracy and the share of balls that found it: the trained network's valley at
-the centre is the lowest, but a fair share of balls is stuck in higher side valleys.
+(span 2). Three hundred balls start on an even grid and descend by full-batch gradient descent.
+A fair share of them come to rest in higher side valleys, and the census labels each of those
+minima with its loss, its accuracy and the share of balls it trapped. The rest slide into the
+trained network's valley at the centre, far lower, and never settle there: on data it
+separates, cross-entropy has no bottom (the loss keeps falling as the weights grow), so these
+balls keep creeping downhill, ever more slowly, and are not counted as settled.
 
     landscape render scenes/local_minima.py -q medium
 """
@@ -25,6 +27,7 @@ class LocalMinima(Scene):
                    start="grid")
         self.caption("300 balls start on a grid; each follows the full-batch gradient")
         self.play(Roll(steps=150), Orbit(degrees=40), run_time=6)
-        self.caption("They settle in several valleys: labels give loss, accuracy and share")
+        self.caption("Side valleys trap balls (labels: loss, accuracy, share); the centre has "
+                     "no bottom: its balls keep sliding")
         self.play(Roll(steps=150), Orbit(degrees=20), run_time=3)
         self.wait(1)

@@ -54,7 +54,7 @@ def test_minibatch_balls_use_their_own_statistics_and_say_so(batch_world):
                                                   points=pts)], steps=1, key=0)
     sim = Simulator(task, plane, surf, [BallGroup(lr=1e-9, batch_size=16, start="points",
                                                   points=pts)], key=0)
-    idx = np.asarray(sim._prog.batch_idx(sim._consts, jnp.asarray([0]), 0, 0))[0]
+    idx = sim.minibatch_rows(0, 0)
     own, _, _ = handnet.ball(task, plane, np.array(pts[0]), idx)     # minibatch statistics
     # the same rows normalized with all data's statistics (the surface's function)
     spec, layout = task.model.spec, task.model.layout
