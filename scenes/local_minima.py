@@ -6,7 +6,9 @@ A fair share of them come to rest in higher side valleys, and the census labels 
 minima with its loss, its accuracy and the share of balls it trapped. The rest slide into the
 trained network's valley at the centre, far lower, and never settle there: on data it
 separates, cross-entropy has no bottom (the loss keeps falling as the weights grow), so these
-balls keep creeping downhill, ever more slowly, and are not counted as settled.
+balls keep creeping downhill, ever more slowly, and are not counted as settled. Measured at
+medium quality: 119 of 300 balls rest in four side valleys (loss 0.71 to 4.4); 181 slide into
+the centre, where their loss is still falling at the end (8e-4, then 6e-4).
 
     landscape render scenes/local_minima.py -q medium
 """

@@ -11,6 +11,8 @@ red bar marked ∞: an exploding gradient is never an empty bar at the floor.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import vtk
 from vtk.util.numpy_support import numpy_to_vtk
@@ -128,7 +130,7 @@ class GradientPanel:
             self._text("time →", (self.ax[1], self.strip_box[1] - 0.01 * h), 8,
                        justify="right", vjust="top", color=colors.TEXT_DIM)
         # one ∞ mark per layer, shown above a bar whose norm overflowed
-        self.overflow_marks = [self._text("∞", (self._bar_x(i).mean(), self.ay[1]), 13,
+        self.overflow_marks = [self._text("∞", (self._bar_x(i).mean(), self.ay[1]), 16,
                                           bold=True, justify="center", vjust="bottom",
                                           color=tuple(colors.EXPLODE))
                                for i in range(L)]
@@ -215,8 +217,10 @@ class GradientPanel:
             if g.shape[0] == 0 or np.all(np.isnan(lg)):
                 mean = lo = hi = np.full(self.L, np.nan)
             else:
-                mean = np.log10(np.nanmean(np.where(np.isnan(g), np.nan, g), 0))
-                lo, hi = np.nanmin(lg, 0), np.nanmax(lg, 0)
+                with warnings.catch_warnings():   # a layer where every ball overflowed: NaN
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    mean = np.log10(np.nanmean(np.where(np.isnan(g), np.nan, g), 0))
+                    lo, hi = np.nanmin(lg, 0), np.nanmax(lg, 0)
         finite = np.concatenate([x[np.isfinite(x)] for x in (lo, hi)])
         if finite.size and (finite.min() < self.y_lo or finite.max() > self.y_hi):
             self.y_lo = min(self.y_lo, float(np.floor(finite.min())))
