@@ -121,11 +121,16 @@ def print_summary(s: dict) -> None:
         for g in land["groups"]:
             ls, le = g["loss_start"], g["loss_end"]
             gn = g["grad_norms_start"]
-            ratio = (f", |grad| input/output {gn[0] / gn[-1]:.2g}"
-                     if len(gn) > 1 and gn[-1] and gn[-1] > 0 else "")
-            print(f"    {g['name']:<24} {g['n_balls']:>4} balls  loss "
-                  f"{_num(ls)} -> {_num(le)}  escaped {g['escaped']}  settled {g['settled']}"
-                  + ratio)
+            if len(gn) > 1 and None in (gn[0], gn[-1]):
+                ratio = ", |grad| overflowed (inf)"
+            else:
+                ratio = (f", |grad| input/output {gn[0] / gn[-1]:.2g}"
+                         if len(gn) > 1 and gn[-1] and gn[-1] > 0 else "")
+            true = (f" (true loss {_num(g['true_loss_start'])} -> {_num(g['true_loss_end'])}, "
+                    f"off-plane {_num(g['off_plane_end'])})" if "true_loss_end" in g else "")
+            print(f"    {g['name']:<24} {g['n_balls']:>4} balls  {g['optimizer']}  loss "
+                  f"{_num(ls)} -> {_num(le)}{true}  escaped {g['escaped']}  settled "
+                  f"{g['settled']}" + ratio)
         if land["census"]:
             mins = ", ".join(f"{c.get('loss', float('nan')):.3g} ({c.get('share', 0):.0%})"
                              for c in land["census"][:6])
