@@ -123,12 +123,14 @@ def ball_groups(scene: Scene, land: Landscape):
     return out
 
 
-def compute(scene: Scene, *, log=None, cache: bool = True, simulate: bool = True) -> Computed:
+def compute(scene: Scene, *, log=None, cache: bool = True, simulate: bool = True,
+            progress: bool | None = False) -> Computed:
     """Surfaces and ball trajectories for every landscape of a constructed scene.
 
     ``simulate=False`` builds the surfaces and the ball simulators but runs no steps (the
     interactive window runs them live): each `Run` then has ``trajectory=None`` and a
-    ``simulator``.
+    ``simulator``. ``progress``: the surface's progress bar (None: on a terminal or in a
+    notebook, for work over ~2 s).
     """
     from landscape.config import build_surface, plane_from_surface, task_from_surface
     from landscape.dynamics import Simulator
@@ -140,7 +142,7 @@ def compute(scene: Scene, *, log=None, cache: bool = True, simulate: bool = True
         if not land.groups:
             raise LandscapeError(f"landscape {land.title!r} has no balls (land.balls(...))")
         t0 = time.perf_counter()
-        surface, timings = build_surface(land.config, cache=cache, progress=False, log=log)
+        surface, timings = build_surface(land.config, cache=cache, progress=progress, log=log)
         timings["build"] = time.perf_counter() - t0
         log(f"landscape: [{land.index + 1}/{len(scene.landscapes)}] {land.title}: surface "
             + ("from cache" if timings.get("cached") else f"computed in {timings['build']:.1f} s"))
@@ -292,18 +294,42 @@ def still(computed: Computed, out: str, *, at: float = 0.75, size=(1280, 720)) -
     return out
 
 
-def show(computed: Computed, *, off_screen: bool = False, open_fn=None) -> None:
+def warm_up(computed: Computed, log=None) -> float:
+    """Compile every landscape's step loop now (one step, then back to step 0), so the first
+    `space` in the window starts at once instead of freezing it for seconds. Returns seconds."""
+    log = log or (lambda line: None)
+    t0 = time.perf_counter()
+    n = len(computed.runs)
+    for k, r in enumerate(computed.runs):
+        sim = r.simulator
+        log(f"landscape: [{k + 1}/{n}] compiling the ball simulation ({sim.n_balls} balls, "
+            f"{len(sim.layers)} layers)…")
+        t1 = time.perf_counter()
+        sim.advance(1)
+        sim.reset()
+        r.timings["compile"] = time.perf_counter() - t1
+    return time.perf_counter() - t0
+
+
+def show(computed: Computed, *, off_screen: bool = False, open_fn=None, size=(1280, 720),
+         log=None, on_first_frame=None):
     """Open the interactive window on the scene's live simulators (compute it with
-    ``simulate=False``): space plays, a click on a surface drops a ball there. ``open_fn``
-    replaces `landscape.render.open_window` (tests)."""
+    ``simulate=False``): space plays, a click on a surface drops a ball there. Returns the
+    window's `landscape.render.window.Controller` after it closed. ``open_fn`` replaces
+    `landscape.render.open_window` (tests)."""
     from landscape.render import open_window
 
     for r in computed.runs:
         if r.trajectory is not None:  # start from step 0 whatever was simulated before
             r.simulator.reset()
-    stage = build_stage(computed, off_screen=off_screen)
-    stage.caption(type(computed.scene).__name__ + " - press h for the keys")
-    (open_fn or open_window)(stage, sources=[r.simulator for r in computed.runs])
+    stage = build_stage(computed, off_screen=off_screen, size=size)
+    stage.caption(type(computed.scene).__name__ + "  ·  press h for the keys")
+    if open_fn is not None:
+        return open_fn(stage, sources=[r.simulator for r in computed.runs])
+    return open_window(stage, sources=[r.simulator for r in computed.runs],
+                       title=f"landscape · {type(computed.scene).__name__}",
+                       home_camera=computed.scene.camera, log=log,
+                       on_first_frame=on_first_frame)
 
 
 def info(line: str) -> None:

@@ -111,18 +111,18 @@ class GradientPanel:
             xc = self._bar_x(i).mean()
             text = name.rsplit("_", 1)[-1] if short else name
             self._text(text if len(text) <= 8 else text[:7] + "…",
-                       (xc, self.ay[0] - 0.015 * h), 9, justify="center", vjust="top",
+                       (xc, self.ay[0] - 0.015 * h), 11, justify="center", vjust="top",
                        color=colors.TEXT_DIM)
         if short:
             self._text("layer, input → output", (0.5 * (self.ax[0] + self.ax[1]),
-                                                 self.ay[0] - 0.06 * h), 8,
+                                                 self.ay[0] - 0.06 * h), 11,
                        justify="center", vjust="top", color=colors.TEXT_DIM)
         if strip:
-            self._text("input", (self.ax[0] - 0.01 * (x1 - x0), self.strip_box[1]), 8,
+            self._text("input", (self.ax[0] - 0.01 * (x1 - x0), self.strip_box[1]), 11,
                        justify="right", vjust="bottom", color=colors.TEXT_DIM)
-            self._text("output", (self.ax[0] - 0.01 * (x1 - x0), self.strip_box[3]), 8,
+            self._text("output", (self.ax[0] - 0.01 * (x1 - x0), self.strip_box[3]), 11,
                        justify="right", vjust="top", color=colors.TEXT_DIM)
-            self._text("time →", (self.ax[1], self.strip_box[1] - 0.01 * h), 8,
+            self._text("time →", (self.ax[1], self.strip_box[1] - 0.01 * h), 11,
                        justify="right", vjust="top", color=colors.TEXT_DIM)
         self.update(np.zeros((0, L)))   # cells must never point past the points
 
@@ -147,7 +147,7 @@ class GradientPanel:
         x0, _, x1, _ = self.rect
         for d in self.decades:
             self._grid_labels.append(self._text(f"1e{int(d)}", (self.ax[0] - 0.012 * (x1 - x0),
-                                                                 float(self.y_of(d))), 8,
+                                                                 float(self.y_of(d))), 11,
                                                 justify="right", vjust="center",
                                                 color=colors.TEXT_DIM, keep=False))
         n_lines = 3 * self.L + len(self.decades)

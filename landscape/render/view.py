@@ -129,7 +129,7 @@ class View:
         bar.SetLabelFormat("%.2g")
         bar.UnconstrainedFontSizeOn()
         fs = self.stage.font_scale
-        for p, size in ((bar.GetTitleTextProperty(), 13), (bar.GetLabelTextProperty(), 10)):
+        for p, size in ((bar.GetTitleTextProperty(), 13), (bar.GetLabelTextProperty(), 11)):
             colors.style_text(p, size * fs, colors.TEXT, shadow=False)
         bar.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
         wide = self.stage.view_aspect > 1.3
@@ -287,6 +287,36 @@ class View:
         if not m.any():
             return None
         return self.world(f.positions[m], f.heights[m]).mean(0)
+
+    # ---------------------------------------------------------------- picking
+
+    def only_surface_pickable(self) -> None:
+        """Clicks pick the surface only (balls, trails, labels and the panel are not)."""
+        surf = self._surface_actors.get("surface")
+        props = self.renderer.GetViewProps()
+        for k in range(props.GetNumberOfItems()):
+            p = props.GetItemAsObject(k)
+            p.SetPickable(p is surf)
+
+    def pick(self, x: int, y: int):
+        """Plane point ``(a, b)`` of the surface under display pixel (x, y) (VTK's display
+        coordinates: origin bottom left), or None when the surface is not there."""
+        if self.surface_layer is None:
+            return None
+        w, h = self.stage.plotter.ren_win.GetSize()
+        x0, y0, x1, y1 = self.renderer.GetViewport()
+        if not (x0 * w <= x <= x1 * w and y0 * h <= y <= y1 * h):
+            return None
+        self.only_surface_pickable()
+        picker = vtk.vtkCellPicker()
+        picker.SetTolerance(0.0005)
+        if not picker.Pick(x, y, 0, self.renderer) or picker.GetActor() is None:
+            return None
+        a, b, _ = picker.GetPickPosition()
+        ea0, ea1, eb0, eb1 = self.surface_layer.extent
+        if not (ea0 <= a <= ea1 and eb0 <= b <= eb1):
+            return None
+        return np.array([a, b])
 
     # ---------------------------------------------------------------- toggles
 
