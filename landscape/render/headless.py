@@ -122,6 +122,9 @@ def display_answers(name: str | None = None) -> bool:
 
 def require_display() -> None:
     """Raise a one-line `LandscapeError` unless a window can open on a display here."""
+    if os.environ.get("LANDSCAPE_OFF_SCREEN", "0") not in ("0", "false", "no"):
+        raise LandscapeError("the interactive window needs a display and LANDSCAPE_OFF_SCREEN "
+                             "forbids one; render a video instead (landscape render FILE)")
     if not uses_x11():
         return  # macOS and Windows: VTK opens a native window; the probe tells if it cannot
     name = display_name()

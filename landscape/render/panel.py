@@ -45,7 +45,7 @@ class GradientPanel:
 
     def __init__(self, renderer, layers, rect=(0.66, 0.04, 0.985, 0.44), band=(1e-3, 10.0),
                  y_range=(1e-6, 1e3), strip: bool = True, strip_length: int = 90,
-                 title: str = "‖∇W‖ per layer", fs: float = 1.0):
+                 title: str = "‖∇W‖ per layer", fs: float = 1.0, view_width: float = 1280.0):
         self.renderer = renderer
         self.fs = fs
         self.layers = [str(x) for x in layers]
@@ -105,8 +105,11 @@ class GradientPanel:
         # labels
         self.title = self._text(title, (x0 + 0.03 * (x1 - x0), y1 - 0.04 * h), 12, bold=True,
                                 vjust="top")
-        # past six layers full names collide: label bars by their common suffix (dense_3 -> 3)
-        short = len(self.layers) > 6
+        # names wider than a bar collide: label bars by their common suffix (dense_3 -> 3);
+        # DejaVu Sans averages ~0.58 em a character
+        bar_px = (self.ax[1] - self.ax[0]) * view_width / self.L
+        widest = max(len(n) for n in self.layers) if self.layers else 0
+        short = len(self.layers) > 6 or 0.58 * 11 * fs * widest > 0.95 * bar_px
         for i, name in enumerate(self.layers):
             xc = self._bar_x(i).mean()
             text = name.rsplit("_", 1)[-1] if short else name

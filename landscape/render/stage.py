@@ -57,7 +57,10 @@ class Stage:
             r.SetActiveCamera(shared)
         self.rig = CameraRig(shared)
         # wide single views: draw the landscape left of centre, clear of the panel
-        self.rig.window_center = (0.16, 0.0) if self.view_aspect > 1.3 else (0.0, -0.22)
+        # narrow ones: above the panel (higher still when the view is nearly square, where
+        # the landscape fills more of the height)
+        self.rig.window_center = ((0.16, 0.0) if self.view_aspect > 1.3 else
+                                  (0.0, -0.34) if self.view_aspect > 0.75 else (0.0, -0.22))
         self.rig.aspect = self.view_aspect
         for r in pl.renderers:
             r.camera_set = True   # else pyvista resets to its own view on the first render

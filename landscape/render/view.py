@@ -141,6 +141,18 @@ class View:
         bar.SetTextPositionToPrecedeScalarBar()
         self.renderer.AddViewProp(bar)
         self._scalar_bar = bar
+        self._place_scalar_bar()
+
+    def _place_scalar_bar(self) -> None:
+        """The colour bar at the top right, below the legend when the view is narrow."""
+        bar = self._scalar_bar
+        if bar is None:
+            return
+        wide = self.stage.view_aspect > 1.3
+        top = 0.90 if wide else 0.83
+        if self.hud is not None and not wide:
+            top = min(top, self.hud.bottom - 0.02)
+        bar.GetPositionCoordinate().SetValue(0.935 if wide else 0.90, top - 0.33)
 
     def set_balls(self, groups, group_ids, layers, title: str = "",
                   trail_length: int | None = None,
@@ -162,7 +174,8 @@ class View:
         pl = self.stage.plotter
         if self.hud is None:
             self.hud = Hud(self.renderer, self.groups, self.group_rgb, title,
-                           fs=self.stage.font_scale, view_height=self.stage.view_height)
+                           fs=self.stage.font_scale, view_height=self.stage.view_size[1],
+                           view_width=self.stage.view_size[0])
         else:
             self.hud.set_title(title)
         self._warn_nonfinite()
@@ -171,9 +184,11 @@ class View:
             rect = ((0.66, 0.10, 0.985, 0.50) if self.stage.view_aspect > 1.3
                     else (0.45, 0.09, 0.985, 0.38))
             self.panel = GradientPanel(self.renderer, self.layers, rect=rect, band=band,
-                                       strip=strip, fs=self.stage.font_scale)
+                                       strip=strip, fs=self.stage.font_scale,
+                                       view_width=self.stage.view_size[0])
             self.panel.set_visible(panel)
             self.panel_on = panel
+        self._place_scalar_bar()
         pl.subplot(*divmod(self.index, pl.shape[1]))
 
     def _set_group_ids(self, group_ids) -> None:
