@@ -40,6 +40,11 @@ class Run:
     timings: dict
     simulator: object = None
 
+    def __repr__(self) -> str:
+        what = repr(self.trajectory) if self.trajectory is not None else \
+            f"a live simulator of {self.simulator.n_balls} balls"
+        return f"Run({self.landscape.title!r}: {self.surface!r}; {what})"
+
     def group(self, name: str) -> np.ndarray:
         """Boolean mask ``[N]`` of the balls in the group called ``name``."""
         names = [g["name"] for g in self.trajectory.groups]
@@ -53,6 +58,13 @@ class Computed:
     scene: Scene
     runs: list
     seconds: float
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__}({type(self.scene).__name__}, quality "
+                 f"{self.scene.quality.name!r}, {len(self.runs)} landscape"
+                 f"{'s' if len(self.runs) != 1 else ''}, {self.seconds:.1f} s)"]
+        lines += [f"  [{i}] {r!r}" for i, r in enumerate(self.runs)]
+        return "\n".join(lines)
 
     def summary(self) -> dict:
         """What each landscape's balls did: per group, mean loss first → last, escaped,
