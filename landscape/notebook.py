@@ -223,6 +223,9 @@ class ComputedScene(player.Computed):
                   f"({NOTEBOOK_EXTRA}); showing a still instead", file=sys.stderr)
             return self.still(at, size=size)
         stage = self._stage_at(at, size)
+        if backend != "static":
+            for v in stage.views:
+                v.solid_balls()            # vtk.js draws no point sprites
         try:
             return stage.plotter.show(jupyter_backend=backend, return_viewer=True)
         except ImportError as e:

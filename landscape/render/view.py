@@ -303,6 +303,20 @@ class View:
             return None
         return self.world(f.positions[m], f.heights[m]).mean(0)
 
+    def solid_balls(self) -> None:
+        """Draw the balls as sphere meshes instead of point sprites, for viewers that have no
+        sprites (vtk.js, behind PyVista's Jupyter backends). A still, not for per-frame use."""
+        if self.balls is None or not self.balls.n:
+            return
+        sphere = pv.Sphere(radius=self.radius, theta_resolution=12, phi_resolution=12)
+        mesh = self.balls.balls.copy().glyph(geom=sphere, scale=False, orient=False)
+        pl = self.stage.plotter
+        pl.subplot(*divmod(self.index, pl.shape[1]))
+        pl.add_mesh(mesh, scalars="rgb", rgb=True, smooth_shading=True, pickable=False,
+                    name=f"v{self.index}-solid-balls", render=False, reset_camera=False)
+        self.ball_actor.SetVisibility(False)
+        self.ring_actor.SetVisibility(False)
+
     # ---------------------------------------------------------------- picking
 
     def only_surface_pickable(self) -> None:
