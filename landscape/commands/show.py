@@ -74,9 +74,10 @@ def run(args) -> int:
             info("landscape: interrupted")
             leave(130)
         raise
-    if debug and ctl.play_seconds:
-        info(f"landscape: played {ctl.steps_played} steps in {ctl.play_seconds:.2f} s of "
-             f"simulation ({ctl.steps_played / ctl.play_seconds:.1f} steps/s)")
+    if debug and ctl.play_seconds and ctl.play_wall:
+        info(f"landscape: played {ctl.steps_played} steps in {ctl.play_wall:.2f} s "
+             f"({ctl.steps_played / ctl.play_wall:.1f} steps/s shown; the simulation took "
+             f"{ctl.play_seconds:.2f} s of it, {ctl.steps_played / ctl.play_seconds:.1f} steps/s)")
     if not ctl.worker.idle:
         leave(0)
     return 0

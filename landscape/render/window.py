@@ -197,7 +197,9 @@ class Controller:
         self.done = False
         self.exit_reason = None
         self.steps_played = 0
-        self.play_seconds = 0.0
+        self.play_seconds = 0.0          # simulation time of the steps played
+        self.play_wall = 0.0             # wall-clock time spent playing
+        self._play_since = None
         self.worker = Worker(threaded)
         self._compiled = set()
         self._last_tick = 0.0
@@ -337,10 +339,18 @@ class Controller:
 
     def toggle_play(self) -> None:
         self.playing = not self.playing
+        self._clock()
         self._status()
+
+    def _clock(self) -> None:
+        now = time.perf_counter()
+        if self._play_since is not None:
+            self.play_wall += now - self._play_since
+        self._play_since = now if self.playing and not self.done else None
 
     def step_once(self) -> None:
         self.playing = False
+        self._clock()
         self._queue_advance(1)
         self._status()
         self.tick()
@@ -434,6 +444,7 @@ class Controller:
 
     def quit(self, reason: str = "quit") -> None:
         self.done = True
+        self._clock()
         self.exit_reason = self.exit_reason or reason
         self.iren.interactor.TerminateApp()
 
