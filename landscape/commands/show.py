@@ -55,6 +55,7 @@ def run(args) -> int:
     cls = pick_scene(args.file, args.scene)
     require_display()            # no display, a dead one: one line now, not after the compute
     start_probe(off_screen=False)   # runs while the surfaces compute
+    info(f"landscape: {cls.__name__} at quality {quality.name}: building the landscapes…")
     scene = build_scene(args.file, cls.__name__, seed=args.seed, quality=quality)
     computed = player.compute(scene, log=info, cache=not args.no_cache, simulate=False,
                               progress=None)
