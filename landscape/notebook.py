@@ -21,11 +21,10 @@ import html
 import os
 import sys
 import tempfile
-import threading
 
 from landscape import player
 from landscape.errors import LandscapeError
-from landscape.progress import in_notebook, interactive
+from landscape.progress import MIN_SECONDS, Ticking
 
 NOTEBOOK_EXTRA = "pip install 'landscape[notebook]'"
 
@@ -69,48 +68,30 @@ def _constructed(scene, quality, seed):
 
 
 class _Progress:
-    """One bar over the scene's phases (each landscape's surface, then its balls), whose
-    clock keeps ticking during a long phase so the cell is never silent."""
+    """One bar over the scene's phases (each landscape's surface, then its balls), moved on
+    by `player.compute`'s log lines; its clock keeps ticking during a long phase."""
 
     def __init__(self, scene, enabled):
         self.titles = [land.title for land in scene.landscapes]
         self.n = len(self.titles)
         self.k = 0
-        self.bar = None
-        if enabled is False or (enabled is None and not interactive()):
-            return
-        if in_notebook():
-            from tqdm.auto import tqdm
-        else:
-            from tqdm import tqdm
-        self.bar = tqdm(total=2 * self.n, desc=self._desc(), unit="phase", file=sys.stderr,
-                        bar_format="{desc} {bar} {n_fmt}/{total_fmt} [{elapsed}]")
-        self._stop = threading.Event()
-        self._ticker = threading.Thread(target=self._tick, daemon=True)
-        self._ticker.start()
+        self.ticking = Ticking(2 * self.n, enabled, est_seconds=MIN_SECONDS, desc=self._desc())
+        self.bar = self.ticking.bar
 
     def _desc(self) -> str:
-        i = min(self.k // 2, self.n - 1)
-        what = "surface" if self.k % 2 == 0 else "balls"
-        return f"[{i + 1}/{self.n}] {self.titles[i][:40]}: {what}"
-
-    def _tick(self):
-        while not self._stop.wait(0.5):
-            self.bar.refresh()
+        if self.k >= 2 * self.n:
+            return "done"
+        i = self.k // 2
+        return f"[{i + 1}/{self.n}] {self.titles[i][:40]}: {'surface' if self.k % 2 == 0 else 'balls'}"
 
     def log(self, line: str) -> None:
-        if self.bar is None:
-            return
         if ": surface " in line or " balls × " in line:
             self.k += 1
-            self.bar.set_description_str(self._desc() if self.k < 2 * self.n else "done",
-                                         refresh=False)
-            self.bar.update(1)
+            self.ticking.describe(self._desc())
+            self.ticking.advance()
 
     def close(self):
-        if self.bar is not None:
-            self._stop.set()
-            self.bar.close()
+        self.ticking.close()
 
 
 def compute(scene, *, quality=None, seed: int | None = None, progress: bool | None = None,

@@ -306,20 +306,29 @@ def still(computed: Computed, out: str, *, at: float = 0.75, size=(1280, 720)) -
     return out
 
 
-def warm_up(computed: Computed, log=None) -> float:
+def warm_up(computed: Computed, log=None, progress: bool | None = None) -> float:
     """Compile every landscape's step loop now (one step, then back to step 0), so the first
-    `space` in the window starts at once instead of freezing it for seconds. Returns seconds."""
+    `space` in the window starts at once instead of freezing it for seconds. Returns seconds.
+    ``progress``: a ticking bar on a terminal (None: where someone watches)."""
+    from landscape.progress import MIN_SECONDS, Ticking
+
     log = log or (lambda line: None)
     t0 = time.perf_counter()
     n = len(computed.runs)
-    for k, r in enumerate(computed.runs):
-        sim = r.simulator
-        log(f"landscape: [{k + 1}/{n}] compiling the ball simulation ({sim.n_balls} balls, "
-            f"{len(sim.layers)} layers)…")
-        t1 = time.perf_counter()
-        sim.advance(1)
-        sim.reset()
-        r.timings["compile"] = time.perf_counter() - t1
+    bar = Ticking(n, progress, est_seconds=MIN_SECONDS, desc="compiling")
+    try:
+        for k, r in enumerate(computed.runs):
+            sim = r.simulator
+            what = (f"[{k + 1}/{n}] compiling the ball simulation ({sim.n_balls} balls, "
+                    f"{len(sim.layers)} layers)")
+            log(f"landscape: {what}…") if bar.bar is None else bar.describe(what)
+            t1 = time.perf_counter()
+            sim.advance(1)
+            sim.reset()
+            r.timings["compile"] = time.perf_counter() - t1
+            bar.advance()
+    finally:
+        bar.close()
     return time.perf_counter() - t0
 
 
