@@ -213,8 +213,9 @@ class Stage:
 def font_scale(size, layout) -> float:
     """Text scale for a window of ``size`` split into ``layout`` (rows, cols) views: 1 in a
     1280×720 window whatever the layout (so a 3-view layout is as readable as one view, every
-    label at least 11 px), and growing with the view (or the window, whichever is larger)."""
+    label at least 11 px), and growing with the view (or the window, whichever is larger).
+    Never under 0.62: thumbnails (tests, the tiny quality) keep text of a few pixels."""
     w, h = size
     rows, cols = layout
     vw, vh = w / cols, h / rows
-    return float(max(min(vh / 720, vw / 420), min(h / 720, w / 1280)))
+    return float(max(min(vh / 720, vw / 420), min(h / 720, w / 1280), 0.62))
