@@ -75,6 +75,9 @@ def scene_env(tmp_path_factory, xserver):
            "LANDSCAPE_DEBUG_WINDOW": "1"}
     env.pop("LANDSCAPE_OFF_SCREEN", None)
     env.pop("PYVISTA_OFF_SCREEN", None)
+    # as left by an offscreen render in the same session (or set by a user for videos):
+    # the window must still open on the display
+    env["VTK_DEFAULT_OPENGL_WINDOW"] = "vtkEGLRenderWindow"
     return str(path), env, d
 
 

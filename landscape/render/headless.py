@@ -143,6 +143,15 @@ def require_display() -> None:
                              "ssh -X, or unset DISPLAY and render a video instead)")
 
 
+def allow_window(env=None) -> None:
+    """Drop an EGL choice from ``env`` (default: this process's environment): EGL renders
+    offscreen only, and this process (or the one that started it) may have chosen it for
+    videos."""
+    env = os.environ if env is None else env
+    if env.get("VTK_DEFAULT_OPENGL_WINDOW") == EGL:
+        del env["VTK_DEFAULT_OPENGL_WINDOW"]
+
+
 def default_off_screen() -> bool:
     """Offscreen unless a working display is available (always on-screen on macOS/Windows)."""
     if os.environ.get("LANDSCAPE_OFF_SCREEN"):
@@ -167,6 +176,7 @@ def start_probe(off_screen: bool, timeout: float = 60.0) -> None:
             env["VTK_DEFAULT_OPENGL_WINDOW"] = EGL
         code = _PROBE_OFFSCREEN
     else:
+        allow_window(env)
         code = _PROBE_WINDOW
     with quiet_fork():
         p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,

@@ -10,7 +10,7 @@ import vtk
 from landscape.errors import LandscapeError
 from landscape.render import colors
 from landscape.render.camera import CameraRig
-from landscape.render.headless import check_rendering
+from landscape.render.headless import allow_window, check_rendering
 from landscape.render.view import View
 
 LAYOUTS = {1: (1, 1), 2: (1, 2), 3: (1, 3), 4: (2, 2)}
@@ -37,6 +37,8 @@ class Stage:
             raise LandscapeError(f"stage size must be at least 16×16 pixels, got {w}×{h}")
         self.off_screen = True if off_screen is None else bool(off_screen)
         check_rendering(self.off_screen)
+        if not self.off_screen:
+            allow_window()
         self.size = (w, h)
         self.plotter = pl = pv.Plotter(shape=LAYOUTS[n_views], off_screen=self.off_screen,
                                        window_size=(w, h), border=False)
