@@ -299,14 +299,19 @@ def test_every_way_out_is_prompt_and_clean(program, xserver, how):
         assert out.rstrip().endswith("landscape: interrupted")
 
 
-def test_ctrl_c_while_the_simulation_computes(program):
-    """Playing at the top speed (steps queued on the worker) and then Ctrl-C: 130 at once."""
+@pytest.mark.parametrize("how", ["q", "ctrl-c"])
+def test_leaving_while_the_simulation_computes(program, how):
+    """Playing at the top speed (a new step loop compiling on the worker), then q or Ctrl-C:
+    the right status at once, not after the computation."""
     p = program()
     p.key("plus", "plus", "plus", "plus", "plus", "plus", "space")
     time.sleep(1.0)
-    p.proc.send_signal(signal.SIGINT)
+    if how == "q":
+        p.key("q")
+    else:
+        p.proc.send_signal(signal.SIGINT)
     rc, seconds = p.wait_exit(10)
-    assert rc == 130 and seconds < 5, p.output()
+    assert rc == (0 if how == "q" else 130) and seconds < 5, p.output()
     assert "Traceback" not in p.output()
 
 
