@@ -105,7 +105,7 @@ def test_c_puts_the_camera_back_and_v_cycles_views(ctl):
 
 def test_q_and_escape_quit(ctl):
     press(ctl, "q")
-    assert ctl.done and ctl.exit_reason == "quit"
+    assert ctl.done and ctl.exit_reason == "key q"
     ctl.done, ctl.exit_reason = False, None
     press(ctl, "Escape")
     assert ctl.done

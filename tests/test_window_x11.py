@@ -96,7 +96,9 @@ class Program:
         r = subprocess.run(["xdotool", *args], env=self.env, capture_output=True, text=True,
                            timeout=30)
         if check and r.returncode:
-            raise AssertionError(f"xdotool {args}: {r.stderr}")
+            state = "running" if self.proc.poll() is None else f"exited {self.proc.returncode}"
+            raise AssertionError(f"xdotool {args}: {r.stderr}\nlandscape show ({state}):\n"
+                                 f"{self.output()}")
         return r.stdout
 
     def _wait_window(self, timeout: float = 240) -> str:
@@ -117,7 +119,12 @@ class Program:
         return self.log.read()
 
     def key(self, *keys) -> None:
-        self.x("key", "--window", self.window, *keys)
+        r = subprocess.run(["xdotool", "key", "--window", self.window, *keys], env=self.env,
+                           capture_output=True, text=True, timeout=30)
+        # q and Esc can close the window between xdotool's press and its release: the release
+        # then fails with BadWindow, after the key did its work
+        if r.returncode and "BadWindow" not in r.stderr:
+            raise AssertionError(f"xdotool key {keys}: {r.stderr}\n{self.output()}")
 
     def shot(self) -> np.ndarray:
         """A real screenshot of the window, uint8 [H, W, 3]."""

@@ -75,6 +75,8 @@ def run(args) -> int:
             info("landscape: interrupted")
             leave(130)
         raise
+    if debug:
+        info(f"landscape: window closed ({ctl.exit_reason})")
     if debug and ctl.play_seconds and ctl.play_wall:
         info(f"landscape: played {ctl.steps_played} steps in {ctl.play_wall:.2f} s "
              f"({ctl.steps_played / ctl.play_wall:.1f} steps/s shown; the simulation took "

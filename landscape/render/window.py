@@ -250,7 +250,8 @@ class Controller:
                 "minus": self.slower, "KP_Subtract": self.slower, "t": self.toggle_trails,
                 "g": self.toggle_panel, "l": self.toggle_log, "s": self.screenshot,
                 "h": self.toggle_help, "f": self.toggle_follow, "c": self.home,
-                "Home": self.home, "v": self.next_view, "q": self.quit, "Escape": self.quit}
+                "Home": self.home, "v": self.next_view, "q": self.quit_key,
+                "Escape": self.quit_key}
         keys.update({str(k + 1): (lambda k=k: self.select_group(k)) for k in range(9)})
         for k in ("b", "C", "Up", "Down", "v", "q"):      # pyvista's own bindings
             pl.clear_events_for_key(k, raise_on_missing=False)
@@ -441,6 +442,9 @@ class Controller:
         self._notice.SetInput(text)
         self._toast_until = time.perf_counter() + TOAST_S
         self._render()
+
+    def quit_key(self) -> None:
+        self.quit(f"key {self.iren.interactor.GetKeySym()}")
 
     def quit(self, reason: str = "quit") -> None:
         self.done = True
