@@ -4,6 +4,11 @@
     >>> cfg = ls.LandscapeConfig(grid=21)          # MLP 64-64-64 ReLU on digits
     >>> surface, _ = ls.build_surface(cfg)          # doctest: +SKIP
 
+Scenes, e.g. in a notebook (`landscape.notebook`)::
+
+    >>> result = ls.compute(ls.load_scene("scenes/local_minima.py"))  # doctest: +SKIP
+    >>> result.still(); result.video(); result.show()                  # doctest: +SKIP
+
 Names are loaded lazily, so ``landscape.cli`` can configure JAX's devices before JAX starts.
 """
 
@@ -36,6 +41,12 @@ _EXPORTS = {
     "LandscapeError": ("landscape.errors", "LandscapeError"),
     "Scene": ("landscape.scene", "Scene"),
     "Roll": ("landscape.scene", "Roll"),
+    "load_scene": ("landscape.notebook", "load_scene"),
+    "build_scene": ("landscape.scene_loader", "build_scene"),
+    "compute": ("landscape.notebook", "compute"),
+    "ComputedScene": ("landscape.notebook", "ComputedScene"),
+    "Still": ("landscape.notebook", "Still"),
+    "Video": ("landscape.notebook", "Video"),
     "Orbit": ("landscape.scene", "Orbit"),
     "BallGroup": ("landscape.dynamics", "BallGroup"),
     "Simulator": ("landscape.dynamics", "Simulator"),

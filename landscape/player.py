@@ -40,6 +40,11 @@ class Run:
     timings: dict
     simulator: object = None
 
+    def __repr__(self) -> str:
+        what = repr(self.trajectory) if self.trajectory is not None else \
+            f"a live simulator of {self.simulator.n_balls} balls"
+        return f"Run({self.landscape.title!r}: {self.surface!r}; {what})"
+
     def group(self, name: str) -> np.ndarray:
         """Boolean mask ``[N]`` of the balls in the group called ``name``."""
         names = [g["name"] for g in self.trajectory.groups]
@@ -53,6 +58,13 @@ class Computed:
     scene: Scene
     runs: list
     seconds: float
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__}({type(self.scene).__name__}, quality "
+                 f"{self.scene.quality.name!r}, {len(self.runs)} landscape"
+                 f"{'s' if len(self.runs) != 1 else ''}, {self.seconds:.1f} s)"]
+        lines += [f"  [{i}] {r!r}" for i, r in enumerate(self.runs)]
+        return "\n".join(lines)
 
     def summary(self) -> dict:
         """What each landscape's balls did: per group, mean loss first → last (the surface
@@ -138,12 +150,14 @@ def ball_groups(scene: Scene, land: Landscape, spans: dict):
     return [b.group(points=start_points(scene, b, spans)) for b in land.groups]
 
 
-def compute(scene: Scene, *, log=None, cache: bool = True, simulate: bool = True) -> Computed:
+def compute(scene: Scene, *, log=None, cache: bool = True, simulate: bool = True,
+            progress: bool | None = False) -> Computed:
     """Surfaces and ball trajectories for every landscape of a constructed scene.
 
     ``simulate=False`` builds the surfaces and the ball simulators but runs no steps (the
     interactive window runs them live): each `Run` then has ``trajectory=None`` and a
-    ``simulator``.
+    ``simulator``. ``progress``: the surface's progress bar (None: on a terminal or in a
+    notebook, for work over ~2 s).
     """
     from landscape.config import build_surface, plane_from_surface, task_from_surface
     from landscape.dynamics import Simulator
@@ -156,7 +170,7 @@ def compute(scene: Scene, *, log=None, cache: bool = True, simulate: bool = True
         if not land.groups:
             raise LandscapeError(f"landscape {land.title!r} has no balls (land.balls(...))")
         t0 = time.perf_counter()
-        surface, timings = build_surface(land.config, cache=cache, progress=False, log=log)
+        surface, timings = build_surface(land.config, cache=cache, progress=progress, log=log)
         timings["build"] = time.perf_counter() - t0
         log(f"landscape: [{land.index + 1}/{len(scene.landscapes)}] {land.title}: surface "
             + ("from cache" if timings.get("cached") else f"computed in {timings['build']:.1f} s"))
@@ -320,18 +334,51 @@ def still(computed: Computed, out: str, *, at: float = 0.75, size=(1280, 720)) -
     return out
 
 
-def show(computed: Computed, *, off_screen: bool = False, open_fn=None) -> None:
+def warm_up(computed: Computed, log=None, progress: bool | None = None) -> float:
+    """Compile every landscape's step loop now (one step, then back to step 0), so the first
+    `space` in the window starts at once instead of freezing it for seconds. Returns seconds.
+    ``progress``: a ticking bar on a terminal (None: where someone watches)."""
+    from landscape.progress import MIN_SECONDS, Ticking
+
+    log = log or (lambda line: None)
+    t0 = time.perf_counter()
+    n = len(computed.runs)
+    bar = Ticking(n, progress, est_seconds=MIN_SECONDS, desc="compiling")
+    try:
+        for k, r in enumerate(computed.runs):
+            sim = r.simulator
+            what = (f"[{k + 1}/{n}] compiling the ball simulation ({sim.n_balls} balls, "
+                    f"{len(sim.layers)} layers)")
+            log(f"landscape: {what}…") if bar.bar is None else bar.describe(what)
+            t1 = time.perf_counter()
+            sim.advance(1)
+            sim.reset()
+            r.timings["compile"] = time.perf_counter() - t1
+            bar.advance()
+    finally:
+        bar.close()
+    return time.perf_counter() - t0
+
+
+def show(computed: Computed, *, off_screen: bool = False, open_fn=None, size=(1280, 720),
+         log=None, on_first_frame=None):
     """Open the interactive window on the scene's live simulators (compute it with
-    ``simulate=False``): space plays, a click on a surface drops a ball there. ``open_fn``
-    replaces `landscape.render.open_window` (tests)."""
+    ``simulate=False``): space plays, a click on a surface drops a ball there. Returns the
+    window's `landscape.render.window.Controller` after it closed. ``open_fn`` replaces
+    `landscape.render.open_window` (tests)."""
     from landscape.render import open_window
 
     for r in computed.runs:
         if r.trajectory is not None:  # start from step 0 whatever was simulated before
             r.simulator.reset()
-    stage = build_stage(computed, off_screen=off_screen)
-    stage.caption(type(computed.scene).__name__ + " - press h for the keys")
-    (open_fn or open_window)(stage, sources=[r.simulator for r in computed.runs])
+    stage = build_stage(computed, off_screen=off_screen, size=size)
+    stage.caption(type(computed.scene).__name__ + "  ·  press h for the keys")
+    if open_fn is not None:
+        return open_fn(stage, sources=[r.simulator for r in computed.runs])
+    return open_window(stage, sources=[r.simulator for r in computed.runs],
+                       title=f"landscape · {type(computed.scene).__name__}",
+                       home_camera=computed.scene.camera, log=log,
+                       on_first_frame=on_first_frame)
 
 
 def info(line: str) -> None:

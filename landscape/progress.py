@@ -50,3 +50,44 @@ def progress_bar(total: int, enabled: bool | None, est_seconds: float, desc: str
     else:
         from tqdm import tqdm
     return tqdm(total=total, desc=desc, unit=unit, leave=False, file=sys.stderr)
+
+
+class Ticking:
+    """A bar over a few long steps (phases) whose clock keeps moving during each: a thread
+    redraws it twice a second. ``bar`` is None where no bar should show (`progress_bar`'s
+    rule, with ``est_seconds``); `describe`, `advance` and `close` are then no-ops."""
+
+    def __init__(self, total: int, enabled: bool | None, est_seconds: float, desc: str,
+                 unit: str = "phase"):
+        import threading
+
+        self.bar = None
+        if enabled is False or (enabled is None and (not interactive()
+                                                     or est_seconds < MIN_SECONDS)):
+            return
+        if in_notebook():
+            from tqdm.auto import tqdm
+        else:
+            from tqdm import tqdm
+        self.bar = tqdm(total=total, desc=desc, unit=unit, leave=False, file=sys.stderr,
+                        bar_format="{desc} {bar} {n_fmt}/{total_fmt} [{elapsed}]")
+        self._stop = threading.Event()
+        threading.Thread(target=self._tick, daemon=True).start()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.5):
+            self.bar.refresh()
+
+    def describe(self, desc: str) -> None:
+        if self.bar is not None:
+            self.bar.set_description_str(desc, refresh=True)
+
+    def advance(self, n: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self._stop.set()
+            self.bar.close()
+            self.bar = None

@@ -91,6 +91,21 @@ class Surface:
                 "direction": self.meta.get("direction"), "norm": self.meta.get("norm"),
                 "bn_policy": self.meta.get("bn_policy")}
 
+    def __repr__(self) -> str:
+        s = self.summary()
+        lo, hi = s["min_loss"], s["max_loss"]
+        rng = f"{lo:.3g}–{hi:.3g}" if lo is not None else "none finite"
+        net = self.spec.get("kind", "net")
+        widths = self.spec.get("widths")
+        if widths:
+            net += " " + "-".join(map(str, widths)) + f" {self.spec.get('activation', '')}"
+        extra = f", {s['n_nonfinite']} non-finite" if s["n_nonfinite"] else ""
+        center = self.meta.get("center_loss")
+        return (f"Surface({s['grid'][0]}×{s['grid'][1]} grid, a ∈ [{s['span'][0]:g}, "
+                f"{s['span'][1]:g}], b ∈ [{s['span'][2]:g}, {s['span'][3]:g}], loss {rng}"
+                + (f", at θ* {center:.3g}" if center is not None else "") + extra
+                + f"; {net.strip()}, {s['direction']} directions, {self.theta.size:,} params)")
+
     def interpolate(self, ab, field: str = "loss") -> np.ndarray:
         """Bilinear interpolation of ``loss`` (or ``accuracy``) at points ``ab`` ``[..., 2]``;
         points outside the grid take the nearest edge value."""

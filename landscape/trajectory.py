@@ -150,6 +150,13 @@ class Trajectory:
                      self.off_plane[t] if proj else None, self.true_loss[t] if proj else None,
                      census)
 
+    def __repr__(self) -> str:
+        s = self.summary()
+        groups = ", ".join(f"{g.get('name')} ×{g['n_balls']}" for g in s["groups"])
+        return (f"Trajectory({s['n_balls']} balls × {s['n_frames']} frames (steps 0–"
+                f"{s['steps']}), {len(self.layers)} layers, {self.mode} mode; groups: {groups}"
+                f"; {len(self.census)} {'minimum' if len(self.census) == 1 else 'minima'} in the census)")
+
     def summary(self) -> dict:
         last = self.n_frames - 1
         out = {"mode": self.mode, "n_balls": self.n_balls, "n_frames": self.n_frames,

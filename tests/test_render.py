@@ -3,6 +3,8 @@ bars that follow their data, and the layouts, camera, census and non-finite surf
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -294,13 +296,37 @@ def test_bad_input_one_line_errors(bowl):
 
 def test_headless_probe_reports_what_to_install(monkeypatch):
     check_rendering(True)                                     # this machine renders
-    monkeypatch.setattr(headless, "_PROBE", "import os; os.abort()")
-    msg = headless._probe(True, timeout=30)
-    assert "libegl1" in msg and "libgl1-mesa-dri" in msg and "xvfb" in msg
-    assert "\n" not in msg
-    monkeypatch.setattr(headless, "_probed", {True: msg})
+    monkeypatch.delenv("LANDSCAPE_SKIP_RENDER_PROBE", raising=False)
+    monkeypatch.setattr(headless, "_PROBE_OFFSCREEN", "import os; os.abort()")
+    monkeypatch.setattr(headless, "_probed", {})
+    monkeypatch.setattr(os, "environ", dict(os.environ))      # the probe may set VTK's window
+    with pytest.raises(LandscapeError, match="libegl1") as e:
+        check_rendering(True)
+    msg = str(e.value)
+    assert "libgl1-mesa-dri" in msg and "signal 6" in msg and "\n" not in msg
     with pytest.raises(LandscapeError, match="libegl1"):
         Stage(1, size=SIZE, off_screen=True)
+
+
+def test_a_dead_display_is_one_line_and_offscreen_still_renders(monkeypatch):
+    """DISPLAY set, no X server there: a window is refused in one line naming the display;
+    a video or still renders offscreen as if there were no display."""
+    free = next(n for n in range(77, 200) if not os.path.exists(f"/tmp/.X11-unix/X{n}"))
+    monkeypatch.setenv("DISPLAY", f":{free}")
+    monkeypatch.delenv("LANDSCAPE_OFF_SCREEN", raising=False)
+    if headless.libx11() is None:
+        pytest.skip("libX11 is not installed here")
+    assert not headless.display_answers()
+    with pytest.raises(LandscapeError, match=f"cannot open the display ':{free}'") as e:
+        headless.require_display()
+    assert "\n" not in str(e.value)
+    assert headless.default_off_screen() is True
+    monkeypatch.delenv("DISPLAY")
+    with pytest.raises(LandscapeError, match="DISPLAY is not set"):
+        headless.require_display()
+    monkeypatch.setenv("LANDSCAPE_OFF_SCREEN", "1")
+    with pytest.raises(LandscapeError, match="needs a display"):
+        headless.require_display()
 
 
 def test_default_off_screen(monkeypatch):

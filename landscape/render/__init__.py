@@ -7,7 +7,7 @@ Public API (everything a scene needs)::
 
     from landscape.render import Stage, VideoWriter, QUALITY, open_window, ReplaySource
 
-    stage = Stage(n_views=2, size=(1280, 720), off_screen=None)  # None: offscreen w/o display
+    stage = Stage(n_views=2, size=(1280, 720))  # offscreen; off_screen=False for a window
     v = stage.view(0)                          # views: 1-3 side by side, 4 as 2×2
     v.set_surface(surface, log_scale=None)     # Surface or (alphas, betas, loss[, accuracy]);
                                                # None = log10 when losses span > 3 decades
@@ -34,24 +34,29 @@ Public API (everything a scene needs)::
             w.write(stage)         # atomic: temp name, renamed on success, removed on error
                                    # or Ctrl-C; tqdm bar with ETA on a terminal (total=n)
 
-    open_window(stage, sources=[simulator, ...])  # one source per view, timer-driven; needs a
-        # display. Sources follow the Simulator protocol: layers, groups, group,
-        # snapshot(), advance(n), add_balls(ab [k, 2], group=0), reset().
-        # ReplaySource(trajectory, surface=None) adapts a recorded Trajectory to it.
-        # Controller(stage, sources) is the same without show(): handlers for tests.
+    open_window(stage, sources=[simulator, ...])  # one source per view; needs a display.
+        # Runs its own event loop (Python stays in control: Ctrl-C raises KeyboardInterrupt
+        # after the window closed) and steps the sources on a worker thread. Sources follow
+        # the Simulator protocol: layers, groups, group, snapshot(), advance(n),
+        # add_balls(ab [k, 2], group=0), reset(). ReplaySource(trajectory, surface=None)
+        # adapts a recorded Trajectory. Controller(stage, sources) is the same without the
+        # window (inline, for tests): tick() is one turn of the loop.
 
     QUALITY = {"low": (854, 480, 15), "medium": (1280, 720, 30), "high": (1920, 1080, 60)}
     resolve_quality("low", size=None, fps=None) -> ((854, 480), 15)
 
-Keys in the window: space play/pause, Right step once, r reset, +/- speed, left click on a
-surface drops a ball there (of the selected group), t trails, g panel, l log scale, 1-9 select
-the group the panel shows, f follow it with the camera, s screenshot (PNG in the working
-directory), h help, q quit. VTK's own character keys are switched off.
+Keys in the window (`landscape.render.window.HELP_ROWS`): space play/pause, Right step once,
+r reset, +/- speed, a click (not a drag) on a surface drops a ball there (of the selected
+group), drag/shift-drag/wheel turn/pan/zoom, c or Home camera home, v next camera preset,
+t trails, g panel, l log scale, 1-9 the group the panel shows, f follow it, s screenshot (PNG
+in the working directory, path printed and shown), h help, q/Esc quit. VTK's own character
+keys are switched off. Text sizes are pixels scaled from a 1280×720 window
+(`Stage.font_scale`; at least 11 px there in any layout) and follow the window when resized.
 
 Errors a user can cause raise a one-line `LandscapeError`; if VTK cannot render at all, the
-first `Stage` says what to install (probed once per process in a subprocess, since VTK
-segfaults rather than raising; LANDSCAPE_SKIP_RENDER_PROBE=1 skips the probe,
-LANDSCAPE_OFF_SCREEN=1/0 forces the mode). Costs on this 2-core llvmpipe machine are in
+first `Stage` says what to install (`landscape.render.headless`: the display is asked through
+libX11; OpenGL is probed once per process in a subprocess, since VTK segfaults rather than
+raising; LANDSCAPE_SKIP_RENDER_PROBE=1 skips the probe). Costs on this 2-core llvmpipe machine are in
 benchmarks/render.py; everything drawn per frame is opaque and updated in place.
 """
 

@@ -31,7 +31,7 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}".replace("e-0", "e-").replace("e+0", "e")
 
 
-def world_label(renderer, text: str, xyz, size: int = 10, color=colors.TEXT_DIM,
+def world_label(renderer, text: str, xyz, size: int = 11, color=colors.TEXT_DIM,
                 justify: str = "center", vjust: str = "center", bold: bool = False,
                 background: float = 0.0, fs: float = 1.0, offset=(0, 0)) -> vtk.vtkTextActor:
     """A 2D text actor pinned to world point ``xyz`` (drawn on top of the 3D scene), shifted

@@ -70,9 +70,10 @@ def rgba_u8(rgb, alpha: float = 1.0) -> np.ndarray:
     return (np.clip(np.concatenate([rgb, a], -1), 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
-def font_file(bold: bool = False) -> str | None:
-    """A DejaVu Sans TTF (matplotlib ships one) so θ, ‖∇‖ and ● render; None → VTK's Arial."""
-    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+def font_file(bold: bool = False, mono: bool = False) -> str | None:
+    """A DejaVu Sans TTF (matplotlib ships one) so θ, ‖∇‖ and ● render; None → VTK's Arial.
+    ``mono``: DejaVu Sans Mono, for text in aligned columns (the window's key help)."""
+    name = ("DejaVuSansMono" if mono else "DejaVuSans") + ("-Bold.ttf" if bold else ".ttf")
     spec = importlib.util.find_spec("matplotlib")
     candidates = []
     if spec is not None and spec.origin:
@@ -86,17 +87,19 @@ def font_file(bold: bool = False) -> str | None:
 
 
 def style_text(prop, size: int = 14, color=TEXT, bold: bool = False, shadow: bool = False,
-               justify: str = "left", vjustify: str = "bottom") -> None:
+               justify: str = "left", vjustify: str = "bottom", mono: bool = False) -> None:
     """Apply the stage's font to a ``vtkTextProperty``."""
     import vtk
 
-    f = font_file(bold)
+    f = font_file(bold, mono)
     if f is not None:
         prop.SetFontFamily(vtk.VTK_FONT_FILE)
         prop.SetFontFile(f)
     else:
         prop.SetBold(bold)
-    prop.SetFontSize(int(size))
+        if mono:
+            prop.SetFontFamilyToCourier()
+    prop.SetFontSize(int(round(size)))
     prop.SetColor(*color[:3])
     prop.SetShadow(shadow)
     getattr(prop, {"left": "SetJustificationToLeft", "center": "SetJustificationToCentered",

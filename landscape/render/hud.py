@@ -28,23 +28,95 @@ def _fmt_loss(x: float) -> str:
     return f"{x:.3g}" if x >= 1e-3 else f"{x:.1e}"
 
 
+def wrap(text: str, max_chars: int) -> str:
+    """``text`` on as many lines as it needs to be at most ``max_chars`` wide: broken first at
+    its " · " separators, then between words."""
+    if len(text) <= max_chars:
+        return text
+    parts = [p.strip() for p in text.split("·")]
+    lines, cur = [], ""
+    for part in parts:
+        for word in part.split(" "):
+            cand = f"{cur} {word}" if cur else word
+            if len(cand) > max_chars and cur:
+                lines.append(cur)
+                cur = word
+            else:
+                cur = cand
+        lines.append(cur)
+        cur = ""
+    return "\n".join(line for line in lines if line)
+
+
+def legend_settings(group: dict) -> str:
+    """``"sgd lr 0.01"`` for a group's legend line, or "" when its name already says it
+    (a group named "SGD, lr 0.01" is not followed by "sgd lr 0.01")."""
+    opt = str(group.get("optimizer", "") or "")
+    lr = _fmt_lr(group.get("lr"))
+    name = str(group.get("name", "")).lower()
+    words = set(name.replace(",", " ").replace("=", " ").replace("(", " ").replace(")", " ")
+                .split())
+    lr_num = lr.split(" ", 1)[1] if lr else ""
+    has_opt = not opt or opt.lower() in words or opt.lower() in name
+    has_lr = not lr_num or lr_num in words or f"lr={lr_num}" in name or f"lr {lr_num}" in name
+    # what an adaptive optimizer adapts is always said ("adam (per plane coordinate)")
+    label = str(group.get("optimizer_label", "") or "")
+    adapts = label[len(opt):].strip() if label.startswith(opt) and label != opt else ""
+    if has_opt and adapts:
+        opt, has_opt = adapts, False
+    elif adapts:
+        opt = label
+    if has_opt and has_lr:
+        return ""
+    return " ".join(x for x in ((opt if not has_opt else ""), (lr if not has_lr else "")) if x)
+
+
 class Hud:
+    """Title, step line and legend at the top left of a view, laid out in pixels (so lines
+    never overlap, whatever the view's size) and wrapped to the view's width."""
+
+    TITLE, BODY = 17, 12
+
     def __init__(self, renderer, groups, group_colors, title: str = "", fs: float = 1.0,
-                 view_height: float = 720.0):
+                 view_height: float = 720.0, view_width: float = 1280.0):
         self.renderer = renderer
         self.fs = fs
-        self.dy = fs * 720.0 / view_height   # line spacing in viewport units follows the font
+        self.view_height, self.view_width = float(view_height), float(view_width)
         self.groups = groups
-        self.title = self._text(title, (0.02, 0.975), 17, bold=True, vjust="top")
-        self.step = self._text("", (0.02, 0.975 - 0.06 * self.dy), 12, color=colors.TEXT_DIM,
-                               vjust="top")
+        self.title = self._text("", (0.02, 0.975), self.TITLE, bold=True, vjust="top")
+        self.title.GetTextProperty().SetLineSpacing(1.1)
+        self.step = self._text("", (0.02, 0.9), self.BODY, color=colors.TEXT_DIM, vjust="top")
         self.lines = []
         for k, g in enumerate(groups):
-            self.lines.append(self._text("", (0.02, 0.975 - (0.1 + 0.042 * k) * self.dy), 12,
+            self.lines.append(self._text("", (0.02, 0.9), self.BODY,
                                          color=tuple(group_colors[k]), vjust="top"))
         self.warning = self._text("", (0.02, 0.02), 11, color=colors.NONFINITE)
         self.census_actors = []
         self._census_key = None
+        self.set_title(title)
+
+    def _max_chars(self, size: float, bold: bool = False) -> int:
+        """How many characters of a ``size`` font fit across the view (DejaVu Sans averages
+        about 0.58 em a character, bold 0.64)."""
+        return max(12, int(0.95 * self.view_width / ((0.64 if bold else 0.58) * size * self.fs)))
+
+    def _layout(self, n_title_lines: int) -> None:
+        px = lambda v: v * self.fs / self.view_height     # noqa: E731  (pixels → viewport)
+        top = 1.0 - px(12)
+        self.title.GetPositionCoordinate().SetValue(0.02, top)
+        y = top - px(n_title_lines * self.TITLE * 1.3 + 10)
+        self.step.GetPositionCoordinate().SetValue(0.02, y)
+        y -= px(self.BODY * 2.2)
+        for line in self.lines:
+            line.GetPositionCoordinate().SetValue(0.02, y)
+            y -= px(self.BODY * 1.75)
+
+    @property
+    def bottom(self) -> float:
+        """Normalized viewport y below the last legend line (what the HUD covers)."""
+        last = self.lines[-1] if self.lines else self.step
+        return last.GetPositionCoordinate().GetValue()[1] - self.BODY * 1.4 * self.fs \
+            / self.view_height
 
     def _text(self, s, pos, size, bold=False, color=colors.TEXT, vjust="bottom",
               justify="left"):
@@ -63,9 +135,7 @@ class Hud:
         self.step.SetInput(f"step {int(step):,}" + (f"   {speed}" if speed else ""))
         for k, g in enumerate(self.groups):
             name = g.get("name", f"group {k}")
-            # the label says what an adaptive optimizer adapts ("adam (per plane coordinate)")
-            opt = g.get("optimizer_label", g.get("optimizer", ""))
-            parts = [f"● {name}", " ".join(x for x in (opt, _fmt_lr(g.get("lr"))) if x),
+            parts = [f"● {name}", legend_settings(g),
                      f"loss {_fmt_loss(mean_loss[k])}" if n_balls[k] else "no balls",
                      f"settled {n_settled[k]}/{n_balls[k]}"]
             if n_escaped[k]:
@@ -76,7 +146,9 @@ class Hud:
             self.lines[k].SetInput("   ".join(p for p in parts if p) + mark)
 
     def set_title(self, title: str) -> None:
-        self.title.SetInput(title)
+        text = wrap(title or "", self._max_chars(self.TITLE, bold=True))
+        self.title.SetInput(text)
+        self._layout(text.count("\n") + 1 if text else 0)
 
     def set_warning(self, text: str) -> None:
         self.warning.SetInput(text)

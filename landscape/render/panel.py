@@ -49,7 +49,7 @@ class GradientPanel:
 
     def __init__(self, renderer, layers, rect=(0.66, 0.04, 0.985, 0.44), band=(1e-3, 10.0),
                  y_range=(1e-6, 1e3), strip: bool = True, strip_length: int = 90,
-                 title: str = "‖∇W‖ per layer", fs: float = 1.0):
+                 title: str = "‖∇W‖ per layer", fs: float = 1.0, view_width: float = 1280.0):
         self.renderer = renderer
         self.fs = fs
         self.visible = True
@@ -110,24 +110,27 @@ class GradientPanel:
         # labels
         self.title = self._text(title, (x0 + 0.03 * (x1 - x0), y1 - 0.04 * h), 12, bold=True,
                                 vjust="top")
-        # past six layers full names collide: label bars by their common suffix (dense_3 -> 3)
-        short = len(self.layers) > 6
+        # names wider than a bar collide: label bars by their common suffix (dense_3 -> 3);
+        # DejaVu Sans averages ~0.58 em a character
+        bar_px = (self.ax[1] - self.ax[0]) * view_width / self.L
+        widest = max(len(n) for n in self.layers) if self.layers else 0
+        short = len(self.layers) > 6 or 0.58 * 11 * fs * widest > 0.95 * bar_px
         for i, name in enumerate(self.layers):
             xc = self._bar_x(i).mean()
             text = name.rsplit("_", 1)[-1] if short else name
             self._text(text if len(text) <= 8 else text[:7] + "…",
-                       (xc, self.ay[0] - 0.015 * h), 9, justify="center", vjust="top",
+                       (xc, self.ay[0] - 0.015 * h), 11, justify="center", vjust="top",
                        color=colors.TEXT_DIM)
         if short:
             self._text("layer, input → output", (0.5 * (self.ax[0] + self.ax[1]),
-                                                 self.ay[0] - 0.06 * h), 8,
+                                                 self.ay[0] - 0.06 * h), 11,
                        justify="center", vjust="top", color=colors.TEXT_DIM)
         if strip:
-            self._text("input", (self.ax[0] - 0.01 * (x1 - x0), self.strip_box[1]), 8,
+            self._text("input", (self.ax[0] - 0.01 * (x1 - x0), self.strip_box[1]), 11,
                        justify="right", vjust="bottom", color=colors.TEXT_DIM)
-            self._text("output", (self.ax[0] - 0.01 * (x1 - x0), self.strip_box[3]), 8,
+            self._text("output", (self.ax[0] - 0.01 * (x1 - x0), self.strip_box[3]), 11,
                        justify="right", vjust="top", color=colors.TEXT_DIM)
-            self._text("time →", (self.ax[1], self.strip_box[1] - 0.01 * h), 8,
+            self._text("time →", (self.ax[1], self.strip_box[1] - 0.01 * h), 11,
                        justify="right", vjust="top", color=colors.TEXT_DIM)
         # one ∞ mark per layer, shown above a bar whose norm overflowed
         self.overflow_marks = [self._text("∞", (self._bar_x(i).mean(), self.ay[1]), 16,
@@ -158,7 +161,7 @@ class GradientPanel:
         x0, _, x1, _ = self.rect
         for d in self.decades:
             self._grid_labels.append(self._text(f"1e{int(d)}", (self.ax[0] - 0.012 * (x1 - x0),
-                                                                 float(self.y_of(d))), 8,
+                                                                 float(self.y_of(d))), 11,
                                                 justify="right", vjust="center",
                                                 color=colors.TEXT_DIM, keep=False))
         n_lines = 3 * self.L + len(self.decades)

@@ -10,7 +10,7 @@ import vtk
 from landscape.errors import LandscapeError
 from landscape.render import colors
 from landscape.render.camera import CameraRig
-from landscape.render.headless import check_rendering, default_off_screen
+from landscape.render.headless import allow_window, check_rendering
 from landscape.render.view import View
 
 LAYOUTS = {1: (1, 1), 2: (1, 2), 3: (1, 3), 4: (2, 2)}
@@ -23,7 +23,8 @@ class Stage:
     Args:
       n_views: 1 to 4.
       size: window (= video frame) size in pixels, (width, height).
-      off_screen: None renders offscreen when there is no display.
+      off_screen: render offscreen (the default, for videos and stills); False opens a window
+        on the display (`landscape.render.open_window`).
       anti_aliasing: FXAA (cheap) when True; the 8× MSAA default costs ~3× here, never used.
     """
 
@@ -34,8 +35,10 @@ class Stage:
         w, h = (int(x) for x in size)
         if w < 16 or h < 16:
             raise LandscapeError(f"stage size must be at least 16×16 pixels, got {w}×{h}")
-        self.off_screen = default_off_screen() if off_screen is None else bool(off_screen)
+        self.off_screen = True if off_screen is None else bool(off_screen)
         check_rendering(self.off_screen)
+        if not self.off_screen:
+            allow_window()
         self.size = (w, h)
         self.plotter = pl = pv.Plotter(shape=LAYOUTS[n_views], off_screen=self.off_screen,
                                        window_size=(w, h), border=False)
@@ -44,11 +47,9 @@ class Stage:
             pl.enable_anti_aliasing("fxaa")
         # a flat background: the gradient one costs ~6 ms a frame at 720p on llvmpipe
         pl.set_background(colors.BACKGROUND)
-        rows, cols = LAYOUTS[n_views]
-        vw, vh = w / cols, h / rows
-        #: text scale: 1 for a 1280×720 view, by the square root of the view's area
-        self.font_scale = float(np.clip(np.sqrt(vw * vh / (1280 * 720)), 0.62, 1.5))
-        self.view_aspect, self.view_height = vw / vh, vh
+        self.layout = LAYOUTS[n_views]
+        self._text_sizes = {}
+        self._set_size((w, h))
         self.views = []
         for i in range(n_views):
             pl.subplot(*divmod(i, LAYOUTS[n_views][1]))
@@ -58,7 +59,10 @@ class Stage:
             r.SetActiveCamera(shared)
         self.rig = CameraRig(shared)
         # wide single views: draw the landscape left of centre, clear of the panel
-        self.rig.window_center = (0.16, 0.0) if self.view_aspect > 1.3 else (0.0, -0.22)
+        # narrow ones: above the panel (higher still when the view is nearly square, where
+        # the landscape fills more of the height)
+        self.rig.window_center = ((0.16, 0.0) if self.view_aspect > 1.3 else
+                                  (0.0, -0.34) if self.view_aspect > 0.75 else (0.0, -0.22))
         self.rig.aspect = self.view_aspect
         for r in pl.renderers:
             r.camera_set = True   # else pyvista resets to its own view on the first render
@@ -70,7 +74,7 @@ class Stage:
         pl.ren_win.SetNumberOfLayers(2)
         pl.ren_win.AddRenderer(self._overlay)
         self._caption = vtk.vtkTextActor()
-        colors.style_text(self._caption.GetTextProperty(), max(11, h // 34), colors.TEXT,
+        colors.style_text(self._caption.GetTextProperty(), self.px(20), colors.TEXT,
                           justify="center", shadow=True)
         self._caption.GetTextProperty().SetBackgroundColor(0.04, 0.05, 0.07)
         self._caption.GetTextProperty().SetBackgroundOpacity(0.0)
@@ -78,6 +82,59 @@ class Stage:
         self._caption.GetPositionCoordinate().SetValue(0.5, 0.035)
         self._overlay.AddViewProp(self._caption)
         self._framed = False
+
+    # ---------------------------------------------------------------- text size
+
+    def _set_size(self, size) -> None:
+        w, h = size
+        rows, cols = self.layout
+        vw, vh = w / cols, h / rows
+        self.size = (int(w), int(h))
+        self.font_scale = font_scale(self.size, self.layout)
+        self.view_aspect, self.view_height = vw / vh, vh
+        self.view_size = (vw, vh)
+
+    def px(self, size: float) -> float:
+        """Font size in pixels for a design ``size`` (the size in a 1280×720 window)."""
+        return size * self.font_scale
+
+    def add_overlay(self, actor, size: float | None = None) -> None:
+        """Add a 2D actor drawn over every view (help, notices)."""
+        self._overlay.AddViewProp(actor)
+
+    def watch_size(self) -> bool:
+        """After the window was resized: every text follows the new size (fonts are in pixels
+        and would otherwise stay as small as they were). True when the size changed."""
+        cur = tuple(int(x) for x in self.plotter.ren_win.GetSize())
+        if cur == self.size or min(cur) < 16:
+            return False
+        old = self.font_scale
+        self._set_size(cur)
+        if abs(self.font_scale - old) > 1e-6:
+            self._rescale_text(old, self.font_scale)
+        return True
+
+    def text_properties(self):
+        """Every ``vtkTextProperty`` drawn now, in every view and the overlay."""
+        rens = list(self.plotter.renderers) + [self._overlay]
+        for r in rens:
+            props = r.GetViewProps()
+            for k in range(props.GetNumberOfItems()):
+                p = props.GetItemAsObject(k)
+                if isinstance(p, vtk.vtkTextActor):
+                    yield p.GetTextProperty()
+                elif isinstance(p, vtk.vtkScalarBarActor):
+                    yield p.GetTitleTextProperty()
+                    yield p.GetLabelTextProperty()
+
+    def _rescale_text(self, old: float, new: float) -> None:
+        seen = {}
+        for prop in self.text_properties():
+            key = prop.GetAddressAsString("vtkTextProperty")
+            design = self._text_sizes.get(key, (None, prop.GetFontSize() / old))[1]
+            seen[key] = (prop, design)
+            prop.SetFontSize(max(1, int(round(design * new))))
+        self._text_sizes = seen
 
     # ---------------------------------------------------------------- views and camera
 
@@ -153,3 +210,14 @@ class Stage:
 
     def close(self) -> None:
         self.plotter.close()
+
+
+def font_scale(size, layout) -> float:
+    """Text scale for a window of ``size`` split into ``layout`` (rows, cols) views: 1 in a
+    1280×720 window whatever the layout (so a 3-view layout is as readable as one view, every
+    label at least 11 px), and growing with the view (or the window, whichever is larger).
+    Never under 0.62: thumbnails (tests, the tiny quality) keep text of a few pixels."""
+    w, h = size
+    rows, cols = layout
+    vw, vh = w / cols, h / rows
+    return float(max(min(vh / 720, vw / 420), min(h / 720, w / 1280), 0.62))

@@ -129,7 +129,7 @@ class View:
         bar.SetLabelFormat("%.2g")
         bar.UnconstrainedFontSizeOn()
         fs = self.stage.font_scale
-        for p, size in ((bar.GetTitleTextProperty(), 13), (bar.GetLabelTextProperty(), 10)):
+        for p, size in ((bar.GetTitleTextProperty(), 13), (bar.GetLabelTextProperty(), 11)):
             colors.style_text(p, size * fs, colors.TEXT, shadow=False)
         bar.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
         wide = self.stage.view_aspect > 1.3
@@ -141,6 +141,18 @@ class View:
         bar.SetTextPositionToPrecedeScalarBar()
         self.renderer.AddViewProp(bar)
         self._scalar_bar = bar
+        self._place_scalar_bar()
+
+    def _place_scalar_bar(self) -> None:
+        """The colour bar at the top right, below the legend when the view is narrow."""
+        bar = self._scalar_bar
+        if bar is None:
+            return
+        wide = self.stage.view_aspect > 1.3
+        top = 0.90 if wide else 0.83
+        if self.hud is not None and not wide:
+            top = min(top, self.hud.bottom - 0.02)
+        bar.GetPositionCoordinate().SetValue(0.935 if wide else 0.90, top - 0.33)
 
     def set_balls(self, groups, group_ids, layers, title: str = "",
                   trail_length: int | None = None,
@@ -162,7 +174,8 @@ class View:
         pl = self.stage.plotter
         if self.hud is None:
             self.hud = Hud(self.renderer, self.groups, self.group_rgb, title,
-                           fs=self.stage.font_scale, view_height=self.stage.view_height)
+                           fs=self.stage.font_scale, view_height=self.stage.view_size[1],
+                           view_width=self.stage.view_size[0])
         else:
             self.hud.set_title(title)
         self._warn_nonfinite()
@@ -171,9 +184,11 @@ class View:
             rect = ((0.66, 0.10, 0.985, 0.50) if self.stage.view_aspect > 1.3
                     else (0.45, 0.09, 0.985, 0.38))
             self.panel = GradientPanel(self.renderer, self.layers, rect=rect, band=band,
-                                       strip=strip, fs=self.stage.font_scale)
+                                       strip=strip, fs=self.stage.font_scale,
+                                       view_width=self.stage.view_size[0])
             self.panel.set_visible(panel)
             self.panel_on = panel
+        self._place_scalar_bar()
         pl.subplot(*divmod(self.index, pl.shape[1]))
 
     def _set_group_ids(self, group_ids) -> None:
@@ -309,6 +324,50 @@ class View:
         if not m.any():
             return None
         return self.world(f.positions[m], f.heights[m]).mean(0)
+
+    def solid_balls(self) -> None:
+        """Draw the balls as sphere meshes instead of point sprites, for viewers that have no
+        sprites (vtk.js, behind PyVista's Jupyter backends). A still, not for per-frame use."""
+        if self.balls is None or not self.balls.n:
+            return
+        sphere = pv.Sphere(radius=self.radius, theta_resolution=12, phi_resolution=12)
+        mesh = self.balls.balls.copy().glyph(geom=sphere, scale=False, orient=False)
+        pl = self.stage.plotter
+        pl.subplot(*divmod(self.index, pl.shape[1]))
+        pl.add_mesh(mesh, scalars="rgb", rgb=True, smooth_shading=True, pickable=False,
+                    name=f"v{self.index}-solid-balls", render=False, reset_camera=False)
+        self.ball_actor.SetVisibility(False)
+        self.ring_actor.SetVisibility(False)
+
+    # ---------------------------------------------------------------- picking
+
+    def only_surface_pickable(self) -> None:
+        """Clicks pick the surface only (balls, trails, labels and the panel are not)."""
+        surf = self._surface_actors.get("surface")
+        props = self.renderer.GetViewProps()
+        for k in range(props.GetNumberOfItems()):
+            p = props.GetItemAsObject(k)
+            p.SetPickable(p is surf)
+
+    def pick(self, x: int, y: int):
+        """Plane point ``(a, b)`` of the surface under display pixel (x, y) (VTK's display
+        coordinates: origin bottom left), or None when the surface is not there."""
+        if self.surface_layer is None:
+            return None
+        w, h = self.stage.plotter.ren_win.GetSize()
+        x0, y0, x1, y1 = self.renderer.GetViewport()
+        if not (x0 * w <= x <= x1 * w and y0 * h <= y <= y1 * h):
+            return None
+        self.only_surface_pickable()
+        picker = vtk.vtkCellPicker()
+        picker.SetTolerance(0.0005)
+        if not picker.Pick(x, y, 0, self.renderer) or picker.GetActor() is None:
+            return None
+        a, b, _ = picker.GetPickPosition()
+        ea0, ea1, eb0, eb1 = self.surface_layer.extent
+        if not (ea0 <= a <= ea1 and eb0 <= b <= eb1):
+            return None
+        return np.array([a, b])
 
     # ---------------------------------------------------------------- toggles
 

@@ -1,17 +1,28 @@
-"""The interactive window: one timer drives playback; keys and clicks steer the sources.
+"""The interactive window: a Python event loop, a worker thread for the simulation, keys and
+clicks that steer it.
 
 A *source* follows the Simulator protocol of `landscape.dynamics`: ``layers``, ``groups``,
 ``group`` (int [N]), ``snapshot() -> Frame``, ``advance(n) -> Frame``, ``add_balls(ab [k, 2],
 group=0)``, ``reset()``. `ReplaySource` adapts a recorded `Trajectory` to it.
 
-Only one repeating timer exists and `Controller.on_timer` dispatches from it: several pyvista
-timers cross-fire their callbacks (pyvista #7962). VTK's own character bindings (s, r, w, e, ...)
-are switched off so that our keys mean only what the help says.
+How it runs. `open_window` shows the plotter without entering VTK's blocking loop and runs its
+own: process pending window events, `Controller.tick`, sleep. So Python is in control every few
+milliseconds: Ctrl-C is noticed at once, a window destroyed from outside is noticed, and the
+simulation runs on a worker thread (JAX releases the GIL) while the window stays live — a
+compilation of several seconds shows "compiling…" on screen instead of freezing the window.
+Work on the sources is queued in order (steps, drops, resets); only one runs at a time.
+
+Exit: ``q``, ``Esc`` or the close button end `open_window` normally; Ctrl-C ends it by raising
+`KeyboardInterrupt` after the window is closed (the CLI turns that into status 130).
 """
 
 from __future__ import annotations
 
+import collections
 import os
+import signal
+import sys
+import threading
 import time
 
 import numpy as np
@@ -19,15 +30,29 @@ import vtk
 
 from landscape.errors import LandscapeError
 from landscape.render import colors
+from landscape.render.headless import DisplayWatch, window_id
 from landscape.trajectory import Frame
 
 SPEEDS = (1, 2, 5, 10, 20, 50, 100)
-HELP = ("space  play / pause        →  one step\n"
-        "+ / -  faster / slower     r  reset\n"
-        "click  drop a ball there   t  trails\n"
-        "g  gradient panel          l  log scale\n"
-        "1–9  panel shows group n   f  follow that group\n"
-        "s  screenshot              h  this help        q  quit")
+CLICK_SLOP = 4          # pixels a press may move and still be a click, not a drag
+BUSY_NOTICE_S = 0.4     # a job running longer than this is announced on screen
+TOAST_S = 2.5
+
+HELP_ROWS = [("space", "play / pause", "→", "one step"),
+             ("+ / -", "faster / slower", "r", "reset the balls"),
+             ("click", "drop a ball there", "drag", "turn the camera"),
+             ("shift-drag", "pan", "wheel", "zoom"),
+             ("c", "camera back home", "v", "next view: iso, top, side"),
+             ("t", "trails on / off", "g", "gradient panel on / off"),
+             ("l", "log height scale", "f", "follow the panel's group"),
+             ("1–9", "panel shows group n", "s", "screenshot (path printed)"),
+             ("h", "this help", "q / Esc", "quit")]
+
+
+def help_text() -> str:
+    """The key list in aligned columns (drawn in a monospace font)."""
+    w = [max(len(r[k]) for r in HELP_ROWS) for k in range(4)]
+    return "\n".join(f"{a:<{w[0]}}  {b:<{w[1]}}    {c:<{w[2]}}  {d}" for a, b, c, d in HELP_ROWS)
 
 
 class ReplaySource:
@@ -47,6 +72,11 @@ class ReplaySource:
     @property
     def group(self) -> np.ndarray:
         return np.concatenate([self.traj.group, self._extra_group]).astype(np.int32)
+
+    @property
+    def extra_points(self) -> np.ndarray:
+        """``[k, 2]`` plane points of the balls added with `add_balls`."""
+        return self._extra_ab.copy()
 
     def snapshot(self) -> Frame:
         f = self.traj.frame(self.t)
@@ -78,12 +108,78 @@ class ReplaySource:
         self._extra_group = self._extra_group[:0]
 
 
+def chunks(n: int) -> list[int]:
+    """``n`` steps as calls of 10 and 1 steps, so a simulator compiles two step loops in all
+    rather than one per speed."""
+    return [10] * (n // 10) + [1] * (n % 10)
+
+
+class Worker:
+    """Runs jobs on the sources one at a time, in order, off the window's thread (or inline,
+    ``threaded=False``, for tests and offscreen use). A job returns what `Controller.apply`
+    shows; `poll` hands finished results back on the window's thread."""
+
+    def __init__(self, threaded: bool = True):
+        self.threaded = threaded
+        self.jobs = collections.deque()
+        self.results = collections.deque()
+        self.cv = threading.Condition()
+        self.running = None            # (label, started) of the job in progress
+        self.error = None
+        self.thread = None
+        if threaded:
+            self.thread = threading.Thread(target=self._loop, name="landscape-worker",
+                                           daemon=True)
+            self.thread.start()
+
+    def submit(self, fn, label: str = "computing…") -> None:
+        if not self.threaded:
+            self.results.append(fn())
+            return
+        with self.cv:
+            self.jobs.append((fn, label))
+            self.cv.notify()
+
+    @property
+    def idle(self) -> bool:
+        return not self.jobs and self.running is None
+
+    def busy_for(self) -> tuple[str, float] | None:
+        r = self.running
+        return None if r is None else (r[0], time.perf_counter() - r[1])
+
+    def poll(self) -> list:
+        out = []
+        while self.results:
+            out.append(self.results.popleft())
+        if self.error is not None:
+            e, self.error = self.error, None
+            raise e
+        return out
+
+    def _loop(self) -> None:
+        while True:
+            with self.cv:
+                while not self.jobs:
+                    self.cv.wait()
+                fn, label = self.jobs.popleft()
+                self.running = (label, time.perf_counter())
+            try:
+                self.results.append(fn())
+            except BaseException as e:   # handed to the window's thread by poll()
+                self.error = e
+            finally:
+                self.running = None
+
+
 class Controller:
-    """Keys, click-to-drop and timer playback for a `Stage` whose views show ``sources``
-    (one per view). Works offscreen too, which is how the tests drive it."""
+    """Keys, click-to-drop and playback for a `Stage` whose views show ``sources`` (one per
+    view). Works offscreen too (``threaded=False`` runs the simulation inline), which is how
+    the unit tests drive it; `open_window` runs it in a real window."""
 
     def __init__(self, stage, sources, steps_per_frame: int = 1, interval_ms: int = 33,
-                 screenshot_dir: str = ".", drop_group: int = 0):
+                 screenshot_dir: str = ".", drop_group: int = 0, threaded: bool = False,
+                 home_camera: str = "iso", log=None):
         sources = list(sources)
         if len(sources) != stage.n_views:
             raise LandscapeError(f"{len(sources)} sources for {stage.n_views} views; give one "
@@ -94,97 +190,178 @@ class Controller:
         self.interval_ms = int(interval_ms)
         self.screenshot_dir = screenshot_dir
         self.drop_group = drop_group
-        self.log_scale = {i: v.scale.log for i, v in enumerate(stage.views)
-                          if v.surface_layer is not None}
+        self.home_camera = home_camera
+        self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
         self.screenshots = []
-        self.timer_id = None
         self.following = False
-        pl = stage.plotter
-        self.iren = pl.iren
-        self._help = vtk.vtkTextActor()
-        self._help.SetInput(HELP)
-        prop = self._help.GetTextProperty()
-        colors.style_text(prop, 13 * stage.font_scale, colors.TEXT, justify="left",
-                          vjustify="center")
-        prop.SetBackgroundColor(0.04, 0.05, 0.07)
-        prop.SetBackgroundOpacity(0.85)
-        prop.SetLineSpacing(1.3)
-        self._help.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-        self._help.GetPositionCoordinate().SetValue(0.3, 0.55)
+        self.done = False
+        self.exit_reason = None
+        self.steps_played = 0
+        self.play_seconds = 0.0          # simulation time of the steps played
+        self.play_wall = 0.0             # wall-clock time spent playing
+        self._play_since = None
+        self.worker = Worker(threaded)
+        self._compiled = set()
+        self._last_tick = 0.0
+        self._toast_until = 0.0
+        self._press = None
+        self.iren = stage.plotter.iren
+        text = help_text()
+        # left-justified (centring would centre each line and break the columns), the block
+        # centred: DejaVu Sans Mono advances 0.602 em per character
+        width = 0.602 * stage.px(14) * max(len(line) for line in text.splitlines())
+        self._help = self._overlay_text(text, 14, (max(0.01, 0.5 - width / 2 / stage.size[0]),
+                                                   0.5), vjust="center", mono=True,
+                                        background=0.88)
+        self._help.GetTextProperty().SetLineSpacing(1.25)
         self._help.SetVisibility(False)
-        stage._overlay.AddViewProp(self._help)
+        self._notice = self._overlay_text("", 15, (0.5, 0.095), justify="center",
+                                          background=0.8, bold=True)
         self._bind()
         for i, v in enumerate(stage.views):
             v.update(sources[i].snapshot(), group_ids=sources[i].group)
         self._status()
 
+    def _overlay_text(self, text, size, pos, justify="left", vjust="bottom", mono=False,
+                      background=0.0, bold=False):
+        t = vtk.vtkTextActor()
+        t.SetInput(text)
+        p = t.GetTextProperty()
+        colors.style_text(p, self.stage.px(size), colors.TEXT, bold=bold, justify=justify,
+                          vjustify=vjust, mono=mono)
+        if background:
+            p.SetBackgroundColor(0.04, 0.05, 0.07)
+            p.SetBackgroundOpacity(background)
+        t.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
+        t.GetPositionCoordinate().SetValue(*pos)
+        self.stage.add_overlay(t, size)
+        return t
+
     # ---------------------------------------------------------------- wiring
 
     def _bind(self) -> None:
         pl = self.stage.plotter
-        # VTK's style binds s, r, w, e, p, f, 3 as characters; ours are key presses
-        self.iren.interactor.RemoveObservers("CharEvent")
+        inter = self.iren.interactor
+        # VTK's style binds characters (q/e quit, s/w surface/wireframe, r, f, p, 3, ...):
+        # ours are key presses, so only the keys the help lists do anything.
+        inter.RemoveObservers("CharEvent")
         keys = {"space": self.toggle_play, "Right": self.step_once, "r": self.reset,
                 "plus": self.faster, "equal": self.faster, "KP_Add": self.faster,
                 "minus": self.slower, "KP_Subtract": self.slower, "t": self.toggle_trails,
                 "g": self.toggle_panel, "l": self.toggle_log, "s": self.screenshot,
-                "h": self.toggle_help, "f": self.toggle_follow}
+                "h": self.toggle_help, "f": self.toggle_follow, "c": self.home,
+                "Home": self.home, "v": self.next_view, "q": self.quit_key,
+                "Escape": self.quit_key}
         keys.update({str(k + 1): (lambda k=k: self.select_group(k)) for k in range(9)})
+        for k in ("b", "C", "Up", "Down", "v", "q"):      # pyvista's own bindings
+            pl.clear_events_for_key(k, raise_on_missing=False)
         for k, fn in keys.items():
             pl.clear_events_for_key(k, raise_on_missing=False)
             pl.add_key_event(k, fn)
-        self._only_surfaces_pickable()
-        pl.enable_surface_point_picking(callback=self._on_pick, left_clicking=True,
-                                        show_point=False, show_message=False)
-        self.iren.add_observer("TimerEvent", self.on_timer)
-
-    def _only_surfaces_pickable(self) -> None:
+        # A click (press and release within CLICK_SLOP pixels) drops a ball; a drag only
+        # moves the camera. While a button is down the interactor style grabs the mouse
+        # events for itself, so the drag is followed through the style's Interaction and
+        # EndInteraction events (sent for rotate, pan, spin and dolly alike).
+        inter.AddObserver("LeftButtonPressEvent", self._on_press, 1.0)
+        inter.AddObserver("InteractionEvent", self._on_move, 1.0)
+        inter.AddObserver("MouseMoveEvent", self._on_move, 1.0)
+        inter.AddObserver("EndInteractionEvent", self._on_release, 1.0)
+        inter.AddObserver("LeftButtonReleaseEvent", self._on_release, 1.0)
+        inter.AddObserver("ExitEvent", lambda *_: self.quit("closed"))
         for v in self.stage.views:
-            surf = v._surface_actors.get("surface")
-            props = v.renderer.GetViewProps()
-            for k in range(props.GetNumberOfItems()):
-                p = props.GetItemAsObject(k)
-                p.SetPickable(p is surf)
+            v.only_surface_pickable()
 
-    def start_timer(self) -> None:
-        if self.timer_id is None:
-            self.timer_id = self.iren.create_timer(self.interval_ms, repeating=True)
+    # ---------------------------------------------------------------- the loop's tick
 
-    def stop_timer(self) -> None:
-        if self.timer_id is not None:
-            self.iren.destroy_timer(self.timer_id)
-            self.timer_id = None
+    def tick(self, now: float | None = None) -> None:
+        """One turn of the loop: show finished work, queue the next steps while playing,
+        keep the on-screen notices current."""
+        now = time.perf_counter() if now is None else now
+        dirty = False
+        for res in self.worker.poll():
+            self.apply(res)
+            dirty = True
+        if self.playing and self.worker.idle and now - self._last_tick >= self.interval_ms / 1e3:
+            self._last_tick = now
+            self._queue_advance(self.speed)
+            for res in self.worker.poll():       # inline mode: already done
+                self.apply(res)
+                dirty = True
+        busy = self.worker.busy_for()
+        if busy is not None and busy[1] > BUSY_NOTICE_S:
+            text = f"{busy[0]}  {busy[1]:.0f} s"
+            if self._notice.GetInput() != text:
+                self._notice.SetInput(text)
+                dirty = True
+        elif self._notice.GetInput() and now > self._toast_until:
+            self._notice.SetInput("")
+            dirty = True
+        if dirty:
+            self._render()
+
+    def apply(self, result) -> None:
+        kind, frames, groups, steps, seconds = result
+        for v, f, g in zip(self.stage.views, frames, groups):
+            v.update(f, group_ids=g)
+        if kind == "advance":
+            self.steps_played += steps
+            self.play_seconds += seconds
+            if self.following:
+                self.stage.follow(self.stage.views[0].selected, view=0)
+
+    def _job(self, kind, fn, steps=0):
+        def run():
+            t0 = time.perf_counter()
+            for i, src in enumerate(self.sources):
+                fn(i, src)
+            frames = [src.snapshot() for src in self.sources]
+            groups = [np.asarray(src.group).copy() for src in self.sources]
+            return kind, frames, groups, steps, time.perf_counter() - t0
+        return run
+
+    def _queue_advance(self, n: int) -> None:
+        sig = tuple(len(s.group) for s in self.sources)
+        new = [(c, sig) for c in set(chunks(n)) if (c, sig) not in self._compiled]
+        self._compiled.update(new)
+        label = ("compiling the simulation (first steps)…" if new and self.worker.threaded
+                 else "computing…")
+
+        def step(i, src):
+            for c in chunks(n):
+                src.advance(c)
+        self.worker.submit(self._job("advance", step, n), label)
 
     # ---------------------------------------------------------------- actions
 
     def on_timer(self, *_) -> None:
-        """The one timer: advance every source by ``speed`` steps while playing."""
-        if self.playing:
-            self.advance(self.speed)
-
-    def advance(self, n: int) -> None:
-        for v, src in zip(self.stage.views, self.sources):
-            v.update(src.advance(n), group_ids=src.group)
-        if self.following:
-            self.stage.follow(self.stage.views[0].selected, view=0)
-        self._render()
+        """Advance every source by ``speed`` steps while playing (as one tick of the loop)."""
+        self._last_tick = -np.inf
+        self.tick()
 
     def toggle_play(self) -> None:
         self.playing = not self.playing
+        self._clock()
         self._status()
+
+    def _clock(self) -> None:
+        now = time.perf_counter()
+        if self._play_since is not None:
+            self.play_wall += now - self._play_since
+        self._play_since = now if self.playing and not self.done else None
 
     def step_once(self) -> None:
         self.playing = False
-        self.advance(1)
+        self._clock()
+        self._queue_advance(1)
         self._status()
+        self.tick()
 
     def reset(self) -> None:
-        for v, src in zip(self.stage.views, self.sources):
-            src.reset()
+        for v in self.stage.views:
             if v.balls is not None:
                 v.balls.reset_trails()
-            v.update(src.snapshot(), group_ids=src.group)
-        self._render()
+        self.worker.submit(self._job("reset", lambda i, src: src.reset()), "resetting…")
+        self.tick()
 
     def faster(self) -> None:
         i = SPEEDS.index(self.speed)
@@ -207,10 +384,10 @@ class Controller:
         self._render()
 
     def toggle_log(self) -> None:
-        for i, v in enumerate(self.stage.views):
+        for v in self.stage.views:
             if v.surface_layer is not None:
                 v.set_log_scale(not v.scale.log)
-        self._only_surfaces_pickable()
+                v.only_surface_pickable()
         self._render()
 
     def select_group(self, group: int) -> None:
@@ -229,45 +406,103 @@ class Controller:
             self.stage.rig.apply()
         self._render()
 
+    def home(self) -> None:
+        """The camera back where it started (after drags, zooms, `f` and `v`)."""
+        self.following = False
+        self.stage.camera(self.home_camera)
+        self._render()
+
+    def next_view(self) -> None:
+        from landscape.render.camera import PRESETS
+
+        names = list(PRESETS)
+        cur = getattr(self, "_view_preset", self.home_camera)
+        self._view_preset = names[(names.index(cur) + 1) % len(names)]
+        self.stage.camera(self._view_preset)
+        self._render()
+
     def toggle_help(self) -> None:
         self._help.SetVisibility(not self._help.GetVisibility())
         self._render()
 
     def screenshot(self) -> str:
-        path = os.path.join(self.screenshot_dir,
-                            time.strftime("landscape-%Y%m%d-%H%M%S") +
-                            f"-{len(self.screenshots)}.png")
+        """Save the window as a PNG (in ``screenshot_dir``), print its path, and say so on
+        screen for a moment."""
+        path = os.path.abspath(os.path.join(
+            self.screenshot_dir, time.strftime("landscape-%Y%m%d-%H%M%S") +
+            f"-{len(self.screenshots)}.png"))
+        self._notice.SetInput("")
         self.stage.screenshot(path)
         self.screenshots.append(path)
+        self.log(f"landscape: screenshot saved to {path}")
+        self.toast(f"saved {path}")
         return path
+
+    def toast(self, text: str) -> None:
+        self._notice.SetInput(text)
+        self._toast_until = time.perf_counter() + TOAST_S
+        self._render()
+
+    def quit_key(self) -> None:
+        self.quit(f"key {self.iren.interactor.GetKeySym()}")
+
+    def quit(self, reason: str = "quit") -> None:
+        self.done = True
+        self._clock()
+        self.exit_reason = self.exit_reason or reason
+        self.iren.interactor.TerminateApp()
 
     def drop(self, view: int, ab) -> None:
         """Drop one ball of ``drop_group`` at plane point ``ab`` in ``view``."""
+        ab = np.asarray(ab, np.float32).reshape(1, 2)
+        group = self.drop_group
         src = self.sources[view]
-        src.add_balls(np.asarray(ab, np.float32).reshape(1, 2), group=self.drop_group)
-        self.stage.views[view].update(src.snapshot(), group_ids=src.group)
-        self._render()
+        name = src.groups[group].get("name", group) if isinstance(src.groups[group], dict) \
+            else src.groups[group]
+        n = len(src.group) + 1
+        self.log(f"landscape: ball dropped at a={ab[0, 0]:.3f}, b={ab[0, 1]:.3f} in view "
+                 f"{view + 1} (group {name!r}); {n} balls")
 
-    def _on_pick(self, point) -> None:
-        if point is None:
-            return
-        i = self._poked_view()
-        v = self.stage.views[i]
-        ab = np.asarray(point, np.float64)[:2]
-        if v.surface_layer is None:
-            return
-        x0, x1, y0, y1 = v.surface_layer.extent
-        if x0 <= ab[0] <= x1 and y0 <= ab[1] <= y1:     # on the surface, not beside it
-            self.drop(i, ab)
+        def add(i, s):
+            if i == view:
+                s.add_balls(ab, group=group)
+        label = "adding the ball (compiling for the new count)…" if self.worker.threaded \
+            else "computing…"
+        self.worker.submit(self._job("drop", add), label)
+        self.tick()
 
-    def _poked_view(self) -> int:
-        x, y = self.iren.get_event_position()
-        w, h = self.stage.plotter.window_size
-        for i, r in enumerate(self.stage.plotter.renderers[:self.stage.n_views]):
-            x0, y0, x1, y1 = r.GetViewport()
-            if x0 * w <= x <= x1 * w and y0 * h <= y <= y1 * h:
-                return i
-        return 0
+    # ---------------------------------------------------------------- mouse
+
+    def _on_press(self, *_) -> None:
+        self._press = (self.iren.interactor.GetEventPosition(), 0.0)
+
+    def _on_move(self, *_) -> None:
+        if self._press is not None:
+            (x0, y0), far = self._press
+            x, y = self.iren.interactor.GetEventPosition()
+            self._press = ((x0, y0), max(far, float(np.hypot(x - x0, y - y0))))
+
+    def _on_release(self, *_) -> None:
+        if self._press is None:
+            return
+        (x0, y0), far = self._press
+        self._press = None
+        x, y = self.iren.interactor.GetEventPosition()
+        if max(far, float(np.hypot(x - x0, y - y0))) > CLICK_SLOP:
+            return                                  # a drag: the camera moved, no ball
+        self.click(x0, y0)
+
+    def click(self, x: int, y: int) -> bool:
+        """A click at display pixel (x, y) (VTK's: origin bottom left): drop a ball where the
+        surface is there; True when one was dropped."""
+        for i, v in enumerate(self.stage.views):
+            ab = v.pick(x, y)
+            if ab is not None:
+                self.drop(i, ab)
+                return True
+        return False
+
+    # ---------------------------------------------------------------- drawing
 
     def _status(self) -> None:
         text = f"{'▶' if self.playing else '❚❚'}  ×{self.speed}"
@@ -283,19 +518,61 @@ class Controller:
 
 
 def open_window(stage, sources, steps_per_frame: int = 1, interval_ms: int = 33,
-                play: bool = False, title: str = "landscape") -> Controller:
-    """Show ``stage`` in a window driven by ``sources`` (one per view) until it is closed.
-    Needs a display; for a file use `VideoWriter` instead."""
+                play: bool = False, title: str = "landscape", home_camera: str = "iso",
+                log=None, on_first_frame=None) -> Controller:
+    """Show ``stage`` in a window driven by ``sources`` (one per view) until it is closed
+    (``q``, ``Esc``, the close button, or the window destroyed). Ctrl-C closes the window and
+    raises `KeyboardInterrupt`. Needs a display; for a file use `VideoWriter` instead."""
     if stage.off_screen:
-        raise LandscapeError("the interactive window needs a display (none found); render to a "
+        raise LandscapeError("the interactive window needs a display (none found); render a "
                              "video instead, or run under xvfb-run")
-    ctl = Controller(stage, sources, steps_per_frame, interval_ms)
+    watch = DisplayWatch()
+    ctl = Controller(stage, sources, steps_per_frame, interval_ms, threaded=True,
+                     home_camera=home_camera, log=log)
     ctl.playing = play
-    stage.camera("iso")
-    ctl.start_timer()
+    stage.camera(home_camera)
+    interrupted = []
+
+    def on_sigint(*_):
+        interrupted.append(True)
+        ctl.quit("interrupted")
+
+    old = signal.signal(signal.SIGINT, on_sigint) \
+        if threading.current_thread() is threading.main_thread() else None
+    pl = stage.plotter
     try:
-        stage.plotter.show(title=title, auto_close=False)
+        pl.show(title=title, auto_close=False, interactive_update=True)
+        stage.watch_size()
+        if on_first_frame is not None:
+            on_first_frame()
+        inter = pl.iren.interactor
+        wid = window_id(pl.ren_win)
+        next_check = 0.0
+        while not ctl.done:
+            inter.ProcessEvents()
+            if ctl.done or inter.GetDone():
+                ctl.exit_reason = ctl.exit_reason or "closed"
+                break
+            now = time.perf_counter()
+            if now >= next_check:
+                next_check = now + 0.25
+                if not watch.window_exists(wid):
+                    ctl.exit_reason = "window destroyed"
+                    break
+            if stage.watch_size():
+                ctl._render()
+            ctl.tick(now)
+            time.sleep(0.008)
     finally:
-        ctl.stop_timer()
-        stage.close()
+        if old is not None:
+            signal.signal(signal.SIGINT, old)
+        ctl.done = True
+        try:
+            stage.close()
+        finally:
+            watch.close()
+    if interrupted:
+        e = KeyboardInterrupt()
+        e.controller = ctl
+        raise e
     return ctl
