@@ -88,6 +88,10 @@ class Model:
       layout: the flat-vector layout, input → output.
       output: ``"softmax"`` (cross-entropy over classes) or ``"sigmoid"`` (one logit, binary).
       macs_per_sample: multiply-adds of one plain forward pass for one sample.
+      first_macs: of those, the first layer's (computed once per grid, not per point, when
+        ``first_fn`` exists).
+      stats_fn: ``(θ, x) -> [(mean, var), ...]``, the batch-norm statistics a model brought
+        from a framework carries itself (its running averages); ``None`` for built-in networks.
     """
 
     spec: dict
@@ -99,6 +103,8 @@ class Model:
     head_fn: Callable
     apply_fn: Callable
     n_bn: int = 0
+    first_macs: int = 0
+    stats_fn: Callable | None = None
 
     @property
     def n_params(self) -> int:
@@ -124,6 +130,8 @@ class Model:
         """Per-layer ``(mean, var)`` of the normalized pre-activations on ``x`` at ``theta``."""
         if not self.n_bn:
             return []
+        if self.stats_fn is not None:
+            return [(jnp.asarray(m), jnp.asarray(v)) for m, v in self.stats_fn(theta, x)]
         stats = []
         self.apply_fn(theta, x, None, "batch", _collect=stats)
         return [(jnp.asarray(m), jnp.asarray(v)) for m, v in stats]
@@ -131,8 +139,9 @@ class Model:
 
 # ---------------------------------------------------------------- losses
 
-def loss_and_accuracy(logits, y, output: str):
-    """Mean loss and accuracy of ``logits`` against integer labels ``y``.
+def sample_losses(logits, y, output: str):
+    """Per-sample loss ``[n]`` (float) and correctness ``[n]`` (bool) of ``logits`` against
+    integer labels ``y``.
 
     ``softmax``: cross-entropy (nats); ``sigmoid``: binary cross-entropy of one logit;
     ``mse``: half the squared error against one-hot targets, summed over outputs.
@@ -140,18 +149,21 @@ def loss_and_accuracy(logits, y, output: str):
     if output == "mse":
         # squared error against one-hot targets: quadratic in a linear model's weights
         target = jax.nn.one_hot(y, logits.shape[-1], dtype=logits.dtype)
-        loss = 0.5 * jnp.mean(jnp.sum((logits - target) ** 2, -1))
-        return loss, jnp.mean(jnp.argmax(logits, -1) == y)
+        return 0.5 * jnp.sum((logits - target) ** 2, -1), jnp.argmax(logits, -1) == y
     if output == "sigmoid":
         z = logits[..., 0]
         yf = y.astype(z.dtype)
-        loss = jnp.mean(jnp.maximum(z, 0) - z * yf + jnp.log1p(jnp.exp(-jnp.abs(z))))
-        acc = jnp.mean((z > 0) == (y == 1))
-        return loss, acc
+        loss = jnp.maximum(z, 0) - z * yf + jnp.log1p(jnp.exp(-jnp.abs(z)))
+        return loss, (z > 0) == (y == 1)
     logp = jax.nn.log_softmax(logits, axis=-1)
-    loss = -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=-1))
-    acc = jnp.mean(jnp.argmax(logits, -1) == y)
-    return loss, acc
+    loss = -jnp.take_along_axis(logp, y[:, None], axis=-1)[:, 0]
+    return loss, jnp.argmax(logits, -1) == y
+
+
+def loss_and_accuracy(logits, y, output: str):
+    """Mean loss and accuracy of ``logits`` against integer labels ``y`` (see `sample_losses`)."""
+    loss, correct = sample_losses(logits, y, output)
+    return jnp.mean(loss), jnp.mean(correct)
 
 
 # ---------------------------------------------------------------- MLP
@@ -247,7 +259,7 @@ def mlp(widths=(64, 64, 64), *, n_in: int = 64, n_out: int = 10, activation: str
             "bn_eps": BN_EPS}
     macs = sum(dims[i] * dims[i + 1] for i in range(n_layers))
     return Model(spec, layout, output, macs, init_fn, first_fn, head_fn, apply_fn,
-                 n_bn=(n_layers - 1) if batchnorm else 0)
+                 n_bn=(n_layers - 1) if batchnorm else 0, first_macs=dims[0] * dims[1])
 
 
 # ---------------------------------------------------------------- CNN
@@ -274,6 +286,7 @@ def cnn(channels=(8, 16), *, image_shape=(8, 8), n_out: int = 10, activation: st
         hh, ww = -(-hh // strides[i]), -(-ww // strides[i])
         macs += hh * ww * 9 * cins[i] * c
         sizes.append((hh, ww))
+    first_macs = sizes[0][0] * sizes[0][1] * 9 * cins[0] * channels[0]
     flat = hh * ww * channels[-1]
     dname = f"dense_{len(channels)}"
     entries.append((dname, "w", "weight", (flat, n_out)))
@@ -322,7 +335,8 @@ def cnn(channels=(8, 16), *, image_shape=(8, 8), n_out: int = 10, activation: st
             "n_out": int(n_out), "activation": activation, "init": init,
             "init_scale": float(init_scale), "batchnorm": False, "skip": False,
             "output": "softmax"}
-    return Model(spec, layout, "softmax", macs, init_fn, first_fn, head_fn, apply_fn)
+    return Model(spec, layout, "softmax", macs, init_fn, first_fn, head_fn, apply_fn,
+                 first_macs=first_macs)
 
 
 # ---------------------------------------------------------------- bring your own model

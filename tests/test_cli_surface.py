@@ -57,7 +57,7 @@ def test_cache_hit_and_corrupt_cache_recomputed(tmp_path, capsys, monkeypatch):
 @pytest.mark.parametrize("args,msg", [
     (["--activation", "swish"], "unknown activation 'swish'; choose one of: sigmoid"),
     (["--init", "zeros"], "unknown init"),
-    (["--dataset", "mnist"], "unknown dataset 'mnist'; choose one of: digits"),
+    (["--dataset", "cifar"], "unknown dataset 'cifar'; choose one of: digits"),
     (["--directions", "sobol"], "unknown direction method"),
     (["--norm", "unit"], "unknown normalization"),
     (["--grid", "1"], "at least 2"),
