@@ -341,46 +341,11 @@ def cnn(channels=(8, 16), *, image_shape=(8, 8), n_out: int = 10, activation: st
 
 # ---------------------------------------------------------------- bring your own model
 
-def from_apply_fn(apply_fn: Callable, params, *, output: str = "softmax",
-                  macs_per_sample: int | None = None, name: str = "custom") -> Model:
-    """Wrap any JAX ``apply_fn(params, x) -> logits`` and its params pytree as a `Model`.
+def from_apply_fn(apply_fn: Callable, params, x_example=None, **kw) -> Model:
+    """Wrap any JAX ``apply_fn(params, x) -> logits``; see `landscape.adapters.from_apply_fn`."""
+    from landscape.adapters import from_apply_fn as adapt_apply_fn
 
-    Flax users pass ``lambda p, x: module.apply(p, x)`` and ``variables``; Equinox users split
-    the model with ``eqx.partition`` and pass the array part. Leaves of two or more dimensions
-    are treated as weights whose last axis indexes output units; the rest as biases. The given
-    ``params`` are the model's initialization (``init`` returns them for any key).
-    """
-    choice("output", output, OUTPUTS)
-    leaves_with_path, treedef = jax.tree_util.tree_flatten_with_path(params)
-    if not leaves_with_path:
-        raise LandscapeError("params has no arrays")
-    entries = []
-    for path, leaf in leaves_with_path:
-        keys = [getattr(k, "key", getattr(k, "name", getattr(k, "idx", k))) for k in path]
-        keys = [str(k) for k in keys]
-        layer = "/".join(keys[:-1]) or keys[-1]
-        pname = keys[-1]
-        role = "weight" if np.ndim(leaf) >= 2 else "bias"
-        entries.append((layer, pname, role, np.shape(leaf)))
-    layout = Layout.build(entries)
-    theta0 = jnp.concatenate([jnp.asarray(l, jnp.float32).reshape(-1) for _, l in leaves_with_path])
-    shapes = [p.shape for p in layout.params]
-
-    def to_tree(theta):
-        leaves = [theta[p.offset:p.stop].reshape(p.shape) for p in layout.params]
-        return jax.tree_util.tree_unflatten(treedef, leaves)
-
-    def head_fn(theta, x, bn_stats=None, bn_mode="batch", _collect=None):
-        return apply_fn(to_tree(theta), x)
-
-    def wrapped(theta, x, bn_stats=None, bn_mode="batch", _collect=None):
-        return apply_fn(to_tree(theta), x)
-
-    if macs_per_sample is None:
-        macs_per_sample = sum(math.prod(s) for s in shapes if len(s) >= 2)
-    spec = {"kind": name, "output": output, "batchnorm": False, "skip": False}
-    return Model(spec, layout, output, int(macs_per_sample), lambda key: theta0, None,
-                 head_fn, wrapped)
+    return adapt_apply_fn(apply_fn, params, x_example, **kw)
 
 
 def build(spec: dict) -> Model:

@@ -27,6 +27,9 @@ from landscape.serial import json_default
 from landscape.train import Task
 
 FORMAT = "landscape.surface/1"
+#: evaluation sets up to this size are embedded in surface files; larger ones are stored by
+#: content hash and regenerated (or supplied) when needed, unless ``embed_eval=True``
+EMBED_LIMIT_BYTES = 32 << 20
 MAX_POINTS = 50_000_000  # 7071² points; beyond this a grid is a typo, not a picture
 
 
@@ -90,23 +93,63 @@ class Surface:
         points outside the grid take the nearest edge value."""
         return bilinear(self.alphas, self.betas, getattr(self, field), ab)
 
+    def eval_data(self, x=None, y=None) -> tuple[np.ndarray, np.ndarray]:
+        """The evaluation set ``(x, y)``: the embedded one, else ``x, y`` given by the caller,
+        else regenerated from ``meta["eval_set"]["source"]``; the last two are checked against
+        the stored content hash (a mismatch raises `LandscapeError`)."""
+        from landscape.jobs import array_digest
+
+        info = self.meta.get("eval_set", {})
+        if x is None and self.x_eval.shape[0] == info.get("n", self.x_eval.shape[0]):
+            return self.x_eval, self.y_eval
+        if x is None:
+            src = info.get("source")
+            if not src:
+                raise LandscapeError("this surface file does not embed its evaluation set and "
+                                     "it cannot be regenerated; pass x, y")
+            from landscape import data as data_mod
+
+            d = data_mod.load(src["dataset"], seed=src.get("seed") or 0, n=src.get("n"))
+            if info.get("subset"):
+                sub = info["subset"]
+                d = data_mod.eval_subset(d, sub["size"], seed=sub["seed"])
+            x, y = d.x_eval, d.y_eval
+        x, y = np.asarray(x, np.float32), np.asarray(y, np.int32)
+        want = info.get("sha256")
+        if want and array_digest(x, y) != want:
+            raise LandscapeError(f"the evaluation set given does not match this surface's "
+                                 f"(sha256 {want[:12]}…); it was computed on other data")
+        return x, y
+
     # ------------------------------------------------------------ file format
 
-    def save(self, path: str) -> str:
-        """Write an ``.npz`` (no pickle) atomically: a temporary file renamed when complete."""
+    def save(self, path: str, *, embed_eval: bool | None = None) -> str:
+        """Write an ``.npz`` (no pickle) atomically: a temporary file renamed when complete.
+
+        ``embed_eval``: store the evaluation set in the file (default: when it is at most
+        `EMBED_LIMIT_BYTES`); otherwise only its content hash and how to regenerate it are kept
+        in ``meta["eval_set"]`` and ``x_eval``/``y_eval`` are saved empty."""
         path = os.fspath(path)
         check_writable(path)
+        nbytes = self.x_eval.size * 4 + self.y_eval.size * 4
+        embed = nbytes <= EMBED_LIMIT_BYTES if embed_eval is None else bool(embed_eval)
+        if self.x_eval.shape[0] == 0 and self.meta.get("eval_set", {}).get("n"):
+            embed = False  # loaded without its data: nothing to embed
+        meta = dict(self.meta)
+        meta["eval_set"] = {**self.meta.get("eval_set", {}), "embedded": embed}
+        x = self.x_eval if embed else self.x_eval[:0]
+        y = self.y_eval if embed else self.y_eval[:0]
         arrays = {
             "format": np.array(FORMAT),
             "alphas": self.alphas.astype(np.float32), "betas": self.betas.astype(np.float32),
             "loss": self.loss.astype(np.float32), "accuracy": self.accuracy.astype(np.float32),
             "theta": self.theta.astype(np.float32), "d1": self.d1.astype(np.float32),
             "d2": self.d2.astype(np.float32),
-            "x_eval": self.x_eval.astype(np.float32), "y_eval": self.y_eval.astype(np.int32),
+            "x_eval": x.astype(np.float32), "y_eval": y.astype(np.int32),
             "bn_stats": self.bn_stats.astype(np.float32),
             "spec": np.array(json.dumps(self.spec)),
             "layout": np.array(json.dumps(self.layout.to_json())),
-            "meta": np.array(json.dumps(self.meta, default=json_default)),
+            "meta": np.array(json.dumps(meta, default=json_default)),
         }
         return atomic_savez(path, arrays)
 

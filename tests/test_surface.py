@@ -178,7 +178,7 @@ def test_custom_model_surface(small_digits):
 
     params = {"a": {"w": jax.random.normal(jax.random.key(0), (64, 8)) * 0.1},
               "b": {"w": jax.random.normal(jax.random.key(1), (8, 10)) * 0.1}}
-    m = models.from_apply_fn(apply_fn, params)
+    m = models.from_apply_fn(apply_fn, params, small_digits.x[:1])
     task = train.task_from_params(m, small_digits, m.init(key=jax.random.key(0)))
     s = compute_surface(task, directions.random_plane(task, key=jax.random.key(2)), resolution=3)
     want = np.asarray(task.loss_fn()(jnp.asarray(task.theta), small_digits.x, small_digits.y)[0])

@@ -32,7 +32,7 @@ def _float(text: str) -> float:
 def add_model_args(p: argparse.ArgumentParser) -> None:
     """Data, network, training and plane options (defaults: the reference case)."""
     g = p.add_argument_group("data and network")
-    g.add_argument("--dataset", default="digits", help="digits | moons | circles | spirals (default digits)")
+    g.add_argument("--dataset", default="digits", help="digits | mnist | moons | circles | spirals (default digits)")
     g.add_argument("--samples", type=int, default=None, help="sample count of a generated dataset")
     g.add_argument("--model", default="mlp", help="mlp | cnn (default mlp)")
     g.add_argument("--widths", type=_widths, default=(64, 64, 64),
