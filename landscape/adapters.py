@@ -89,7 +89,8 @@ def adapt(named, call: Callable, x_example, *, output: str = "softmax", layer_or
     for i in idx:
         l, n, a = named[i]
         nd = np.ndim(a)
-        if nd >= 2:
+        is_bias = n.lower() in ("bias", "b") and sum(d > 1 for d in np.shape(a)) <= 1
+        if nd >= 2 and not is_bias:  # Equinox conv biases are [out, 1, 1]
             ax = out_axes.get(keys[i])
             if ax is None:
                 u = uses[i]
@@ -240,14 +241,18 @@ def from_nnx(model, x_example, *, output: str = "softmax", layer_order=None, out
     switch batch norm)."""
     from flax import nnx
 
+    def keys(path):  # a Variable's array sits under a trailing ``.value``
+        ks = path_keys(path)
+        return ks[:-1] if ks and ks[-1] in ("value", "raw_value") else ks
+
     graphdef, params, rest = nnx.split(model, nnx.Param, ...)
     p_flat, p_def = jax.tree_util.tree_flatten_with_path(params)
-    named = [("/".join(path_keys(p)[:-1]), path_keys(p)[-1], a) for p, a in p_flat]
+    named = [("/".join(keys(p)[:-1]), keys(p)[-1], a) for p, a in p_flat]
     r_flat, r_def = jax.tree_util.tree_flatten_with_path(rest)
-    stat_idx = [i for i, (p, a) in enumerate(r_flat) if path_keys(p)[-1] in ("mean", "var")
+    stat_idx = [i for i, (p, a) in enumerate(r_flat) if keys(p)[-1] in ("mean", "var")
                 and np.ndim(a) >= 1]
-    pairs, bn_names = _pairs([(path_keys(r_flat[i][0]), r_flat[i][1]) for i in stat_idx])
-    stat_keys = [path_keys(r_flat[i][0]) for i in stat_idx]
+    pairs, bn_names = _pairs([(keys(r_flat[i][0]), r_flat[i][1]) for i in stat_idx])
+    stat_keys = [keys(r_flat[i][0]) for i in stat_idx]
     has_bn = bool(stat_idx)
 
     def call(lv, x, bn, mode):
@@ -292,14 +297,19 @@ def from_equinox(model, x_example, *, state=None, output: str = "softmax", layer
                                  "statistics; use mode='ema'")
     pairs = [tuple(state.get(bn.ema_state_index)) for bn in bns]
     axis = bns[0].axis_name if bns else None
+    # where each running statistic sits among the state's leaves (replaced per call, since
+    # `State.set` insists on identical array types, which traced values do not have)
+    s_leaves, s_def = jax.tree_util.tree_flatten(state) if bns else ([], None)
+    slots = [[next(i for i, l in enumerate(s_leaves) if l is a) for a in pair] for pair in pairs]
 
     def call(lv, x, bn, mode):
         m = eqx.combine(jax.tree_util.tree_unflatten(p_def, lv), static)
         if not bns:
             return jax.vmap(m)(x)
-        st = state
-        for layer, (mu, var) in zip(bns, bn):
-            st = st.set(layer.ema_state_index, (mu, var))
+        leaves = list(s_leaves)
+        for (i_m, i_v), (mu, var) in zip(slots, bn):
+            leaves[i_m], leaves[i_v] = mu, var
+        st = jax.tree_util.tree_unflatten(s_def, leaves)
         m = eqx.nn.inference_mode(m, value=(mode != "batch"))
         out, _ = jax.vmap(m, axis_name=axis, in_axes=(0, None), out_axes=(0, None))(x, st)
         return out
