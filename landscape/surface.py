@@ -47,6 +47,8 @@ class Surface:
       x_eval: float32 ``[n, d]``, y_eval: int32 ``[n]``: the evaluation data.
       bn_stats: float32 ``[n_bn, 2, width]`` running (mean, var) at θ*, or empty.
       meta: dataset, seeds, direction method, normalization, batch-norm policy, timings, ...
+      extra: further fields over (possibly coarser) grids of the same plane, by name:
+        ``{"sharpness": {"alphas": [Ka], "betas": [Kb], "values": [Ka, Kb]}}``.
     """
 
     alphas: np.ndarray
@@ -62,6 +64,7 @@ class Surface:
     y_eval: np.ndarray
     bn_stats: np.ndarray
     meta: dict
+    extra: dict = dataclasses.field(default_factory=dict)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -151,6 +154,9 @@ class Surface:
             "layout": np.array(json.dumps(self.layout.to_json())),
             "meta": np.array(json.dumps(meta, default=json_default)),
         }
+        for name, f in self.extra.items():
+            for k in ("alphas", "betas", "values"):
+                arrays[f"extra_{name}_{k}"] = np.asarray(f[k], np.float32)
         return atomic_savez(path, arrays)
 
     @classmethod
@@ -160,13 +166,17 @@ class Surface:
         arrays = read_npz(path, FORMAT, ("alphas", "betas", "loss", "accuracy", "theta", "d1",
                                          "d2", "x_eval", "y_eval", "bn_stats", "spec", "layout",
                                          "meta"))
+        with np.load(os.fspath(path), allow_pickle=False) as z:
+            extra_keys = [k for k in z.files if k.startswith("extra_") and k.endswith("_values")]
+            extra = {k[6:-7]: {f: z[f"{k[:-7]}_{f}"] for f in ("alphas", "betas", "values")}
+                     for k in extra_keys}
         try:
             return cls(arrays["alphas"], arrays["betas"], arrays["loss"], arrays["accuracy"],
                        arrays["theta"], arrays["d1"], arrays["d2"],
                        json.loads(str(arrays["spec"])),
                        Layout.from_json(json.loads(str(arrays["layout"]))),
                        arrays["x_eval"], arrays["y_eval"], arrays["bn_stats"],
-                       json.loads(str(arrays["meta"])))
+                       json.loads(str(arrays["meta"])), extra)
         except (ValueError, KeyError, TypeError) as e:
             raise LandscapeError(f"{path}: not a valid landscape surface file ({e})") from None
 

@@ -12,7 +12,7 @@ import sys
 from landscape.errors import LandscapeError
 
 
-def _widths(text: str) -> tuple[int, ...]:
+def parse_widths(text: str) -> tuple[int, ...]:
     try:
         w = tuple(int(v) for v in text.split(",") if v.strip() != "")
     except ValueError:
@@ -22,7 +22,7 @@ def _widths(text: str) -> tuple[int, ...]:
     return w
 
 
-def _float(text: str) -> float:
+def parse_float(text: str) -> float:
     try:
         return float(text)
     except ValueError:
@@ -35,20 +35,20 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--dataset", default="digits", help="digits | mnist | moons | circles | spirals (default digits)")
     g.add_argument("--samples", type=int, default=None, help="sample count of a generated dataset")
     g.add_argument("--model", default="mlp", help="mlp | cnn (default mlp)")
-    g.add_argument("--widths", type=_widths, default=(64, 64, 64),
+    g.add_argument("--widths", type=parse_widths, default=(64, 64, 64),
                    help="hidden widths, e.g. 64,64,64 (CNN: channels)")
     g.add_argument("--activation", default="relu",
                    help="sigmoid | tanh | relu | leaky_relu | elu | gelu | linear")
     g.add_argument("--init", default="he",
                    help="normal | xavier | xavier_uniform | he | he_uniform | lecun (and aliases)")
-    g.add_argument("--init-scale", type=_float, default=1.0, help="multiply initial weights by this")
+    g.add_argument("--init-scale", type=parse_float, default=1.0, help="multiply initial weights by this")
     g.add_argument("--batchnorm", action="store_true", help="batch norm before each activation")
     g.add_argument("--bn-policy", default="eval",
                    help="batch norm on the surface: eval (statistics frozen at θ*) | batch")
     g.add_argument("--skip", action="store_true", help="residual connections between equal widths")
     g = p.add_argument_group("training")
     g.add_argument("--train-steps", type=int, default=500)
-    g.add_argument("--train-lr", type=_float, default=1e-2)
+    g.add_argument("--train-lr", type=parse_float, default=1e-2)
     g.add_argument("--train-optimizer", default="adam", help="adam | sgd | momentum")
     g.add_argument("--train-batch", type=int, default=128)
     g.add_argument("--seed", type=int, default=0, help="seed of data, init, training, directions")
@@ -56,7 +56,7 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--directions", default="random", help="random | pca | hessian")
     g.add_argument("--norm", default="filter", help="filter | layer | none (random directions)")
     g.add_argument("--grid", type=int, default=51, help="N for an N×N grid (default 51)")
-    g.add_argument("--span", type=_float, default=1.0, help="a, b in [-S, S] (default 1); for pca and hessian directions S is "
+    g.add_argument("--span", type=parse_float, default=1.0, help="a, b in [-S, S] (default 1); for pca and hessian directions S is "
                         "in units of the path's extent / the 1-nat distance along d1")
     g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
 

@@ -40,7 +40,7 @@ def _floats(text: str) -> list[float]:
 
 
 def register(sub) -> None:
-    from landscape.commands.common import _float
+    from landscape.commands.common import parse_float
 
     p = sub.add_parser("simulate", help="roll SGD balls on a loss surface (.npz trajectories)",
                        description="Build (or load from the cache) a loss surface, then let "
@@ -56,9 +56,9 @@ def register(sub) -> None:
                    help="learning rate (default 0.1); a comma list gives one per optimizer")
     g.add_argument("--batch-size", type=_batch, default=64,
                    help="minibatch per ball per step, or 'full' (default 64)")
-    g.add_argument("--clip-norm", type=_float, default=None, help="clip gradients to this norm")
-    g.add_argument("--clip-value", type=_float, default=None, help="clip gradients to ±this")
-    g.add_argument("--momentum", type=_float, default=0.9, help="for momentum/nesterov")
+    g.add_argument("--clip-norm", type=parse_float, default=None, help="clip gradients to this norm")
+    g.add_argument("--clip-value", type=parse_float, default=None, help="clip gradients to ±this")
+    g.add_argument("--momentum", type=parse_float, default=0.9, help="for momentum/nesterov")
     g.add_argument("--start", default="uniform", help="uniform | ring | grid (default uniform)")
     g.add_argument("--steps", type=int, default=200, help="steps to simulate (default 200)")
     g.add_argument("--record-every", type=int, default=1, help="keep every k-th frame")
