@@ -67,7 +67,7 @@ def main():
     if not args.quick:
         c = LandscapeConfig(model="cnn", widths=(8, 16), train_steps=100)
         ct = c.build_task()
-        res["cases"]["cnn_31"] = measure(ct, c.build_plane(ct), 31, args.repeats)
+        res["cases"]["cnn_31"] = measure(ct, c.build_plane(ct), 31, args.repeats, block=256)
         rng = np.random.default_rng(0)
         x = rng.standard_normal((60000, 784), dtype=np.float32)
         y = rng.integers(0, 10, 60000).astype(np.int32)

@@ -17,6 +17,7 @@ and shared by every point of the block.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 
@@ -178,9 +179,7 @@ class Evaluator:
         stats = tuple((np.asarray(m, np.float32), np.asarray(v, np.float32))
                       for m, v in (bn_stats or ()))
         self.stats = tuple((self.replicate(m), self.replicate(v)) for m, v in stats)
-        local = block_program(model, bn_policy, bs, self.n_eval)
-        spec = (Ps("grid"),) + (Ps(),) * 7
-        self.run = jax.jit(jax.shard_map(local, mesh=mesh, in_specs=spec, out_specs=Ps("grid")))
+        self.run = compiled_program(model, bn_policy, bs, self.n_eval, tuple(self.devices))
 
     def replicate(self, a):
         """Put a host array on every device (each process supplies its own devices' copies)."""
@@ -198,6 +197,18 @@ class Evaluator:
 
     def block(self, ab_block, theta, d1, d2) -> np.ndarray:
         return fetch(self.dispatch(ab_block, self.put_params(theta, d1, d2)))
+
+
+@functools.lru_cache(maxsize=16)
+def compiled_program(model: Model, bn_policy: str, batch_size: int, n_eval: int, devices: tuple):
+    """The jitted, sharded block program, kept per (model, policy, sizes, devices): later
+    surfaces of the same model and evaluation-set size reuse its compilations."""
+    from jax.sharding import Mesh, PartitionSpec as Ps
+
+    mesh = Mesh(np.array(devices), ("grid",))
+    local = block_program(model, bn_policy, batch_size, n_eval)
+    spec = (Ps("grid"),) + (Ps(),) * 7
+    return jax.jit(jax.shard_map(local, mesh=mesh, in_specs=spec, out_specs=Ps("grid")))
 
 
 def block_program(model: Model, bn_policy: str, batch_size: int, n_eval: int):

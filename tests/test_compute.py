@@ -80,10 +80,15 @@ def test_evaluator_compiles_once_for_many_planes(mlp_task):
                    block=16)
     ab = np.zeros((ev.block_points, 2), np.float32)
     d = np.zeros_like(mlp_task.theta)
+    ev.block(ab, mlp_task.theta, d, d)
+    n_compiled = ev.run._cache_size()
     for th in mlp_task.checkpoints[:4]:
         out = ev.block(ab, th, d, d)
         np.testing.assert_allclose(out[0, 0], one_shot(mlp_task, th)[0], rtol=1e-5)
-    assert ev.run._cache_size() == 1
+    assert ev.run._cache_size() == n_compiled  # θ, d1, d2 are arguments: no recompilation
+    again = Evaluator(mlp_task.model, mlp_task.data.x_eval, mlp_task.data.y_eval, n_points=16,
+                      block=16)
+    assert again.run is ev.run  # a later surface of the same model reuses the program
 
 
 _BIG = r"""
