@@ -73,7 +73,9 @@ def plan_batches(model: Model, n_eval: int, sample_shape, *, n_points_per_device
                  device=None) -> tuple[int, int]:
     """Choose ``(batch_size, eval_batch)``: points vmapped together, samples per evaluation
     batch. Given values are checked against the memory available; missing ones are chosen so
-    one vmapped batch's activations stay near `ACTIVATION_BUDGET`."""
+    one vmapped batch's activations stay near `ACTIVATION_BUDGET` on a CPU (cache-sized, at most
+    8 points), or within an eighth of the free memory on an accelerator (at most 256 points;
+    untested here: no GPU was available)."""
     per = activation_bytes(model, sample_shape)
     free = available_memory(device)
     batch_norm_batch = model.n_bn and bn_policy == "batch"
@@ -100,18 +102,21 @@ def plan_batches(model: Model, n_eval: int, sample_shape, *, n_points_per_device
                 f"samples, about {n_eval * per / 2**30:.1f} GiB) in one batch and "
                 f"{free / 2**30:.1f} GiB is free; use bn policy 'eval' or --eval-samples")
         eval_batch = n_eval
-    budget = min(ACTIVATION_BUDGET, free // 8)
+    accelerator = device is not None and getattr(device, "platform", "cpu") != "cpu"
+    # CPU: small vmapped batches that stay in cache; GPU/TPU: wide ones that fill the device
+    budget = min(ACTIVATION_BUDGET if not accelerator else 4 << 30, free // 8)
+    max_points = 8 if not accelerator else 256
     if eval_batch is None:
         eval_batch = int(max(1, min(n_eval, budget // per)))
         # as few equal batches as cover the set, so the last is not mostly padding
         nb = -(-n_eval // eval_batch)
         eval_batch = -(-n_eval // nb)
     if batch_size is None:
-        batch_size = int(max(1, min(8, budget // max(1, eval_batch * per))))
+        batch_size = int(max(1, min(max_points, budget // max(1, eval_batch * per))))
         if any(len(p.shape) >= 3 for p in model.layout.params if p.role == "weight"):
             # vmapping points with their own conv kernels makes grouped convolutions, which
             # XLA:CPU runs ~3× slower than one point at a time (31×31 CNN on digits: 10 s → 4 s)
-            batch_size = 1
+            batch_size = 1 if not accelerator else batch_size
     batch_size = int(max(1, min(int(batch_size), n_points_per_device)))
     return batch_size, eval_batch
 
@@ -208,7 +213,7 @@ def compiled_program(model: Model, bn_policy: str, batch_size: int, n_eval: int,
     mesh = Mesh(np.array(devices), ("grid",))
     local = block_program(model, bn_policy, batch_size, n_eval)
     spec = (Ps("grid"),) + (Ps(),) * 7
-    return jax.jit(jax.shard_map(local, mesh=mesh, in_specs=spec, out_specs=Ps("grid")))
+    return jax.jit(jax.shard_map(local, mesh=mesh, in_specs=spec, out_specs=Ps("grid"), check_vma=False))
 
 
 def block_program(model: Model, bn_policy: str, batch_size: int, n_eval: int):

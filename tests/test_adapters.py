@@ -232,7 +232,8 @@ def user_loss(kind, obj, theta, m, x, y, policy):
                                               ("linen", linen_cnn, "eval"),
                                               ("linen", linen_cnn, "batch"),
                                               ("eqx", eqx_mlp, "eval"),
-                                              ("eqx", eqx_cnn, "eval")])
+                                              ("eqx", eqx_cnn, "eval"),
+                                              ("eqx", eqx_cnn, "batch")])
 def test_surface_matches_a_per_point_loop_of_the_users_apply(digits, kind, make, policy):
     m, _, obj = make(digits)
     task = train.task_from_params(m, digits, m.init(key=jax.random.key(0)), bn_policy=policy)

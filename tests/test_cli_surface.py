@@ -99,3 +99,18 @@ def test_output_checked_before_compute(tmp_path, capsys, monkeypatch):
     code, _, err = run(capsys, "surface", *TINY, "-o", str(tmp_path / "s.npz"))
     assert code == 2 and "not writable" in err
     assert os.listdir(tmp_path) == []
+
+
+def test_eval_samples_and_eval_batch_options(tmp_path, capsys):
+    code, out, err = run(capsys, "surface", *TINY[:-1], "--no-cache", "--json", "--eval-samples", "50",
+                         "--eval-batch", "16", "-o", str(tmp_path / "s.npz"))
+    assert code == 0, err
+    assert "fixed random subset of 50 of 128 samples (seed 0)" in err
+    summary = json.loads(out)
+    assert summary["eval_set"]["subset"] == {"size": 50, "of": 128, "seed": 0}
+    s = Surface.load(str(tmp_path / "s.npz"))
+    assert s.x_eval.shape[0] == 50 and s.meta["eval_batch"] == 16
+    for args, msg in ((["--eval-batch", "0"], "at least 1 sample"),
+                      (["--eval-samples", "1000"], "between 1 and 128")):
+        code, _, err = run(capsys, "surface", *TINY, "--no-cache", *args)
+        assert code == 2 and msg in err and len(err.strip().splitlines()) == 1, err
