@@ -245,10 +245,12 @@ def test_surface_matches_a_per_point_loop_of_the_users_apply(digits, kind, make,
         np.testing.assert_allclose(s.loss[i, j], want, rtol=2e-5)
 
 
-def test_nnx_surface_matches_the_models_own_call(digits):
+@pytest.mark.parametrize("policy", ["eval", "batch"])
+def test_nnx_surface_matches_the_models_own_call(digits, policy):
     model = NNXMLP(nnx.Rngs(0))
+    model.bn.mean[...] = model.bn.mean[...] + 0.2  # running statistics unlike the batch's
     m = ls.from_nnx(model, digits.x[:2])
-    task = train.task_from_params(m, digits, m.init(key=jax.random.key(0)), bn_policy="eval")
+    task = train.task_from_params(m, digits, m.init(key=jax.random.key(0)), bn_policy=policy)
     pl = directions.random_plane(task, key=jax.random.key(6))
     s = compute_surface(task, pl, span=0.6, resolution=3, progress=False)
     for i, j in [(0, 2), (2, 2)]:
@@ -262,5 +264,5 @@ def test_nnx_surface_matches_the_models_own_call(digits):
             return jnp.asarray(th[p.offset:p.stop].reshape(p.shape))
 
         mm = nnx.merge(g, jax.tree_util.tree_map_with_path(leaf, params), rest)
-        mm.eval()
+        mm.eval() if policy == "eval" else mm.train()
         np.testing.assert_allclose(s.loss[i, j], xent(mm(jnp.asarray(digits.x)), digits.y), rtol=2e-5)
