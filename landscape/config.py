@@ -64,6 +64,9 @@ class LandscapeConfig:
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["widths"] = list(self.widths)
+        for k in ("eval_samples", "eval_batch"):  # only when set: older cache keys still hold
+            if d[k] is None:
+                del d[k]
         return d
 
     def digest(self) -> str:
