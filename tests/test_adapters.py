@@ -266,3 +266,12 @@ def test_nnx_surface_matches_the_models_own_call(digits, policy):
         mm = nnx.merge(g, jax.tree_util.tree_map_with_path(leaf, params), rest)
         mm.eval() if policy == "eval" else mm.train()
         np.testing.assert_allclose(s.loss[i, j], xent(mm(jnp.asarray(digits.x)), digits.y), rtol=2e-5)
+
+
+def test_dataset_that_does_not_fit_the_model_is_one_error(digits):
+    m, _, _ = eqx_mlp(digits)
+    import landscape.data as data_mod
+
+    d = data_mod.load("moons", n=32)
+    with pytest.raises(LandscapeError, match=r"inputs of shape \(64,\).*moons has 2 features"):
+        train.task_from_params(m, d, m.init(key=None))
