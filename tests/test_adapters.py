@@ -115,6 +115,11 @@ def eqx_cnn(d):
     return ls.from_equinox(m, d.x[:2].reshape(-1, 1, 8, 8), state=state), None, (m, state)
 
 
+def nnx_cnn(d):
+    model = NNXCNN(nnx.Rngs(1))
+    return ls.from_nnx(model, d.x[:2].reshape(-1, 8, 8, 1)), None, model
+
+
 # ---------------------------------------------------------------- layer order and axes
 
 def test_linen_layer_order_is_application_order(digits):
@@ -154,7 +159,7 @@ def test_nnx_order_axes_and_bn(digits):
     assert c.layers == ("conv", "head") and c.layout.get("conv", "kernel").out_axis == 3
 
 
-@pytest.mark.parametrize("make", [linen_cnn, eqx_mlp, eqx_cnn])
+@pytest.mark.parametrize("make", [linen_mlp, linen_cnn, nnx_cnn, eqx_mlp, eqx_cnn])
 def test_filter_norms_per_output_unit_by_hand(digits, make):
     m, _, _ = make(digits)
     task = train.task_from_params(m, digits, m.init(key=jax.random.key(0)), bn_policy="eval")
