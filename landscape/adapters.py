@@ -82,6 +82,13 @@ def adapt(named, call: Callable, x_example, *, output: str = "softmax", layer_or
         first = {}
         for (l, _, _), u in zip(named, uses):
             first[l] = min(first.get(l, u.order), u.order)
+        by_order: dict = {}
+        for l, t in first.items():
+            by_order.setdefault(t, []).append(l)
+        tied = next((ls_ for ls_ in by_order.values() if len(ls_) > 1), None)
+        if tied:
+            raise LandscapeError(f"cannot tell the layer order: layers {tied[0]!r} and {tied[1]!r} "
+                                 f"are first used by the same operation; pass layer_order=[...]")
         rank = first
     idx = sorted(range(len(named)), key=lambda i: (rank[named[i][0]],
                                                    uses[i].order if uses[i] else 0, i))

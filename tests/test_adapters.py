@@ -185,6 +185,10 @@ def test_ambiguous_output_axis_and_unused_leaf_are_errors(digits):
         ls.from_apply_fn(apply_fn, params, digits.x[:1])
     m = ls.from_apply_fn(apply_fn, params, digits.x[:1], out_axes={"a/w": 1})
     assert m.layout.params[0].out_axis == 1
+    both = {"a": {"w": jnp.ones((64, 5))}, "b": {"w": jnp.ones((64, 5))}}
+    with pytest.raises(LandscapeError, match="'a' and 'b' are first used by the same operation"):
+        ls.from_apply_fn(lambda p, x: x @ jnp.concatenate([p["a"]["w"], p["b"]["w"]], 1), both,
+                         digits.x[:1])
     unused = {"a": {"w": jnp.ones((64, 10))}, "z": {"w": jnp.ones((3, 3))}}
     with pytest.raises(LandscapeError, match="'z/w' is never used.*layer_order"):
         ls.from_apply_fn(lambda p, x: x @ p["a"]["w"], unused, digits.x[:1])

@@ -232,13 +232,18 @@ def test_two_processes_resume_a_killed_job(tmp_path):
         sk.bind(("127.0.0.1", 0))
         port = str(sk.getsockname()[1])
     env = dict(os.environ, JAX_PLATFORMS="cpu", XLA_FLAGS="--xla_force_host_platform_device_count=1")
-    procs = [subprocess.Popen([sys.executable, "-c", _MULTI_RESUME, str(i), port, str(job),
-                               str(tmp_path / f"p{i}.npy")], env=env, stdout=subprocess.PIPE,
-                              text=True) for i in (0, 1)]
+    # process 1 is pointed at a folder that does not exist: only process 0 may read or write
+    # the job, and process 1 must still learn from it which blocks are missing
+    elsewhere = tmp_path / "not-process-0s"
+    procs = [subprocess.Popen([sys.executable, "-c", _MULTI_RESUME, str(i), port,
+                               str(job if i == 0 else elsewhere), str(tmp_path / f"p{i}.npy")],
+                              env=env, stdout=subprocess.PIPE, text=True) for i in (0, 1)]
     outs = [p.communicate(timeout=400)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0]
     counts = [json.loads(o.strip().splitlines()[-1]) for o in outs]
     assert counts[0] == counts[1] and counts[0]["reused"] == 4 and counts[0]["computed"] > 0
+    assert not elsewhere.exists()
+    assert len(list(job.glob("block-*.npy"))) == counts[0]["blocks"]  # process 0 wrote them all
     _run(_RESUME, "", 0, tmp_path / "plain.npy")
     for i in (0, 1):
         np.testing.assert_array_equal(np.load(tmp_path / f"p{i}.npy"), np.load(tmp_path / "plain.npy"))
