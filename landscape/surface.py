@@ -205,6 +205,30 @@ def grid(span=1.0, resolution=51) -> tuple[np.ndarray, np.ndarray]:
             np.linspace(span[2], span[3], int(rb), dtype=np.float32))
 
 
+def point_fn(task: Task, plane: Plane):
+    """``f(ab [2]) -> [loss, accuracy]`` of one plane point on the whole evaluation set, in one
+    batch, with the first-layer products precomputed as the engine does (for FLOP counting with
+    XLA and for tests; `compute_surface` runs the batched, sharded version of the same math)."""
+    from landscape.models import loss_and_accuracy
+
+    model, policy = task.model, task.bn_policy
+    x, y = jnp.asarray(task.data.x_eval), jnp.asarray(task.data.y_eval)
+    th, d1, d2 = (jnp.asarray(v, jnp.float32) for v in (task.theta, plane.d1, plane.d2))
+    stats = [(jnp.asarray(m), jnp.asarray(v)) for m, v in task.bn_stats] or None
+    if model.first_fn is not None:
+        P0, P1, P2 = (jax.jit(model.first)(v, x) for v in (th, d1, d2))
+
+        def f(ab):
+            a, b = ab[0], ab[1]
+            logits = model.head(th + a * d1 + b * d2, P0 + a * P1 + b * P2, stats, policy)
+            return jnp.stack(loss_and_accuracy(logits, y, model.output))
+    else:
+        def f(ab):
+            logits = model.apply(th + ab[0] * d1 + ab[1] * d2, x, stats, policy)
+            return jnp.stack(loss_and_accuracy(logits, y, model.output))
+    return f
+
+
 def compute_surface(task: Task, plane: Plane, *, span=1.0, resolution=51,
                     batch_size: int | None = None, eval_batch: int | None = None,
                     block: int = 4096, devices=None, progress: bool | None = None,

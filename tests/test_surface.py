@@ -300,3 +300,13 @@ def test_subset_file_regenerates_its_evaluation_set(tmp_path):
     s.save(str(tmp_path / "s.npz"), embed_eval=False)
     t = task_from_surface(Surface.load(str(tmp_path / "s.npz")))  # regenerated and hash-checked
     np.testing.assert_array_equal(t.data.x_eval, s.x_eval)
+
+
+def test_point_fn_agrees_with_the_grid(surf):
+    from landscape.surface import point_fn
+
+    task, pl, s = surf
+    f = jax.jit(point_fn(task, pl))
+    l, a = np.asarray(f(jnp.asarray([s.alphas[2], s.betas[7]])))
+    np.testing.assert_allclose(s.loss[2, 7], l, rtol=1e-5)
+    np.testing.assert_allclose(s.accuracy[2, 7], a, rtol=1e-6)
