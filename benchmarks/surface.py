@@ -1,18 +1,26 @@
-"""Surface throughput on the reference case, against this machine's own matmul peak.
+"""Surface throughput against this machine's own matmul peak, measured in the same run.
 
-Reference: MLP 64-64-64 ReLU (He init) trained on all 1797 digits; filter-normalized random
-plane; the loss on the whole evaluation set at every grid point.
+Cases, each in a fresh process (so its peak RSS is the memory of that run alone):
 
-Two FLOP counts are reported (`landscape.flops.surface_flops`), both per grid point:
+* ``reference``: MLP 64-64-64 ReLU (He init) trained on all 1797 digits, filter-normalized
+  random plane, 101×101 (``--grid``), the loss on the whole evaluation set at every point;
+* ``big``: the same at 401×401, for memory;
+* ``cnn``: the built-in CNN (8, 16 channels) on digits at 31×31 (first conv precomputed);
+* ``batched``: a 60,000 × 784 evaluation set (synthetic) through an MLP 784-256-256-10, 9×9,
+  accumulated over evaluation batches.
+
+Two FLOP counts per grid point (`landscape.flops.surface_flops`), both printed and named:
+
 * *executed*: what runs after the first-layer precompute — forming θ(a, b), combining the three
-  precomputed first-layer products, and the rest of the network (8,832 + 128 of the 12,928
-  multiply-adds per sample); XLA's own count of the compiled point function is printed beside;
-* *plain-forward equivalent*: 2 × 12,928 multiply-adds × 1797 samples, what a plain forward
-  pass would execute (the figure other tools are quoted in).
-Each configuration runs in a fresh process, so its peak RSS is the memory of that run alone.
+  precomputed first-layer products, the rest of the network — plus each block's share of the
+  precompute itself; XLA's own count of the compiled point function is printed beside;
+* *plain-forward equivalent*: 2 × multiply-adds × samples, what a plain forward pass would
+  execute (the figure other tools are quoted in).
 
-    python benchmarks/surface.py            # 101×101 (3 runs), then a 401×401 memory run
-    python benchmarks/surface.py --grid 201 --no-big
+Ratios use the best matmul peak measured before, between and after the cases.
+
+    python benchmarks/surface.py              # every case
+    python benchmarks/surface.py --quick      # the reference case only
 """
 
 from __future__ import annotations
@@ -20,15 +28,46 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
-def worker(grid: int, repeats: int) -> dict:
-    """One configuration, in this (fresh) process: points/s of each run and peak RSS."""
+def build_case(name: str):
+    """``(task, plane, grid, compute_surface kwargs)`` of one case."""
+    import jax
+    import numpy as np
+
+    from landscape import data, directions, models, train
+    from landscape.config import LandscapeConfig
+
+    if name in ("reference", "big"):
+        cfg = LandscapeConfig()
+        task = cfg.build_task()
+        return task, cfg.build_plane(task), {}
+    if name == "cnn":
+        cfg = LandscapeConfig(model="cnn", widths=(8, 16), train_steps=100)
+        task = cfg.build_task()
+        return task, cfg.build_plane(task), {"block": 256}
+    if name == "batched":
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((60000, 784), dtype=np.float32)
+        y = rng.integers(0, 10, 60000).astype(np.int32)
+        m = models.mlp((256, 256), n_in=784, n_out=10)
+        task = train.task_from_params(m, data.Dataset("synthetic", x, y, x, y, 10),
+                                      m.init(key=jax.random.key(0)))
+        # blocks of 27 points, so the rate excludes compilation (the first block)
+        return task, directions.random_plane(task, key=jax.random.key(1)), {"block": 27}
+    raise SystemExit(f"unknown case {name}")
+
+
+GRIDS = {"big": 401, "cnn": 31, "batched": 9}
+
+
+def worker(name: str, grid: int, repeats: int) -> dict:
+    """One case in this (fresh) process: points/s of each run, FLOP counts and peak RSS."""
     from landscape.cli import configure_devices
 
     configure_devices()  # one JAX device per core, as the CLI does
@@ -36,90 +75,90 @@ def worker(grid: int, repeats: int) -> dict:
     import jax.numpy as jnp
 
     from common import peak_rss_mib
-    from landscape.config import LandscapeConfig
     from landscape.flops import surface_flops, xla_flops
     from landscape.surface import compute_surface, point_fn
 
-    cfg = LandscapeConfig()
-    t0 = time.perf_counter()
-    task = cfg.build_task()
-    t_train = time.perf_counter() - t0
-    plane = cfg.build_plane(task)
+    task, plane, kw = build_case(name)
     runs = []
     for _ in range(repeats):
-        s = compute_surface(task, plane, span=1.0, resolution=grid, progress=False)
+        s = compute_surface(task, plane, span=1.0, resolution=grid, progress=False, **kw)
         runs.append({"points_per_second": s.meta["points_per_second"], **s.meta["seconds"]})
     n = int(task.data.x_eval.shape[0])
-    return {"grid": grid, "runs": runs, "train_seconds": t_train,
-            "devices": [str(d) for d in jax.devices()],
-            "flops": surface_flops(task.model, n),
-            "xla_flops_per_point": xla_flops(point_fn(task, plane), jnp.zeros(2, jnp.float32)),
-            "peak_rss_mib": peak_rss_mib()}
+    out = {"case": name, "grid": grid, "runs": runs, "devices": [str(d) for d in jax.devices()],
+           "flops": surface_flops(task.model, n, s.meta.get("block")),
+           "batch_size": s.meta.get("batch_size"), "eval_batch": s.meta.get("eval_batch"),
+           "peak_rss_mib": peak_rss_mib()}
+    if name == "reference":
+        out["xla_flops_per_point"] = xla_flops(point_fn(task, plane), jnp.zeros(2, jnp.float32))
+    return out
 
 
-def run_fresh(grid: int, repeats: int) -> dict:
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", str(grid),
-                          "--repeats", str(repeats)], capture_output=True, text=True, check=True)
+def run_fresh(name: str, grid: int, repeats: int) -> dict:
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", name,
+                          "--grid", str(grid), "--repeats", str(repeats)],
+                         capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--grid", type=int, default=101)
+    ap.add_argument("--grid", type=int, default=101, help="the reference case's grid")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--no-big", action="store_true", help="skip the 401×401 memory run")
+    ap.add_argument("--quick", action="store_true", help="the reference case only")
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker is not None:
-        print(json.dumps(worker(args.worker, args.repeats)))
+        print(json.dumps(worker(args.worker, args.grid, args.repeats)))
         return
 
     from landscape.flops import matmul_peak
 
-    peaks = [matmul_peak()]
-    res = {"main": run_fresh(args.grid, args.repeats)}
-    peaks.append(matmul_peak())            # the machine is shared: the ratio uses the best
-    if not args.no_big:
-        res["big"] = run_fresh(401, 1)
-        peaks.append(matmul_peak())
-    top = max(p["peak_gflops"] for p in peaks)
-    res["peaks_gflops"] = [p["peak_gflops"] for p in peaks]
-    res["peak_gflops"] = top
-    for r in res.values():
-        if not isinstance(r, dict) or "runs" not in r:
-            continue
-        pps = sorted(x["points_per_second"] for x in r["runs"])
-        r["points_per_second_best"], r["points_per_second_median"] = pps[-1], pps[len(pps) // 2]
+    peaks = [matmul_peak()["peak_gflops"]]
+    cases = {"reference": run_fresh("reference", args.grid, args.repeats)}
+    peaks.append(matmul_peak()["peak_gflops"])
+    if not args.quick:
+        for name in ("cnn", "batched", "big"):
+            cases[name] = run_fresh(name, GRIDS[name], 1 if name in ("batched", "big")
+                                    else args.repeats)
+            peaks.append(matmul_peak()["peak_gflops"])
+    top = max(peaks)               # the machine may be shared: the ratio uses the best
+    for c in cases.values():
+        pps = [r["points_per_second"] for r in c["runs"]]
+        c["best"], c["median"] = max(pps), statistics.median(pps)
         for kind in ("executed", "plain_forward"):
-            g = r["points_per_second_median"] * r["flops"][kind] / 1e9
-            r[f"{kind}_gflops"], r[f"{kind}_ratio_to_peak"] = g, g / top
+            for k in ("best", "median"):
+                g = c[k] * c["flops"][kind] / 1e9
+                c[f"{kind}_gflops_{k}"], c[f"{kind}_ratio_{k}"] = g, g / top
+    res = {"peaks_gflops": peaks, "peak_gflops": top, "load_average": os.getloadavg()[0],
+           "cases": cases}
     if args.json:
         print(json.dumps(res, indent=2))
         return
-    m = res["main"]
-    fl = m["flops"]
-    print(f"devices: {len(m['devices'])} × {m['devices'][0]}; load average "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (a shared machine: figures are noisy)")
-    print(f"matmul peak (float32, 2048², best of numpy and jit): "
-          f"{', '.join(f'{p:.0f}' for p in res['peaks_gflops'])} GFLOP/s in this run; ratios "
-          f"use the best, {top:.0f}")
-    print(f"FLOPs per grid point: executed {fl['executed'] / 1e6:.1f} M (XLA counts "
-          f"{m['xla_flops_per_point'] / 1e6:.1f} M, with the elementwise work); plain-forward "
-          f"equivalent {fl['plain_forward'] / 1e6:.1f} M; first-layer precompute "
-          f"{fl['precompute'] / 1e6:.1f} M once per grid")
-    for key, r in res.items():
-        if not isinstance(r, dict) or "runs" not in r:
-            continue
-        g = r["grid"]
-        print(f"surface {g}×{g} (fresh process): {r['points_per_second_median']:,.0f} points/s "
-              f"median of {len(r['runs'])} (best {r['points_per_second_best']:,.0f}); "
-              f"executed {r['executed_gflops']:.0f} GFLOP/s = {r['executed_ratio_to_peak']:.2f} "
-              f"of peak; plain-forward equivalent {r['plain_forward_gflops']:.0f} GFLOP/s = "
-              f"{r['plain_forward_ratio_to_peak']:.2f}; peak RSS {r['peak_rss_mib']:.0f} MiB")
-        for x in r["runs"]:
-            print(f"    run: {x['points_per_second']:,.0f} points/s, compile+first block "
-                  f"{x['compile_and_first_block']:.2f} s, grid {x['grid']:.2f} s")
+    ref = cases["reference"]
+    print(f"devices: {len(ref['devices'])} × {ref['devices'][0]}; load average "
+          f"{res['load_average']:.1f} on {os.cpu_count()} cores")
+    print(f"float32 matmul peak (2048², best of numpy and jit): "
+          f"{', '.join(f'{p:.0f}' for p in peaks)} GFLOP/s in this run; ratios use the best, "
+          f"{top:.0f}")
+    if ref.get("xla_flops_per_point"):
+        print(f"reference: XLA counts {ref['xla_flops_per_point'] / 1e6:.1f} MFLOP per point "
+              f"(the point function, with the elementwise work)")
+    for name, c in cases.items():
+        fl = c["flops"]
+        print(f"{name} {c['grid']}×{c['grid']} (points vmapped {c['batch_size']}, eval batch "
+              f"{c['eval_batch']}): best {c['best']:,.0f} points/s, median {c['median']:,.0f}; "
+              f"peak RSS {c['peak_rss_mib']:.0f} MiB")
+        print(f"  executed ({fl['executed'] / 1e6:.1f} MFLOP/point): "
+              f"{c['executed_gflops_median']:.0f} GFLOP/s = {c['executed_ratio_median']:.2f} of "
+              f"peak (best {c['executed_ratio_best']:.2f})")
+        print(f"  plain-forward equivalent ({fl['plain_forward'] / 1e6:.1f} MFLOP/point): "
+              f"{c['plain_forward_gflops_median']:.0f} GFLOP/s = "
+              f"{c['plain_forward_ratio_median']:.2f} of peak (best "
+              f"{c['plain_forward_ratio_best']:.2f})")
+        for r in c["runs"]:
+            print(f"    run: {r['points_per_second']:,.0f} points/s, compile+first block "
+                  f"{r['compile_and_first_block']:.2f} s, rest {r['grid']:.2f} s")
 
 
 if __name__ == "__main__":

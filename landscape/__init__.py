@@ -23,7 +23,11 @@ _EXPORTS = {
     "Model": ("landscape.models", "Model"),
     "mlp": ("landscape.models", "mlp"),
     "cnn": ("landscape.models", "cnn"),
-    "from_apply_fn": ("landscape.models", "from_apply_fn"),
+    "from_apply_fn": ("landscape.adapters", "from_apply_fn"),
+    "from_flax": ("landscape.adapters", "from_flax"),
+    "from_nnx": ("landscape.adapters", "from_nnx"),
+    "from_equinox": ("landscape.adapters", "from_equinox"),
+    "compute_surfaces": ("landscape.surface", "compute_surfaces"),
     "Task": ("landscape.train", "Task"),
     "fit": ("landscape.train", "train"),  # the module landscape.train keeps its name
     "task_from_params": ("landscape.train", "task_from_params"),

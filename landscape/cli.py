@@ -12,7 +12,8 @@ import importlib
 import os
 import sys
 
-COMMANDS = ("surface", "simulate", "gradients", "render", "show", "list")
+COMMANDS = ("surface", "line", "connect", "sharpness", "simulate", "gradients", "render", "show",
+            "list")
 
 
 def configure_devices() -> None:

@@ -55,6 +55,8 @@ class LandscapeConfig:
     norm: str = "filter"
     span: float = 1.0                  # pca/hessian: in units of the plane's span_unit
     grid: int = 51
+    eval_samples: int | None = None    # a fixed random subset of the evaluation set
+    eval_batch: int | None = None      # samples per evaluation batch (None: by memory)
 
     def replace(self, **kw) -> "LandscapeConfig":
         return dataclasses.replace(self, **kw)
@@ -62,6 +64,9 @@ class LandscapeConfig:
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["widths"] = list(self.widths)
+        for k in ("eval_samples", "eval_batch"):  # only when set: older cache keys still hold
+            if d[k] is None:
+                del d[k]
         return d
 
     def digest(self) -> str:
@@ -88,6 +93,8 @@ class LandscapeConfig:
         choice("normalization", self.norm, NORMS)
         choice("batch-norm policy", self.bn_policy, BN_POLICIES)
         choice("optimizer", self.train_optimizer, TRAIN_OPTIMIZERS)
+        if self.eval_batch is not None and self.eval_batch < 1:
+            raise LandscapeError(f"the evaluation batch must be at least 1 sample, got {self.eval_batch}")
         if self.train_steps < 0:
             raise LandscapeError(f"training steps must be 0 or more, got {self.train_steps}")
         if self.directions == "pca" and self.train_steps < 3:
@@ -97,7 +104,10 @@ class LandscapeConfig:
     # ------------------------------------------------------------ stages
 
     def build_data(self) -> data_mod.Dataset:
-        return data_mod.load(self.dataset, seed=self.seed, n=self.n_samples)
+        d = data_mod.load(self.dataset, seed=self.seed, n=self.n_samples)
+        if self.eval_samples is not None:
+            d = data_mod.eval_subset(d, self.eval_samples, seed=self.seed)
+        return d
 
     def build_model(self, d: data_mod.Dataset) -> models.Model:
         from landscape.errors import choice
@@ -141,11 +151,13 @@ def cache_dir() -> str:
 
 
 def build_surface(cfg: LandscapeConfig, *, cache: bool = True, progress: bool | None = None,
-                  log=None) -> tuple[Surface, dict]:
+                  log=None, job_dir: str | None = None) -> tuple[Surface, dict]:
     """The surface for ``cfg``, from the cache when possible.
 
     Returns ``(surface, timings)`` where timings has seconds per phase and ``cached``.
     ``log`` (a callable taking one line) receives notices such as a corrupt cache file.
+    Completed blocks are checkpointed in ``job_dir`` (default, with the cache: a folder of the
+    cache named by the config's digest), so the same call after an interruption resumes.
     """
     log = log or (lambda line: print(line, file=sys.stderr))
     cfg.validate()
@@ -170,19 +182,28 @@ def build_surface(cfg: LandscapeConfig, *, cache: bool = True, progress: bool | 
     span = cfg.span * float(plane.meta.get("span_unit", 1.0))
     for note in plane.meta.get("notes", []):
         log(f"landscape: note: {note}")
-    s = compute_surface(task, plane, span=span, resolution=cfg.grid, progress=progress)
+    if job_dir is None and cache:
+        job_dir = os.path.join(cache_dir(), "jobs", f"surface-{cfg.digest()}")
+    s = compute_surface(task, plane, span=span, resolution=cfg.grid, progress=progress,
+                        eval_batch=cfg.eval_batch, job_dir=job_dir, keep_job=True, log=log)
     s.meta["notes"] = list(plane.meta.get("notes", []))
     timings["surface"] = time.perf_counter() - t0
     s.meta["config"] = cfg.to_dict()
     s.meta["config_hash"] = cfg.digest()
     s.meta["train_loss_final"] = float(task.train_loss[-1]) if task.train_loss.size else None
+    timings["resume"] = s.meta.get("resume")
     if cache:
         try:
             os.makedirs(cache_dir(), exist_ok=True)
-            s.save(path)
+            s.save(path, embed_eval=True)
             timings["cache_file"] = path
         except (OSError, LandscapeError) as e:
             log(f"landscape: could not write the cache ({e}); continuing without it")
+    if job_dir is not None:
+        import shutil
+
+        if jax.process_index() == 0:
+            shutil.rmtree(job_dir, ignore_errors=True)
     return s, timings
 
 
@@ -191,11 +212,13 @@ def task_from_surface(s: Surface) -> Task:
     statistics), without retraining. The training path is not kept in the file."""
     m = models.build(s.spec)
     ds = s.meta.get("dataset", {})
-    d = data_mod.Dataset(ds.get("name", "custom"), s.x_eval, s.y_eval, s.x_eval, s.y_eval,
-                         int(s.spec.get("n_out", int(s.y_eval.max()) + 1)) if s.spec.get("output") != "sigmoid" else 2,
+    x, y = s.eval_data()  # embedded, or regenerated and checked against its hash
+    d = data_mod.Dataset(ds.get("name", "custom"), x, y, x, y,
+                         int(s.spec.get("n_out", int(y.max()) + 1)) if s.spec.get("output") != "sigmoid" else 2,
                          tuple(s.spec["image_shape"]) if s.spec.get("kind") == "cnn" else None,
                          ds.get("seed"))
-    bn = [(np.asarray(v[0]), np.asarray(v[1])) for v in s.bn_stats]
+    # narrower batch-norm layers are NaN-padded in the file
+    bn = [(np.asarray(v[0][~np.isnan(v[0])]), np.asarray(v[1][~np.isnan(v[1])])) for v in s.bn_stats]
     policy = s.meta.get("bn_policy") or "eval"
     if s.spec.get("batchnorm") and policy == "eval" and not bn:
         raise LandscapeError("this surface's network has batch norm in eval mode but the file "

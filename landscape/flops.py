@@ -27,13 +27,16 @@ def first_layer(model) -> tuple[int, int] | None:
     return None
 
 
-def surface_flops(model, n_samples: int) -> dict:
+def surface_flops(model, n_samples: int, block_points: int | None = None) -> dict:
     """FLOPs of one grid point of `landscape.surface.compute_surface` on ``n_samples``.
 
     Returns ``{"plain_forward", "executed", "precompute"}``: the plain forward pass at θ(a, b)
     (``2 × multiply-adds × samples``); what runs per point after the first-layer precompute
     (forming ``θ* + a·d1 + b·d2`` over all P weights, ``z0 = P0 + a·P1 + b·P2``, then the rest
-    of the network); and the precompute itself (three first-layer products, once per grid).
+    of the network); and the precompute itself (three first-layer products of the evaluation
+    set). The engine repeats the precompute for every block of ``block_points`` points (its
+    products are shared by the block's points): given ``block_points``, ``executed`` includes
+    that share, ``precompute / block_points``.
     """
     plain = 2 * model.macs_per_sample * n_samples
     first = first_layer(model)
@@ -41,8 +44,11 @@ def surface_flops(model, n_samples: int) -> dict:
         return {"plain_forward": plain, "executed": plain, "precompute": 0}
     macs0, out0 = first
     per_sample = 2 * (model.macs_per_sample - macs0) + 4 * out0
-    return {"plain_forward": plain, "executed": per_sample * n_samples + 4 * model.n_params,
-            "precompute": 3 * 2 * macs0 * n_samples}
+    pre = 3 * 2 * macs0 * n_samples
+    executed = per_sample * n_samples + 4 * model.n_params
+    if block_points:
+        executed += pre / max(1, int(block_points))
+    return {"plain_forward": plain, "executed": executed, "precompute": pre}
 
 
 def stacked_step_flops(spec: dict, batch: int, full: bool) -> int:

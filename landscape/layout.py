@@ -6,8 +6,9 @@ each parameter's layer, name, role, shape and slice of θ. It is JSON-serializab
 inside every surface file, so anyone can cut a saved θ back into arrays with numpy alone.
 
 Roles:
-  ``weight``  a dense ``[in, out]`` or conv ``[kh, kw, c_in, c_out]`` kernel: the last axis
-              indexes output units (filters), the convention filter normalization uses.
+  ``weight``  a dense or conv kernel; its ``out_axis`` indexes output units (filters), the axis
+              filter normalization rescales along: the last for the built-in ``[in, out]`` and
+              ``[kh, kw, c_in, c_out]`` kernels, 0 for Equinox's ``[out, in]``/``[out, in, kh, kw]``.
   ``bias``    a bias vector ``[out]``.
   ``bn``      a batch-norm scale or shift ``[out]``.
 """
@@ -27,6 +28,7 @@ class Param:
     role: str
     shape: tuple[int, ...]
     offset: int
+    out_axis: int = -1
 
     @property
     def size(self) -> int:
@@ -45,10 +47,15 @@ class Layout:
 
     @classmethod
     def build(cls, entries) -> "Layout":
-        """``entries``: iterable of ``(layer, name, role, shape)`` in input → output order."""
+        """``entries``: iterable of ``(layer, name, role, shape[, out_axis])`` in input → output
+        order (``out_axis`` defaults to -1, the last)."""
         out, off = [], 0
-        for layer, name, role, shape in entries:
-            p = Param(layer, name, role, tuple(int(s) for s in shape), off)
+        for layer, name, role, shape, *rest in entries:
+            shape = tuple(int(s) for s in shape)
+            ax = int(rest[0]) if rest else -1
+            if shape and ax < 0:
+                ax += len(shape)
+            p = Param(layer, name, role, shape, off, ax if shape else -1)
             out.append(p)
             off = p.stop
         return cls(tuple(out))
@@ -85,9 +92,15 @@ class Layout:
 
     def to_json(self) -> list[dict]:
         return [{"layer": p.layer, "name": p.name, "role": p.role, "shape": list(p.shape),
-                 "offset": p.offset, "size": p.size} for p in self.params]
+                 "offset": p.offset, "size": p.size, "out_axis": p.out_axis} for p in self.params]
 
     @classmethod
     def from_json(cls, rows) -> "Layout":
-        return cls(tuple(Param(r["layer"], r["name"], r["role"], tuple(r["shape"]), r["offset"])
-                         for r in rows))
+        """Rows of `to_json`; files from before ``out_axis`` was recorded get the last axis."""
+        out = []
+        for r in rows:
+            shape = tuple(r["shape"])
+            ax = int(r.get("out_axis", -1))
+            out.append(Param(r["layer"], r["name"], r["role"], shape, r["offset"],
+                             ax + len(shape) if shape and ax < 0 else ax))
+        return cls(tuple(out))

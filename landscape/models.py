@@ -24,7 +24,6 @@ from typing import Callable
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from landscape.errors import LandscapeError, choice
 from landscape.layout import Layout
@@ -88,6 +87,10 @@ class Model:
       layout: the flat-vector layout, input → output.
       output: ``"softmax"`` (cross-entropy over classes) or ``"sigmoid"`` (one logit, binary).
       macs_per_sample: multiply-adds of one plain forward pass for one sample.
+      first_macs: of those, the first layer's (computed once per grid, not per point, when
+        ``first_fn`` exists).
+      stats_fn: ``(θ, x) -> [(mean, var), ...]``, the batch-norm statistics a model brought
+        from a framework carries itself (its running averages); ``None`` for built-in networks.
     """
 
     spec: dict
@@ -99,6 +102,8 @@ class Model:
     head_fn: Callable
     apply_fn: Callable
     n_bn: int = 0
+    first_macs: int = 0
+    stats_fn: Callable | None = None
 
     @property
     def n_params(self) -> int:
@@ -124,6 +129,8 @@ class Model:
         """Per-layer ``(mean, var)`` of the normalized pre-activations on ``x`` at ``theta``."""
         if not self.n_bn:
             return []
+        if self.stats_fn is not None:
+            return [(jnp.asarray(m), jnp.asarray(v)) for m, v in self.stats_fn(theta, x)]
         stats = []
         self.apply_fn(theta, x, None, "batch", _collect=stats)
         return [(jnp.asarray(m), jnp.asarray(v)) for m, v in stats]
@@ -131,8 +138,9 @@ class Model:
 
 # ---------------------------------------------------------------- losses
 
-def loss_and_accuracy(logits, y, output: str):
-    """Mean loss and accuracy of ``logits`` against integer labels ``y``.
+def sample_losses(logits, y, output: str):
+    """Per-sample loss ``[n]`` (float) and correctness ``[n]`` (bool) of ``logits`` against
+    integer labels ``y``.
 
     ``softmax``: cross-entropy (nats); ``sigmoid``: binary cross-entropy of one logit;
     ``mse``: half the squared error against one-hot targets, summed over outputs.
@@ -140,18 +148,21 @@ def loss_and_accuracy(logits, y, output: str):
     if output == "mse":
         # squared error against one-hot targets: quadratic in a linear model's weights
         target = jax.nn.one_hot(y, logits.shape[-1], dtype=logits.dtype)
-        loss = 0.5 * jnp.mean(jnp.sum((logits - target) ** 2, -1))
-        return loss, jnp.mean(jnp.argmax(logits, -1) == y)
+        return 0.5 * jnp.sum((logits - target) ** 2, -1), jnp.argmax(logits, -1) == y
     if output == "sigmoid":
         z = logits[..., 0]
         yf = y.astype(z.dtype)
-        loss = jnp.mean(jnp.maximum(z, 0) - z * yf + jnp.log1p(jnp.exp(-jnp.abs(z))))
-        acc = jnp.mean((z > 0) == (y == 1))
-        return loss, acc
+        loss = jnp.maximum(z, 0) - z * yf + jnp.log1p(jnp.exp(-jnp.abs(z)))
+        return loss, (z > 0) == (y == 1)
     logp = jax.nn.log_softmax(logits, axis=-1)
-    loss = -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=-1))
-    acc = jnp.mean(jnp.argmax(logits, -1) == y)
-    return loss, acc
+    loss = -jnp.take_along_axis(logp, y[:, None], axis=-1)[:, 0]
+    return loss, jnp.argmax(logits, -1) == y
+
+
+def loss_and_accuracy(logits, y, output: str):
+    """Mean loss and accuracy of ``logits`` against integer labels ``y`` (see `sample_losses`)."""
+    loss, correct = sample_losses(logits, y, output)
+    return jnp.mean(loss), jnp.mean(correct)
 
 
 # ---------------------------------------------------------------- MLP
@@ -250,7 +261,7 @@ def mlp(widths=(64, 64, 64), *, n_in: int = 64, n_out: int = 10, activation: str
             "bn_eps": BN_EPS}
     macs = sum(dims[i] * dims[i + 1] for i in range(n_layers))
     return Model(spec, layout, output, macs, init_fn, first_fn, head_fn, apply_fn,
-                 n_bn=(n_layers - 1) if batchnorm else 0)
+                 n_bn=(n_layers - 1) if batchnorm else 0, first_macs=dims[0] * dims[1])
 
 
 # ---------------------------------------------------------------- CNN
@@ -277,6 +288,7 @@ def cnn(channels=(8, 16), *, image_shape=(8, 8), n_out: int = 10, activation: st
         hh, ww = -(-hh // strides[i]), -(-ww // strides[i])
         macs += hh * ww * 9 * cins[i] * c
         sizes.append((hh, ww))
+    first_macs = sizes[0][0] * sizes[0][1] * 9 * cins[0] * channels[0]
     flat = hh * ww * channels[-1]
     dname = f"dense_{len(channels)}"
     entries.append((dname, "w", "weight", (flat, n_out)))
@@ -325,51 +337,17 @@ def cnn(channels=(8, 16), *, image_shape=(8, 8), n_out: int = 10, activation: st
             "n_out": int(n_out), "activation": activation, "init": init,
             "init_scale": float(init_scale), "batchnorm": False, "skip": False,
             "output": "softmax"}
-    return Model(spec, layout, "softmax", macs, init_fn, first_fn, head_fn, apply_fn)
+    return Model(spec, layout, "softmax", macs, init_fn, first_fn, head_fn, apply_fn,
+                 first_macs=first_macs)
 
 
 # ---------------------------------------------------------------- bring your own model
 
-def from_apply_fn(apply_fn: Callable, params, *, output: str = "softmax",
-                  macs_per_sample: int | None = None, name: str = "custom") -> Model:
-    """Wrap any JAX ``apply_fn(params, x) -> logits`` and its params pytree as a `Model`.
+def from_apply_fn(apply_fn: Callable, params, x_example=None, **kw) -> Model:
+    """Wrap any JAX ``apply_fn(params, x) -> logits``; see `landscape.adapters.from_apply_fn`."""
+    from landscape.adapters import from_apply_fn as adapt_apply_fn
 
-    Flax users pass ``lambda p, x: module.apply(p, x)`` and ``variables``; Equinox users split
-    the model with ``eqx.partition`` and pass the array part. Leaves of two or more dimensions
-    are treated as weights whose last axis indexes output units; the rest as biases. The given
-    ``params`` are the model's initialization (``init`` returns them for any key).
-    """
-    choice("output", output, OUTPUTS)
-    leaves_with_path, treedef = jax.tree_util.tree_flatten_with_path(params)
-    if not leaves_with_path:
-        raise LandscapeError("params has no arrays")
-    entries = []
-    for path, leaf in leaves_with_path:
-        keys = [getattr(k, "key", getattr(k, "name", getattr(k, "idx", k))) for k in path]
-        keys = [str(k) for k in keys]
-        layer = "/".join(keys[:-1]) or keys[-1]
-        pname = keys[-1]
-        role = "weight" if np.ndim(leaf) >= 2 else "bias"
-        entries.append((layer, pname, role, np.shape(leaf)))
-    layout = Layout.build(entries)
-    theta0 = jnp.concatenate([jnp.asarray(l, jnp.float32).reshape(-1) for _, l in leaves_with_path])
-    shapes = [p.shape for p in layout.params]
-
-    def to_tree(theta):
-        leaves = [theta[p.offset:p.stop].reshape(p.shape) for p in layout.params]
-        return jax.tree_util.tree_unflatten(treedef, leaves)
-
-    def head_fn(theta, x, bn_stats=None, bn_mode="batch", _collect=None):
-        return apply_fn(to_tree(theta), x)
-
-    def wrapped(theta, x, bn_stats=None, bn_mode="batch", _collect=None):
-        return apply_fn(to_tree(theta), x)
-
-    if macs_per_sample is None:
-        macs_per_sample = sum(math.prod(s) for s in shapes if len(s) >= 2)
-    spec = {"kind": name, "output": output, "batchnorm": False, "skip": False}
-    return Model(spec, layout, output, int(macs_per_sample), lambda key: theta0, None,
-                 head_fn, wrapped)
+    return adapt_apply_fn(apply_fn, params, x_example, **kw)
 
 
 def build(spec: dict) -> Model:

@@ -161,6 +161,11 @@ def task_from_params(model: Model, data: Dataset, theta, *, bn_policy: str = "ba
 
 
 def _check_shapes(model: Model, data: Dataset):
+    sample = model.spec.get("sample_shape")  # models brought from Flax/Equinox/apply_fn
+    if sample is not None and math.prod(sample) != data.n_features:
+        raise LandscapeError(f"the model takes inputs of shape {tuple(sample)} "
+                             f"({math.prod(sample)} values) but {data.name} has "
+                             f"{data.n_features} features per sample")
     n_in = model.spec.get("n_in")
     if n_in is not None and n_in != data.n_features:
         raise LandscapeError(f"the model takes {n_in} inputs but {data.name} has "

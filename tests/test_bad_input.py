@@ -40,7 +40,7 @@ CASES = {
         (["--directions", "pca", "--train-steps", "2"], "PCA directions need training"),
         (["-o", "{d}/no/such/dir/s.npz"], "does not exist"),
         (["-o", "{d}/s.txt"], "must end in .npz"),
-        (["--dataset", "mnist"], "unknown dataset 'mnist'"),
+        (["--dataset", "imagenet"], "unknown dataset 'imagenet'"),
         (["--peak"], "--peak adds ratios to the --json summary"),
     ],
     "simulate": [

@@ -57,7 +57,7 @@ def test_cache_hit_and_corrupt_cache_recomputed(tmp_path, capsys, monkeypatch):
 @pytest.mark.parametrize("args,msg", [
     (["--activation", "swish"], "unknown activation 'swish'; choose one of: sigmoid"),
     (["--init", "zeros"], "unknown init"),
-    (["--dataset", "mnist"], "unknown dataset 'mnist'; choose one of: digits"),
+    (["--dataset", "cifar"], "unknown dataset 'cifar'; choose one of: digits"),
     (["--directions", "sobol"], "unknown direction method"),
     (["--norm", "unit"], "unknown normalization"),
     (["--grid", "1"], "at least 2"),
@@ -125,3 +125,55 @@ def test_json_reports_executed_flops_beside_the_plain_forward_equivalent(tmp_pat
     assert mine["executed"] == 2 * (12928 - 64 * 64 + 2 * 64) * 1797 + 4 * task.model.n_params
     xla = xla_flops(point_fn(task, plane), jnp.zeros(2))
     assert mine["executed"] <= xla <= 1.1 * mine["executed"]
+def test_eval_samples_and_eval_batch_options(tmp_path, capsys):
+    code, out, err = run(capsys, "surface", *TINY[:-1], "--no-cache", "--json", "--eval-samples", "50",
+                         "--eval-batch", "16", "-o", str(tmp_path / "s.npz"))
+    assert code == 0, err
+    assert "fixed random subset of 50 of 128 samples (seed 0)" in err
+    summary = json.loads(out)
+    assert summary["eval_set"]["subset"] == {"size": 50, "of": 128, "seed": 0}
+    s = Surface.load(str(tmp_path / "s.npz"))
+    assert s.x_eval.shape[0] == 50 and s.meta["eval_batch"] == 16
+    for args, msg in ((["--eval-batch", "0"], "at least 1 sample"),
+                      (["--eval-samples", "1000"], "between 1 and 128")):
+        code, _, err = run(capsys, "surface", *TINY, "--no-cache", *args)
+        assert code == 2 and msg in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_the_same_command_resumes_an_interrupted_job(tmp_path, capsys, monkeypatch):
+    """A job folder left by an interrupted `landscape surface` (here: all blocks but one) is
+    picked up by the same command, which computes only the missing block and cleans up."""
+    monkeypatch.setenv("LANDSCAPE_CACHE", str(tmp_path / "cache"))
+    argv = ["surface", *TINY[:-3], "--grid", "101", "--seed", "5", "--json"]
+    code, out, _ = run(capsys, *argv, "--no-cache")
+    ref = json.loads(out)
+    from landscape.commands.common import config_from_args
+    from landscape.cli import build_parser
+    from landscape.config import cache_dir
+    from landscape.surface import compute_surface
+
+    cfg = config_from_args(build_parser().parse_args(argv))
+    task = cfg.build_task()
+    job = os.path.join(cache_dir(), "jobs", f"surface-{cfg.digest()}")
+    s = compute_surface(task, cfg.build_plane(task), span=cfg.span, resolution=cfg.grid,
+                        job_dir=job, keep_job=True, progress=False)
+    blocks = sorted(f for f in os.listdir(job) if f.startswith("block-"))
+    assert len(blocks) >= 2
+    os.remove(os.path.join(job, blocks[-1]))  # as if killed before the last block
+    code, out, err = main(argv[:-1] + ["--json"]), *capsys.readouterr()
+    resumed = json.loads(out)
+    assert code == 0 and resumed["resume"] == {"blocks": len(blocks), "reused": len(blocks) - 1,
+                                               "computed": 1}
+    assert f"{len(blocks) - 1} of {len(blocks)} blocks done, computing 1" in err
+    assert resumed["center_loss"] == ref["center_loss"] == s.center_loss
+    assert not os.path.exists(job)
+
+
+def test_layout_without_out_axis_loads_as_last_axis():
+    from landscape.layout import Layout
+
+    rows = [{"layer": "dense_0", "name": "w", "role": "weight", "shape": [3, 4], "offset": 0, "size": 12},
+            {"layer": "dense_0", "name": "b", "role": "bias", "shape": [4], "offset": 12, "size": 4}]
+    lay = Layout.from_json(rows)
+    assert lay.params[0].out_axis == 1
+    assert Layout.from_json(lay.to_json()) == lay

@@ -1,7 +1,6 @@
 """Ball dynamics: gradients against finite differences and independent loops, optimizers
 against optax by hand, faults, determinism, compilation count, bad input, and the CLI."""
 
-import dataclasses
 import json
 
 import jax

@@ -38,7 +38,7 @@ CONFIG_DEFAULTS = {"bn_policy": "eval", "norm": "filter", "train_lr": 1e-2,
 def add_model_args(p: argparse.ArgumentParser) -> None:
     """Data, network, training and plane options (defaults: the reference case)."""
     g = p.add_argument_group("data and network")
-    g.add_argument("--dataset", default="digits", help="digits | moons | circles | spirals (default digits)")
+    g.add_argument("--dataset", default="digits", help="digits | mnist | moons | circles | spirals (default digits)")
     g.add_argument("--samples", type=int, default=None, help="sample count of a generated dataset")
     g.add_argument("--model", default="mlp", help="mlp | cnn (default mlp; the CNN has no batch "
                                                   "norm, skips or other outputs)")

@@ -14,6 +14,7 @@ def register(sub) -> None:
                        description="Train a network on bundled data, pick two directions and "
                                    "evaluate the loss on an N×N grid of the plane they span.")
     add_model_args(p)
+    add_eval_args(p)
     add_output_args(p, "surface")
     p.add_argument("--peak", action="store_true",
                    help="with --json: also measure this machine's float32 matmul peak (a few "
@@ -21,9 +22,28 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def add_eval_args(p) -> None:
+    """Evaluation-set size, batching and resumable jobs."""
+    g = p.add_argument_group("evaluation")
+    g.add_argument("--eval-samples", type=int, default=None,
+                   help="evaluate on a fixed random subset of N samples (seed-derived; stamped "
+                        "in the file)")
+    g.add_argument("--eval-batch", type=int, default=None,
+                   help="samples per evaluation batch (default: chosen from free memory)")
+    g.add_argument("--job-dir", default=None,
+                   help="checkpoint completed blocks here; the same command resumes after an "
+                        "interruption (default: in the cache; none with --no-cache)")
+    g.add_argument("--embed-eval", default=None, action="store_true",
+                   help="embed the evaluation set in the output file even when large "
+                        "(default: embedded up to 32 MiB, else stored by content hash)")
+    g.add_argument("--no-embed-eval", dest="embed_eval", action="store_false",
+                   help="store only the evaluation set's content hash and how to regenerate it")
+
+
 def run(args) -> int:
     t_start = time.perf_counter()
-    cfg = config_from_args(args)
+    cfg = config_from_args(args).replace(eval_samples=args.eval_samples,
+                                        eval_batch=args.eval_batch).validate()
     out = check_output(args.output)
     if args.peak and not args.json:
         raise LandscapeError("--peak adds ratios to the --json summary; add --json or drop it")
@@ -33,6 +53,9 @@ def run(args) -> int:
 
     d = cfg.build_data()
     m = cfg.build_model(d)
+    if d.subset and not args.quiet:
+        info(f"landscape: evaluating on a fixed random subset of {d.subset['size']:,} of "
+             f"{d.subset['of']:,} samples (seed {d.subset['seed']})")
     n_pts = cfg.grid * cfg.grid
     per_point = surface_flops(m, int(d.x_eval.shape[0]))
     flops = n_pts * per_point["plain_forward"]
@@ -40,10 +63,11 @@ def run(args) -> int:
         info(f"landscape: {cfg.grid}×{cfg.grid} = {n_pts:,} points × "
              f"{human_flops(2 * m.macs_per_sample * d.x_eval.shape[0])} = {human_flops(flops)}")
     s, timings = build_surface(cfg, cache=not args.no_cache, progress=None if not args.quiet else False,
-                               log=(lambda line: None) if args.quiet else info)
+                               log=(lambda line: None) if args.quiet else info,
+                               job_dir=args.job_dir)
     if out:
         t0 = time.perf_counter()
-        s.save(out)
+        s.save(out, embed_eval=args.embed_eval)
         timings["save"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - t_start
     summary = s.summary()
@@ -65,7 +89,8 @@ def run(args) -> int:
                     "flops": {"total_plain_forward": flops,
                               "total_executed": n_pts * per_point["executed"]
                               + per_point["precompute"],
-                              "per_point": per_point, **rates}})
+                              "per_point": per_point, **rates},
+                    "resume": s.meta.get("resume"), "eval_set": s.meta.get("eval_set")})
     if args.json:
         print_json(summary)
     elif not args.quiet:
