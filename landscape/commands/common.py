@@ -22,6 +22,21 @@ def _widths(text: str) -> tuple[int, ...]:
     return w
 
 
+def _items(text: str) -> tuple:
+    """A comma list of layer indices or names, checked later against the network (an empty
+    entry is kept so that the check can name it)."""
+    if not text.strip():
+        return ()
+    return tuple(int(t) if t.strip().lstrip("+-").isdigit() else t.strip() for t in text.split(","))
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(t) for t in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+
+
 def _float(text: str) -> float:
     try:
         return float(text)
@@ -34,6 +49,8 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data and network")
     g.add_argument("--dataset", default="digits", help="digits | moons | circles | spirals (default digits)")
     g.add_argument("--samples", type=int, default=None, help="sample count of a generated dataset")
+    g.add_argument("--classes", type=_ints, default=None,
+                   help="keep only these labels, relabelled 0..k-1, e.g. 5,6,7,8,9")
     g.add_argument("--model", default="mlp", help="mlp | cnn (default mlp)")
     g.add_argument("--widths", type=_widths, default=(64, 64, 64),
                    help="hidden widths, e.g. 64,64,64 (CNN: channels)")
@@ -54,7 +71,14 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--seed", type=int, default=0, help="seed of data, init, training, directions")
     g = p.add_argument_group("plane and grid")
     g.add_argument("--directions", default="random", help="random | pca | hessian")
-    g.add_argument("--norm", default="filter", help="filter | layer | none (random directions)")
+    g.add_argument("--norm", default="filter",
+                   help="filter | layer | absolute | none (random directions); absolute: every "
+                        "layer moves by the same RMS per weight, so layers' slopes compare fairly")
+    g.add_argument("--norm-step", type=_float, default=None,
+                   help="--norm absolute: the RMS per weight of a unit step (default: θ*'s weight RMS)")
+    g.add_argument("--layers", type=_items, default=None,
+                   help="the plane moves only these layers' weights: indices input → output from "
+                        "0 (negative from the output) or names, e.g. 0 or 8,9")
     g.add_argument("--grid", type=int, default=51, help="N for an N×N grid (default 51)")
     g.add_argument("--span", type=_float, default=1.0, help="a, b in [-S, S] (default 1); for pca and hessian directions S is "
                         "in units of the path's extent / the 1-nat distance along d1")
@@ -80,6 +104,7 @@ def config_from_args(args):
         train_steps=args.train_steps, train_lr=args.train_lr,
         train_optimizer=args.train_optimizer, train_batch=args.train_batch, seed=args.seed,
         directions=args.directions, norm=args.norm, span=args.span, grid=args.grid,
+        layers=args.layers, norm_step=args.norm_step, classes=args.classes,
     ).validate()
 
 
