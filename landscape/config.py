@@ -172,9 +172,9 @@ class LandscapeConfig:
         m = self.build_model(d)
         init_theta, frozen = None, ()
         if self.pretrain is not None:
-            from landscape.transfer import transfer_theta
+            from landscape.transfer import source_task, transfer_theta
 
-            source = self.pretrain.build_task()
+            source = source_task(self.pretrain)
             k_init, _ = jax.random.split(self.key("train"))  # the init `train` would draw
             init_theta = transfer_theta(m, np.asarray(m.init(key=k_init)), source.model,
                                         source.theta, self.transfer_layers)

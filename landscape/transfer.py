@@ -17,6 +17,18 @@ import numpy as np
 from landscape.errors import LandscapeError
 from landscape.layers import weight_layers
 
+_SOURCES: dict = {}  # pretrained tasks by config digest: a scene's three cases train it once
+
+
+def source_task(cfg):
+    """The trained source network of a ``pretrain`` config, trained once per process."""
+    key = cfg.digest()
+    if key not in _SOURCES:
+        if len(_SOURCES) >= 4:
+            _SOURCES.pop(next(iter(_SOURCES)))
+        _SOURCES[key] = cfg.build_task()
+    return _SOURCES[key]
+
 
 def transfer_theta(model, base_theta, source_model, source_theta, n_layers: int) -> np.ndarray:
     """``base_theta`` (float ``[P]``, ``model``'s parameters) with every parameter of its first
