@@ -72,7 +72,7 @@ class LandscapeConfig:
     def __post_init__(self):
         for name in ("layers", "classes"):
             v = getattr(self, name)
-            if isinstance(v, (int, str)):
+            if isinstance(v, (int, str, np.integer)):
                 object.__setattr__(self, name, (v,))
             elif v is not None and not isinstance(v, tuple):
                 object.__setattr__(self, name, tuple(v))

@@ -28,6 +28,10 @@ Per-layer learning speed over the same run comes from training itself (`landscap
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+import os
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -35,10 +39,17 @@ import numpy as np
 
 from landscape.directions import Plane, pca_plane, random_plane
 from landscape.errors import LandscapeError, choice
+from landscape.files import atomic_savez, check_writable, read_npz
+from landscape.layout import Layout
+from landscape.models import loss_and_accuracy
+from landscape.serial import json_default
 from landscape.surface import Surface, compute_surface
 from landscape.train import Task
 
 KINDS = ("pca", "riding")
+FORMAT = "landscape.timelapse/1"
+PER_CHECKPOINT = ("steps", "ab", "loss", "plane_loss", "off_plane", "path_length",
+                  "relative_change")
 
 
 @dataclasses.dataclass(eq=False)
@@ -82,6 +93,60 @@ class Timelapse:
     def n_checkpoints(self) -> int:
         return len(self.steps)
 
+    def save(self, path: str) -> str:
+        """Write an ``.npz`` (no pickle) atomically; the distinct surfaces are stored once."""
+        path = os.fspath(path)
+        check_writable(path)
+        distinct = list(dict.fromkeys(self.surfaces))             # pca: one, riding: K
+        first = distinct[0]
+        arrays = {"format": np.array(FORMAT), "kind": np.array(self.kind),
+                  "surface_of": np.array([distinct.index(s) for s in self.surfaces], np.int32),
+                  "alphas": first.alphas, "betas": first.betas,
+                  "x_eval": first.x_eval, "y_eval": first.y_eval,
+                  "spec": np.array(json.dumps(first.spec)),
+                  "layout": np.array(json.dumps(first.layout.to_json())),
+                  "layers": np.array(json.dumps(self.layers)),
+                  "meta": np.array(json.dumps(self.meta, default=json_default)),
+                  "plane_meta": np.array(json.dumps([p.meta for p in dict.fromkeys(self.planes)],
+                                                    default=json_default)),
+                  "surface_meta": np.array(json.dumps([s.meta for s in distinct],
+                                                      default=json_default))}
+        for name in ("loss", "accuracy", "theta", "d1", "d2", "bn_stats"):
+            arrays["s_" + name] = np.stack([getattr(s, name) for s in distinct]).astype(np.float32)
+        for name in PER_CHECKPOINT:
+            arrays[name] = getattr(self, name)
+        for name in ("grad_norms", "weight_change"):
+            v = getattr(self, name)
+            arrays[name] = np.zeros((0, len(self.layers)), np.float32) if v is None else v
+        return atomic_savez(path, arrays)
+
+    @classmethod
+    def load(cls, path: str) -> "Timelapse":
+        """Read a file written by `save`; a foreign or damaged file raises `LandscapeError`."""
+        keys = ("kind", "surface_of", "alphas", "betas", "x_eval", "y_eval", "spec", "layout",
+                "layers", "meta", "plane_meta", "surface_meta", "s_loss", "s_accuracy",
+                "s_theta", "s_d1", "s_d2", "s_bn_stats", "grad_norms", "weight_change")
+        z = read_npz(path, FORMAT, keys + PER_CHECKPOINT)
+        try:
+            spec = json.loads(str(z["spec"]))
+            layout = Layout.from_json(json.loads(str(z["layout"])))
+            smeta = json.loads(str(z["surface_meta"]))
+            pmeta = json.loads(str(z["plane_meta"]))
+            distinct = [Surface(z["alphas"], z["betas"], z["s_loss"][m], z["s_accuracy"][m],
+                                z["s_theta"][m], z["s_d1"][m], z["s_d2"][m], spec, layout,
+                                z["x_eval"], z["y_eval"], z["s_bn_stats"][m], smeta[m])
+                        for m in range(len(smeta))]
+            planes = [Plane(s.d1, s.d2, s.meta.get("direction", "random"),
+                            s.meta.get("norm", "filter"), pm) for s, pm in zip(distinct, pmeta)]
+            of = z["surface_of"].tolist()
+            return cls(str(z["kind"]), z["steps"], [distinct[m] for m in of],
+                       [planes[m] for m in of], z["ab"], z["loss"], z["plane_loss"],
+                       z["off_plane"], z["path_length"], z["relative_change"],
+                       json.loads(str(z["layers"])), z["grad_norms"], z["weight_change"],
+                       json.loads(str(z["meta"])))
+        except (ValueError, KeyError, TypeError, IndexError) as e:
+            raise LandscapeError(f"{path}: not a valid timelapse file ({e})") from None
+
     def surface_loss(self) -> np.ndarray:
         """float32 ``[K]``: each checkpoint's surface interpolated at the ball (what a renderer
         draws the ball's height at); equals ``plane_loss`` up to interpolation error."""
@@ -92,6 +157,21 @@ def evaluate_grids(tasks, planes, *, span, resolution, progress=None) -> list[Su
     """One surface per ``(task, plane)`` pair (each task at its own θ), on the same grid."""
     return [compute_surface(t, p, span=span, resolution=resolution, progress=progress)
             for t, p in zip(tasks, planes)]
+
+
+def full_losses(task: Task, thetas, bn_stats) -> np.ndarray:
+    """float32 ``[K]``: the evaluation-set loss at each of ``thetas`` ``[K, P]`` with its own
+    batch-norm statistics (under the task's policy), compiled once for all K."""
+    model, policy = task.model, task.bn_policy
+    x, y = jnp.asarray(task.data.x_eval), jnp.asarray(task.data.y_eval)
+
+    @jax.jit
+    def f(theta, stats):
+        return loss_and_accuracy(model.apply(theta, x, stats or None, policy), y, model.output)[0]
+
+    return np.array([float(f(jnp.asarray(th, jnp.float32),
+                             [(jnp.asarray(m), jnp.asarray(v)) for m, v in st]))
+                     for th, st in zip(thetas, bn_stats)], np.float32)
 
 
 def select_checkpoints(task: Task, n_checkpoints: int) -> np.ndarray:
@@ -153,7 +233,7 @@ def compute_timelapse(task: Task, kind: str = "pca", *, n_checkpoints: int = 8,
     steps = np.asarray(task.checkpoint_steps)[idx]
     star = np.asarray(task.theta, np.float64)
     at = [task.at(th) for th in thetas]
-    loss = np.array([t.evaluate()[0] for t in at], np.float32)
+    loss = full_losses(task, thetas, [t.bn_stats for t in at])
     if kind == "pca":
         plane = pca_plane(task)
         s = evaluate_grids([task], [plane], span=span * plane.meta["span_unit"],
@@ -162,9 +242,7 @@ def compute_timelapse(task: Task, kind: str = "pca", *, n_checkpoints: int = 8,
         ab = plane.project(thetas.astype(np.float64) - star[None]).astype(np.float32)
         on = star[None] + ab[:, :1] * plane.d1[None] + ab[:, 1:] * plane.d2[None]
         off = np.linalg.norm(thetas - on, axis=1).astype(np.float32)
-        f = jax.jit(task.loss_fn())
-        plane_loss = np.array([float(f(jnp.asarray(p, jnp.float32), task.data.x_eval,
-                                       task.data.y_eval)[0]) for p in on], np.float32)
+        plane_loss = full_losses(task, on, [task.bn_stats] * len(on))
         extra = {"explained_variance": plane.meta["explained_variance"],
                  "span_unit": plane.meta["span_unit"]}
     else:
@@ -188,3 +266,42 @@ def compute_timelapse(task: Task, kind: str = "pca", *, n_checkpoints: int = 8,
         list(task.record_layers), task.grad_norms, task.weight_change,
         {"kind": kind, "span": float(span), "resolution": int(resolution),
          "n_checkpoints": int(len(idx)), "seconds": time.perf_counter() - t0, **extra})
+
+
+def build_timelapse(cfg, kind: str = "pca", n_checkpoints: int = 8, *, cache: bool = True,
+                    progress=None, log=None) -> Timelapse:
+    """The timelapse of the training run ``cfg`` describes, from the cache when nothing that
+    determines it changed. The grid, span, normalization and layer selection (riding plane)
+    come from ``cfg``; the riding plane's draws from ``cfg.key("plane")``; ``cfg`` must train
+    (``train_steps ≥ 1``) and keep at least ``n_checkpoints`` checkpoints
+    (``train_checkpoints``)."""
+    from landscape.config import cache_dir
+
+    log = log or (lambda line: print(line, file=sys.stderr))
+    choice("timelapse plane", kind, KINDS)
+    cfg.validate()
+    if cfg.train_steps < 1:
+        raise LandscapeError("a timelapse needs a trained network; this one is not trained "
+                             "(train_steps is 0)")
+    if isinstance(n_checkpoints, bool) or int(n_checkpoints) != n_checkpoints or n_checkpoints < 2:
+        raise LandscapeError(f"a timelapse needs at least 2 checkpoints, got {n_checkpoints}")
+    tag = hashlib.sha256(f"{cfg.digest()}/{kind}/{int(n_checkpoints)}/{FORMAT}".encode())
+    path = os.path.join(cache_dir(), f"timelapse-{tag.hexdigest()[:20]}.npz")
+    if cache and os.path.exists(path):
+        try:
+            return Timelapse.load(path)
+        except LandscapeError as e:
+            log(f"landscape: cache file is corrupt ({e}); recomputing")
+    task = cfg.build_task()
+    kw = {} if kind == "pca" else {"norm": cfg.norm, "layers": cfg.layers,
+                                   "key": cfg.key("plane")}
+    tl = compute_timelapse(task, kind, n_checkpoints=n_checkpoints, span=cfg.span,
+                           resolution=cfg.grid, progress=progress, **kw)
+    tl.meta["config"] = cfg.to_dict()
+    if cache:
+        try:
+            os.makedirs(cache_dir(), exist_ok=True)
+            tl.save(path)
+        except (OSError, LandscapeError) as e:
+            log(f"landscape: could not write the cache ({e}); continuing without it")
+    return tl

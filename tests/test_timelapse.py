@@ -28,7 +28,7 @@ def numpy_loss(task, theta):
 
 @pytest.fixture(scope="module")
 def riding(mlp_task):
-    return compute_timelapse(mlp_task, "riding", n_checkpoints=4, resolution=5,
+    return compute_timelapse(mlp_task, "riding", n_checkpoints=3, resolution=5,
                              key=jax.random.key(3))
 
 
@@ -39,8 +39,8 @@ def pca(mlp_task):
 
 def test_riding_ball_sits_at_the_centre_of_its_own_surface(mlp_task, riding):
     tl = riding
-    idx = select_checkpoints(mlp_task, 4)
-    assert tl.n_checkpoints == 4 and list(idx) == [0, 7, 13, 20]
+    idx = select_checkpoints(mlp_task, 3)
+    assert tl.n_checkpoints == 3 and list(idx) == [0, 10, 20]
     np.testing.assert_array_equal(tl.steps, mlp_task.checkpoint_steps[idx])
     assert tl.steps[0] == 0 and tl.steps[-1] == 60
     for k, s in enumerate(tl.surfaces):
@@ -106,7 +106,7 @@ def test_pca_ball_is_the_projection_and_the_surface_holds_its_loss(mlp_task, pca
 
 
 def test_relative_change_and_records(mlp_task, riding):
-    idx = select_checkpoints(mlp_task, 4)
+    idx = select_checkpoints(mlp_task, 3)
     lay = mlp_task.model.layout
     for k, i in enumerate(idx):
         for l, name in enumerate(("dense_0", "dense_1", "dense_2")):
@@ -140,3 +140,39 @@ def test_timelapse_errors(mlp_task, small_digits):
     untrained = train.train(m, small_digits, steps=0, key=jax.random.key(0))
     with pytest.raises(LandscapeError, match="needs a trained network"):
         compute_timelapse(untrained, "riding", n_checkpoints=2)
+
+
+def test_build_timelapse_caches_and_round_trips(tmp_path, monkeypatch):
+    from landscape.config import LandscapeConfig
+    from landscape.timelapse import Timelapse, build_timelapse
+
+    monkeypatch.setenv("LANDSCAPE_CACHE", str(tmp_path))
+    cfg = LandscapeConfig(widths=(8, 8), train_steps=30, train_checkpoints=4, grid=5,
+                          layers=(1,))
+    tl = build_timelapse(cfg, "riding", 2)
+    files = list(tmp_path.glob("timelapse-*.npz"))
+    assert len(files) == 1
+    again = build_timelapse(cfg, "riding", 2)
+    for a, b in zip(tl.surfaces, again.surfaces):
+        np.testing.assert_array_equal(a.loss, b.loss)
+        np.testing.assert_array_equal(a.d1, b.d1)
+        assert b.meta["timelapse"]["step"] == a.meta["timelapse"]["step"]
+    np.testing.assert_array_equal(tl.loss, again.loss)
+    np.testing.assert_array_equal(tl.grad_norms, again.grad_norms)
+    assert again.planes[0].meta["layers"] == [1] and again.meta["config"]["layers"] == [1]
+    pca = build_timelapse(cfg.replace(layers=None), "pca", 4)
+    p2 = Timelapse.load(tmp_path / "p.npz") if pca.save(str(tmp_path / "p.npz")) else None
+    assert all(s is p2.surfaces[0] for s in p2.surfaces)
+    np.testing.assert_array_equal(p2.ab, pca.ab)
+    for f in tmp_path.glob("timelapse-*.npz"):
+        if f != files[0]:
+            f.write_bytes(b"garbage")                             # the PCA one: quick to redo
+    lines = []
+    build_timelapse(cfg.replace(layers=None), "pca", 4, log=lines.append)
+    assert lines and "corrupt" in lines[0]
+    with pytest.raises(LandscapeError, match="not trained"):
+        build_timelapse(cfg.replace(train_steps=0), "pca", 3)
+    with pytest.raises(LandscapeError, match="at least 2 checkpoints"):
+        build_timelapse(cfg, "pca", 1)
+    with pytest.raises(LandscapeError, match="fewer than the 9"):
+        build_timelapse(cfg.replace(layers=None), "pca", 9)
