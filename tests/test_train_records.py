@@ -112,3 +112,16 @@ def test_task_at_recomputes_batch_norm_statistics(bn_task):
     for (m, v), (m2, v2) in zip(t.bn_stats, want):
         np.testing.assert_allclose(m, m2, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(v, v2, rtol=1e-5, atol=1e-6)
+
+
+def test_surface_meta_carries_the_records():
+    from landscape.config import LandscapeConfig, build_surface
+
+    cfg = LandscapeConfig(widths=(8,), train_steps=7, grid=3)
+    s, _ = build_surface(cfg, cache=False)
+    rec = s.meta["train_records"]
+    task = cfg.build_task()
+    assert rec["layers"] == ["dense_0", "dense_1"] and rec["steps"] == list(range(7))
+    np.testing.assert_allclose(rec["grad_norms"], task.grad_norms, rtol=1e-6)
+    s0, _ = build_surface(cfg.replace(train_steps=0), cache=False)
+    assert s0.meta["train_records"] is None
