@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import sys
 import time
@@ -28,6 +29,9 @@ from landscape.surface import Surface, compute_surface, grid
 from landscape.train import Task, train
 
 CACHE_VERSION = 1
+# fields a config carries in `to_dict` (and its cache key) only when they differ from the default
+OPTIONAL_FIELDS = ("eval_samples", "eval_batch", "layers", "norm_step", "train_checkpoints",
+                   "classes", "pretrain", "transfer_layers", "freeze")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,17 +61,34 @@ class LandscapeConfig:
     grid: int = 51
     eval_samples: int | None = None    # a fixed random subset of the evaluation set
     eval_batch: int | None = None      # samples per evaluation batch (None: by memory)
+    # Per-layer planes, class subsets and transfer learning. `to_dict` leaves these out while
+    # they hold their defaults, so configs that do not use them keep their cache keys.
+    layers: tuple | None = None        # the random plane moves only these layers (landscape.layers)
+    norm_step: float | None = None     # norm="absolute": RMS per weight (default: θ*'s weight RMS)
+    train_checkpoints: int = 20        # checkpoints kept along training (PCA, timelapse)
+    classes: tuple | None = None       # keep only these labels, relabelled 0..k-1 (data.subset)
+    pretrain: "LandscapeConfig | None" = None  # transfer: the network whose lower layers are reused
+    transfer_layers: int = 0           # how many lower layers start from pretrain's θ*
+    freeze: bool = False               # those layers never change (training, and the plane)
+
+    def __post_init__(self):
+        for name in ("layers", "classes"):
+            v = getattr(self, name)
+            if isinstance(v, (int, str, np.integer)):
+                object.__setattr__(self, name, (v,))
+            elif v is not None and not isinstance(v, tuple):
+                object.__setattr__(self, name, tuple(v))
 
     def replace(self, **kw) -> "LandscapeConfig":
         return dataclasses.replace(self, **kw)
 
     def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["widths"] = list(self.widths)
-        for k in ("eval_samples", "eval_batch"):  # only when set: older cache keys still hold
-            if d[k] is None:
-                del d[k]
-        return d
+        """Every field, as JSON values (tuples as lists); the later fields only when set."""
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+             if f.name not in OPTIONAL_FIELDS or getattr(self, f.name) != f.default}
+        if self.pretrain is not None:
+            d["pretrain"] = self.pretrain.to_dict()
+        return json.loads(json.dumps(d))
 
     def digest(self) -> str:
         """A hash of every field plus the versions that could change the numbers."""
@@ -86,11 +107,11 @@ class LandscapeConfig:
         self.build_model(self.build_data())
         grid(self.span, self.grid)
         from landscape.errors import choice
-        from landscape.directions import METHODS, NORMS
+        from landscape.directions import METHODS, PLANE_NORMS
         from landscape.train import BN_POLICIES, TRAIN_OPTIMIZERS
 
         choice("direction method", self.directions, METHODS)
-        choice("normalization", self.norm, NORMS)
+        choice("normalization", self.norm, PLANE_NORMS)
         choice("batch-norm policy", self.bn_policy, BN_POLICIES)
         choice("optimizer", self.train_optimizer, TRAIN_OPTIMIZERS)
         if self.eval_batch is not None and self.eval_batch < 1:
@@ -99,12 +120,41 @@ class LandscapeConfig:
             raise LandscapeError(f"training steps must be 0 or more, got {self.train_steps}")
         if self.directions == "pca" and self.train_steps < 3:
             raise LandscapeError("PCA directions need training (--train-steps of 3 or more)")
+        self.validate_layers_and_transfer()
         return self
+
+    def validate_layers_and_transfer(self) -> None:
+        """Checks of the per-layer plane, class subset and transfer fields (`LandscapeError`)."""
+        from landscape.layers import resolve_layers
+        from landscape.transfer import check_transfer
+
+        d = self.build_data()
+        m = self.build_model(d)
+        if self.norm_step is not None and (self.norm != "absolute" or isinstance(
+                self.norm_step, bool) or not (math.isfinite(self.norm_step) and self.norm_step > 0)):
+            raise LandscapeError("a normalization step applies to --norm absolute only and must "
+                                 f"be a positive number, got {self.norm_step} with {self.norm}")
+        if isinstance(self.train_checkpoints, bool) or int(self.train_checkpoints) != \
+                self.train_checkpoints or self.train_checkpoints < 1:
+            raise LandscapeError(f"training checkpoints must be 1 or more, got {self.train_checkpoints}")
+        frozen = check_transfer(self, m)
+        if self.layers is not None:
+            if self.directions != "random":
+                raise LandscapeError("a layer selection (--layers) applies to random directions "
+                                     f"only, not {self.directions}")
+            idx = resolve_layers(m.layout, self.layers)
+            both = sorted(set(idx) & set(frozen))
+            if both:
+                raise LandscapeError(f"layer {both[0]} is frozen; the plane of a frozen network "
+                                     f"moves only its trainable layers ({len(frozen)} and up)")
+        if frozen and self.directions == "hessian":
+            raise LandscapeError("Hessian directions of a network with frozen layers are not "
+                                 "supported; use random or pca directions")
 
     # ------------------------------------------------------------ stages
 
     def build_data(self) -> data_mod.Dataset:
-        d = data_mod.load(self.dataset, seed=self.seed, n=self.n_samples)
+        d = data_mod.load(self.dataset, seed=self.seed, n=self.n_samples, classes=self.classes)
         if self.eval_samples is not None:
             d = data_mod.eval_subset(d, self.eval_samples, seed=self.seed)
         return d
@@ -132,14 +182,30 @@ class LandscapeConfig:
                           batchnorm=self.batchnorm, skip=self.skip, output=self.output)
 
     def build_task(self) -> Task:
+        """Train (the pretrained source network first, when ``pretrain`` is set)."""
         d = self.build_data()
         m = self.build_model(d)
+        init_theta, frozen = None, ()
+        if self.pretrain is not None:
+            from landscape.transfer import source_task, transfer_theta
+
+            source = source_task(self.pretrain)
+            k_init, _ = jax.random.split(self.key("train"))  # the init `train` would draw
+            init_theta = transfer_theta(m, np.asarray(m.init(key=k_init)), source.model,
+                                        source.theta, self.transfer_layers)
+            frozen = tuple(range(self.transfer_layers)) if self.freeze else ()
         return train(m, d, steps=self.train_steps, lr=self.train_lr,
                      optimizer=self.train_optimizer, batch_size=self.train_batch,
-                     bn_policy=self.bn_policy, key=self.key("train"))
+                     n_checkpoints=self.train_checkpoints, bn_policy=self.bn_policy,
+                     init_theta=init_theta, frozen_layers=frozen, key=self.key("train"))
 
     def build_plane(self, task: Task) -> Plane:
-        return make_plane(task, self.directions, norm=self.norm, key=self.key("plane"))
+        layers = self.layers
+        if layers is None and self.freeze and self.directions == "random":
+            n = len(task.record_layers)
+            layers = tuple(range(self.transfer_layers, n))  # only what can still learn
+        return make_plane(task, self.directions, norm=self.norm, layers=layers,
+                          step=self.norm_step, key=self.key("plane"))
 
 
 def cache_dir() -> str:
@@ -192,6 +258,7 @@ def build_surface(cfg: LandscapeConfig, *, cache: bool = True, progress: bool | 
     s.meta["config_hash"] = cfg.digest()
     s.meta["train_loss_final"] = float(task.train_loss[-1]) if task.train_loss.size else None
     timings["resume"] = s.meta.get("resume")
+    s.meta["train_records"] = task.records()
     if cache:
         try:
             os.makedirs(cache_dir(), exist_ok=True)

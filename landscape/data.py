@@ -162,17 +162,49 @@ DATASETS = {"digits": digits, "moons": moons, "circles": circles, "spirals": spi
 FIXED_SIZE = {"digits": 1797, "mnist": 5000}
 
 
-def load(name: str, *, seed: int = 0, n: int | None = None) -> Dataset:
-    """Load a dataset by name; ``seed`` and ``n`` apply to the generated ones."""
+def subset(d: Dataset, classes) -> Dataset:
+    """The samples of ``d`` whose label is in ``classes``, relabelled ``0..k-1`` in the order
+    given (``classes=(5, 6, 7, 8, 9)``: 5 → 0, …, 9 → 4). Features keep the whole set's
+    standardization, so every subset of one dataset shares one input scale (a network trained
+    on one subset sees another subset's inputs exactly as it saw its own).
+
+    >>> subset(digits(), (5, 6, 7, 8, 9)).n_classes
+    5
+    """
+    classes = list(classes)
+    if len(classes) < 2 or len(set(classes)) != len(classes) or not all(
+            isinstance(c, (int, np.integer)) and not isinstance(c, bool) and 0 <= c < d.n_classes
+            for c in classes):
+        raise LandscapeError(f"classes must be two or more distinct labels of {d.name} "
+                             f"(0..{d.n_classes - 1}), got {classes}")
+    lut = np.full(d.n_classes, -1, np.int32)
+    lut[classes] = np.arange(len(classes), dtype=np.int32)
+    keep = lut[d.y] >= 0
+    x, y = d.x[keep], lut[d.y[keep]]
+    if d.x_eval is d.x:
+        xe, ye = x, y
+    else:
+        keep_e = lut[d.y_eval] >= 0
+        xe, ye = d.x_eval[keep_e], lut[d.y_eval[keep_e]]
+    name = f"{d.name}[{','.join(str(int(c)) for c in classes)}]"
+    return dataclasses.replace(d, name=name, x=x, y=y, x_eval=xe, y_eval=ye,
+                               n_classes=len(classes))
+
+
+def load(name: str, *, seed: int = 0, n: int | None = None, classes=None) -> Dataset:
+    """Load a dataset by name; ``seed`` and ``n`` apply to the generated ones; ``classes``
+    keeps only those labels (`subset`)."""
     choice("dataset", name, DATASETS)
     if name in FIXED_SIZE:
         if n is not None:
             raise LandscapeError(f"{name} has a fixed size ({FIXED_SIZE[name]}); drop the sample count")
-        return DATASETS[name]()
-    kw = {"seed": seed} if n is None else {"seed": seed, "n": n}
-    if n is not None and n < 4:
-        raise LandscapeError(f"a dataset needs at least 4 samples, got {n}")
-    return dataclasses.replace(DATASETS[name](**kw), n_requested=n)
+        d = DATASETS[name]()
+    else:
+        kw = {"seed": seed} if n is None else {"seed": seed, "n": n}
+        if n is not None and n < 4:
+            raise LandscapeError(f"a dataset needs at least 4 samples, got {n}")
+        d = dataclasses.replace(DATASETS[name](**kw), n_requested=n)
+    return d if classes is None else subset(d, classes)
 
 
 def eval_subset(d: Dataset, size: int, *, seed: int) -> Dataset:

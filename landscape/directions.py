@@ -1,9 +1,10 @@
 """Two directions in weight space that span the plane a surface is drawn on.
 
-* `random_plane`: Gaussian directions, normalized per filter (Li et al. 2018), per layer, or
-  not at all. A *filter* is one output unit: a column of a dense ``[in, out]`` kernel, or one
-  ``[kh, kw, c_in]`` slab of a conv kernel. Biases and batch-norm parameters are zeroed by
-  default, as in Li et al.
+* `random_plane`: Gaussian directions, normalized per filter (Li et al. 2018), per layer, to
+  one absolute step per weight, or not at all. A *filter* is one output unit: a column of a
+  dense ``[in, out]`` kernel, or one ``[kh, kw, c_in]`` slab of a conv kernel. Biases and
+  batch-norm parameters are zeroed by default, as in Li et al. ``layers=(0,)`` makes a
+  per-layer plane: only the chosen layers' weights move (`resolve_layers`, `describe_plane`).
 * `pca_plane`: the top two principal components of the training path (checkpoints − θ*),
   orthonormal, with their share of the variance.
 
@@ -25,11 +26,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape.errors import LandscapeError, choice
+from landscape.layers import layer_mask, resolve_layers, weight_layers
 from landscape.layout import Layout
 from landscape.serial import key_list
 from landscape.train import Task
 
 NORMS = ("filter", "layer", "none")
+PLANE_NORMS = NORMS + ("absolute",)  # what `random_plane` accepts (see its docstring)
 METHODS = ("random", "pca", "hessian")
 
 
@@ -91,29 +94,120 @@ def normalize(d: np.ndarray, theta: np.ndarray, layout: Layout, norm: str = "fil
     return d
 
 
-def random_plane(task: Task, *, norm: str = "filter", ignore_biasbn: bool = True,
-                 orthogonalize: bool = False, key) -> Plane:
+def weight_rms(theta: np.ndarray, layout: Layout) -> float:
+    """Root mean square of all of θ's weight entries (every layer): the default absolute step."""
+    w = np.asarray(theta, np.float64)[layout.mask(("weight",))]
+    return float(np.sqrt(np.mean(w * w))) if w.size else 1.0
+
+
+def normalize_absolute(d: np.ndarray, layout: Layout, step: float,
+                       ignore_biasbn: bool = True) -> np.ndarray:
+    """Rescale every weight tensor of ``d`` to a root mean square of ``step`` per entry
+    (``‖d_W‖ = step·√n_W``); biases and batch norm are zeroed when ``ignore_biasbn``, else
+    scaled the same way. A zero tensor stays zero."""
+    d = np.array(d, np.float32, copy=True)
+    for p in layout.params:
+        seg = slice(p.offset, p.stop)
+        if p.role != "weight" and ignore_biasbn:
+            d[seg] = 0.0
+            continue
+        v = d[seg].astype(np.float64)
+        n = np.linalg.norm(v)
+        if n > 0:
+            d[seg] = (v * (step * np.sqrt(v.size) / n)).astype(np.float32)
+    return d
+
+
+def random_plane(task: Task, *, norm: str = "filter", layers=None, step: float | None = None,
+                 ignore_biasbn: bool = True, orthogonalize: bool = False, key) -> Plane:
     """Two Gaussian directions normalized to θ*'s scale (Li et al. 2018).
 
-    With ``orthogonalize``, d2 loses its component along d1 and is rescaled to its former norm
-    (random directions in thousands of dimensions are nearly orthogonal anyway; the cosine is
-    recorded either way).
+    Args:
+      norm: ``filter`` (each output unit's weights get the norm of the same unit of θ*: Li et
+        al.), ``layer`` (each weight tensor gets its θ* tensor's norm), ``none`` (raw N(0, 1)),
+        or ``absolute``: every weight tensor gets the same root mean square per entry,
+        ``step`` (default: the RMS of all of θ*'s weights, `weight_rms`). Under ``absolute``
+        a step of size 1 along a direction moves every weight of a layer by ``step`` on
+        average, whatever that layer's own scale, so the slope along a direction restricted to
+        layer l is about ``‖∇_{W_l} L‖·step`` (the layer's gradient norm, as the panel
+        shows it): planes of different layers compare fairly. Under ``filter`` each layer moves
+        in proportion to its own weights.
+      layers: only these layers move (indices over `weight_layers`, input → output, negative
+        from the output, or names; see `resolve_layers`): the direction is normalized as above
+        and then zeroed outside them. ``None``: all layers.
+      step: the absolute step (only with ``norm="absolute"``).
+      ignore_biasbn: zero biases and batch-norm parameters (Li et al.).
+      orthogonalize: d2 loses its component along d1 and is rescaled to its former norm
+        (random directions in thousands of dimensions are nearly orthogonal anyway; the
+        cosine is recorded either way).
+
+    ``meta`` records ``layers`` (indices, or ``None``), ``layer_names`` and, under
+    ``absolute``, ``step``; `describe_plane` turns them into a title.
     """
-    choice("normalization", norm, NORMS)
+    choice("normalization", norm, PLANE_NORMS)
+    layout = task.model.layout
+    if step is not None and norm != "absolute":
+        raise LandscapeError(f"a step applies to absolute normalization only, not {norm!r}")
+    if step is not None and not (np.isfinite(step) and step > 0):
+        raise LandscapeError(f"the absolute step must be a positive number, got {step}")
+    idx = None if layers is None else resolve_layers(layout, layers)
     k1, k2 = jax.random.split(key)
     P = task.model.n_params
     theta = task.theta
-    d1 = normalize(np.asarray(jax.random.normal(k1, (P,))), theta, task.model.layout, norm, ignore_biasbn)
-    d2 = normalize(np.asarray(jax.random.normal(k2, (P,))), theta, task.model.layout, norm, ignore_biasbn)
+    if norm == "absolute":
+        step = float(step) if step is not None else weight_rms(theta, layout)
+        scale = lambda d: normalize_absolute(d, layout, step, ignore_biasbn)
+    else:
+        scale = lambda d: normalize(d, theta, layout, norm, ignore_biasbn)
+    d1 = scale(np.asarray(jax.random.normal(k1, (P,))))
+    d2 = scale(np.asarray(jax.random.normal(k2, (P,))))
+    if idx is not None:
+        keep = layer_mask(layout, idx)
+        d1, d2 = np.where(keep, d1, 0).astype(np.float32), np.where(keep, d2, 0).astype(np.float32)
     if orthogonalize:
         n2 = np.linalg.norm(d2)
         d2 = d2 - (d2 @ d1) / (d1 @ d1) * d1
         d2 = (d2 * n2 / np.linalg.norm(d2)).astype(np.float32)
     cos = float(d1 @ d2 / (np.linalg.norm(d1) * np.linalg.norm(d2) + 1e-30))
-    return Plane(d1, d2, "random", norm,
-                 {"ignore_biasbn": ignore_biasbn, "orthogonalize": orthogonalize, "cosine": cos,
-                  "norm_d1": float(np.linalg.norm(d1)), "norm_d2": float(np.linalg.norm(d2)),
-                  "key": key_list(key)})
+    names = weight_layers(layout)
+    meta = {"ignore_biasbn": ignore_biasbn, "orthogonalize": orthogonalize, "cosine": cos,
+            "norm_d1": float(np.linalg.norm(d1)), "norm_d2": float(np.linalg.norm(d2)),
+            "key": key_list(key), "layers": None if idx is None else list(idx),
+            "layer_names": names if idx is None else [names[i] for i in idx],
+            "n_layers": len(names)}
+    if norm == "absolute":
+        meta["step"] = step
+    return Plane(d1, d2, "random", norm, meta)
+
+
+NORM_WORDS = {"filter": "filter-normalized", "layer": "layer-normalized",
+              "none": "unnormalized", "unit": "unit directions"}
+
+
+def describe_plane(plane) -> str:
+    """A short title for a plane (a `Plane`, or a `Surface` carrying one in its meta), e.g.
+    ``"layer 0 of 11 only, filter-normalized"``, ``"layers 8, 9 of 11, absolute step 0.98 per
+    weight"``, ``"all layers, filter-normalized"``, ``"PCA of the training path"``."""
+    if hasattr(plane, "alphas"):  # a Surface
+        method, norm = plane.meta.get("direction", "random"), plane.meta.get("norm", "filter")
+        meta = plane.meta.get("direction_meta", {}) or {}
+    else:
+        method, norm, meta = plane.method, plane.norm, plane.meta
+    if method == "pca":
+        return "PCA of the training path"
+    if method == "hessian":
+        return "top two Hessian eigenvectors"
+    layers = meta.get("layers")
+    n = meta.get("n_layers")
+    if layers is None:
+        where = "all layers"
+    else:
+        of = f" of {n}" if n else ""
+        where = (f"layer {layers[0]}{of} only" if len(layers) == 1 else
+                 f"layers {', '.join(map(str, layers))}{of}")
+    how = (f"absolute step {meta['step']:.3g} per weight" if norm == "absolute"
+           else NORM_WORDS.get(norm, norm))
+    return f"{where}, {how}"
 
 
 def pca_plane(task: Task) -> Plane:
@@ -184,11 +278,15 @@ def hessian_plane(task: Task, *, key=None, tol: float = 1e-4) -> Plane:
                  {"eigenvalues": [float(v) for v in vals], "span_unit": unit, "notes": notes})
 
 
-def make_plane(task: Task, method: str = "random", *, norm: str = "filter", key) -> Plane:
-    """Dispatch on ``method`` ∈ {random, pca, hessian}."""
+def make_plane(task: Task, method: str = "random", *, norm: str = "filter", layers=None,
+               step: float | None = None, key) -> Plane:
+    """Dispatch on ``method`` ∈ {random, pca, hessian}; ``layers`` and ``step`` apply to random
+    directions only (see `random_plane`)."""
     choice("direction method", method, METHODS)
     if method == "random":
-        return random_plane(task, norm=norm, key=key)
+        return random_plane(task, norm=norm, layers=layers, step=step, key=key)
+    if layers is not None:
+        raise LandscapeError(f"a layer selection applies to random directions only, not {method}")
     if method == "pca":
         return pca_plane(task)
     return hessian_plane(task, key=key)

@@ -90,6 +90,26 @@ class Layout:
         return np.concatenate([np.asarray(tree[p.layer][p.name], np.float32).reshape(-1)
                                for p in self.params]) if self.params else np.zeros(0, np.float32)
 
+    def mask(self, roles) -> np.ndarray:
+        """Boolean ``[size]`` mask of the entries whose role is in ``roles``."""
+        m = np.zeros(self.size, bool)
+        for p in self.params:
+            if p.role in roles:
+                m[p.offset:p.stop] = True
+        return m
+
+    def segments(self, roles=("weight",)) -> tuple[list[str], np.ndarray]:
+        """Layer names having a param of ``roles``, and a ``[size]`` int index of the layer
+        each entry belongs to (``-1`` for entries of other roles): what a layer index counts."""
+        names: list[str] = []
+        seg = np.full(self.size, -1, np.int32)
+        for p in self.params:
+            if p.role in roles:
+                if p.layer not in names:
+                    names.append(p.layer)
+                seg[p.offset:p.stop] = names.index(p.layer)
+        return names, seg
+
     def to_json(self) -> list[dict]:
         return [{"layer": p.layer, "name": p.name, "role": p.role, "shape": list(p.shape),
                  "offset": p.offset, "size": p.size, "out_axis": p.out_axis} for p in self.params]

@@ -125,6 +125,18 @@ class Model:
     def head(self, theta, z0, bn_stats=None, bn_mode="batch"):
         return self.head_fn(theta, z0, bn_stats, bn_mode)
 
+    def activations(self, theta, x, bn_stats=None, bn_mode="batch") -> list:
+        """Each hidden layer's pre-activation ``z`` (after batch norm, when the model has it)
+        and activation ``act(z)`` on ``x``, input → output (the output layer is not hidden):
+        a list of ``(z, h)`` arrays ``[n, width]`` (CNN: ``[n, h, w, c]``). Built-in MLP and
+        CNN only."""
+        if self.spec.get("kind") not in ("mlp", "cnn"):
+            raise LandscapeError(f"hidden activations need a built-in MLP or CNN, not "
+                                 f"{self.spec.get('kind')!r}")
+        acts: list = []
+        self.apply_fn(theta, x, bn_stats, bn_mode, _acts=acts)
+        return acts
+
     def bn_statistics(self, theta, x) -> list:
         """Per-layer ``(mean, var)`` of the normalized pre-activations on ``x`` at ``theta``."""
         if not self.n_bn:
@@ -234,7 +246,7 @@ def mlp(widths=(64, 64, 64), *, n_in: int = 64, n_out: int = 10, activation: str
         P = layout.unflatten(theta)["dense_0"]
         return x @ P["w"] + P["b"]
 
-    def head_fn(theta, z, bn_stats, bn_mode, _collect=None):
+    def head_fn(theta, z, bn_stats, bn_mode, _collect=None, _acts=None):
         P = layout.unflatten(theta)
         h_prev = None
         for i in range(n_layers):
@@ -248,12 +260,14 @@ def mlp(widths=(64, 64, 64), *, n_in: int = 64, n_out: int = 10, activation: str
                 z = _norm(z, None if bn_stats is None else bn_stats[i], bn_mode, _collect)
                 z = z * L["bn_scale"] + L["bn_shift"]
             h = act(z)
+            if _acts is not None:
+                _acts.append((z, h))
             if skip and h_prev is not None and h_prev.shape[-1] == h.shape[-1]:
                 h = h + h_prev
             h_prev = h
 
-    def apply_fn(theta, x, bn_stats=None, bn_mode="batch", _collect=None):
-        return head_fn(theta, first_fn(theta, x), bn_stats, bn_mode, _collect)
+    def apply_fn(theta, x, bn_stats=None, bn_mode="batch", _collect=None, _acts=None):
+        return head_fn(theta, first_fn(theta, x), bn_stats, bn_mode, _collect, _acts)
 
     spec = {"kind": "mlp", "n_in": int(n_in), "widths": list(widths), "n_out": int(n_out),
             "activation": activation, "init": init, "init_scale": float(init_scale),
@@ -321,17 +335,22 @@ def cnn(channels=(8, 16), *, image_shape=(8, 8), n_out: int = 10, activation: st
         P = layout.unflatten(theta)["conv_0"]
         return conv(x.reshape(-1, h, w, 1), P["w"], 1) + P["b"]
 
-    def head_fn(theta, z, bn_stats, bn_mode, _collect=None):
+    def head_fn(theta, z, bn_stats, bn_mode, _collect=None, _acts=None):
         P = layout.unflatten(theta)
         a = act(z)
-        for i in range(1, len(channels)):
+        for i in range(1, len(channels) + 1):
+            if _acts is not None:
+                _acts.append((z, a))
+            if i == len(channels):
+                break
             L = P[f"conv_{i}"]
-            a = act(conv(a, L["w"], strides[i]) + L["b"])
+            z = conv(a, L["w"], strides[i]) + L["b"]
+            a = act(z)
         L = P[dname]
         return a.reshape(a.shape[0], -1) @ L["w"] + L["b"]
 
-    def apply_fn(theta, x, bn_stats=None, bn_mode="batch", _collect=None):
-        return head_fn(theta, first_fn(theta, x), bn_stats, bn_mode)
+    def apply_fn(theta, x, bn_stats=None, bn_mode="batch", _collect=None, _acts=None):
+        return head_fn(theta, first_fn(theta, x), bn_stats, bn_mode, _acts=_acts)
 
     spec = {"kind": "cnn", "channels": list(channels), "image_shape": list(image_shape),
             "n_out": int(n_out), "activation": activation, "init": init,

@@ -22,6 +22,21 @@ def parse_widths(text: str) -> tuple[int, ...]:
     return w
 
 
+def parse_items(text: str) -> tuple:
+    """A comma list of layer indices or names, checked later against the network (an empty
+    entry is kept so that the check can name it)."""
+    if not text.strip():
+        return ()
+    return tuple(int(t) if t.strip().lstrip("+-").isdigit() else t.strip() for t in text.split(","))
+
+
+def parse_ints(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(t) for t in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+
+
 def parse_float(text: str) -> float:
     try:
         return float(text)
@@ -40,6 +55,8 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data and network")
     g.add_argument("--dataset", default="digits", help="digits | mnist | moons | circles | spirals (default digits)")
     g.add_argument("--samples", type=int, default=None, help="sample count of a generated dataset")
+    g.add_argument("--classes", type=parse_ints, default=None,
+                   help="keep only these labels, relabelled 0..k-1, e.g. 5,6,7,8,9")
     g.add_argument("--model", default="mlp", help="mlp | cnn (default mlp; the CNN has no batch "
                                                   "norm, skips or other outputs)")
     g.add_argument("--widths", type=parse_widths, default=(64, 64, 64),
@@ -63,7 +80,15 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("plane and grid")
     g.add_argument("--directions", default="random", help="random | pca | hessian")
     g.add_argument("--norm", default=None,
-                   help="random directions only: filter (default) | layer | none")
+                   help="random directions only: filter (default) | layer | absolute | none; "
+                        "absolute: every layer moves by the same RMS per weight, so layers' "
+                        "slopes compare fairly")
+    g.add_argument("--norm-step", type=parse_float, default=None,
+                   help="--norm absolute: the RMS per weight of a unit step (default: θ*'s weight RMS)")
+    g.add_argument("--layers", type=parse_items, default=None,
+                   help="random directions only: the plane moves only these layers' weights: "
+                        "indices input → output from 0 (negative from the output) or names, "
+                        "e.g. 0 or 8,9")
     g.add_argument("--grid", type=int, default=51, help="N for an N×N grid (default 51)")
     g.add_argument("--span", type=parse_float, default=1.0, help="a, b in [-S, S] (default 1); for pca and hessian directions S is "
                         "in units of the path's extent / the 1-nat distance along d1")
@@ -88,6 +113,11 @@ def config_from_args(args):
     if args.norm is not None and args.directions != "random":
         raise LandscapeError(f"--norm applies to random directions only, not to "
                              f"--directions {args.directions} (its directions are unit vectors)")
+    if args.layers is not None and args.directions != "random":
+        raise LandscapeError(f"--layers applies to random directions only, not to "
+                             f"--directions {args.directions}")
+    if args.norm_step is not None and args.norm != "absolute":
+        raise LandscapeError("--norm-step applies only with --norm absolute")
     if args.train_steps == 0:
         given = [f"--{k.replace('_', '-')}" for k in ("train_lr", "train_optimizer", "train_batch")
                  if getattr(args, k) is not None]
@@ -101,7 +131,8 @@ def config_from_args(args):
         activation=args.activation, init=args.init, init_scale=args.init_scale,
         batchnorm=args.batchnorm, skip=args.skip,
         train_steps=args.train_steps, seed=args.seed, directions=args.directions,
-        span=args.span, grid=args.grid, **opt).validate()
+        span=args.span, grid=args.grid, layers=args.layers, norm_step=args.norm_step,
+        classes=args.classes, **opt).validate()
 
 
 def check_output(path: str | None, suffixes=(".npz",)) -> str | None:
