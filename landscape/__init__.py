@@ -64,6 +64,8 @@ _EXPORTS = {
     "simulate": ("landscape.dynamics", "simulate"),
     "Trajectory": ("landscape.trajectory", "Trajectory"),
     "Frame": ("landscape.trajectory", "Frame"),
+    "export": ("landscape.exports", "export"),
+    "plot": ("landscape.figures", "plot"),
 }
 
 

@@ -1,4 +1,4 @@
-"""``landscape`` command line: ``landscape surface|simulate|gradients|render|show|list ...``.
+"""``landscape`` command line: ``landscape surface|simulate|gradients|render|show|list|export|plot ...``.
 
 Each subcommand lives in ``landscape/commands/<name>.py`` and exposes ``register(subparsers)``,
 which adds its parser and sets ``func``. Errors a user can cause (`LandscapeError`) print one
@@ -13,7 +13,7 @@ import os
 import sys
 
 COMMANDS = ("surface", "line", "connect", "sharpness", "simulate", "gradients", "render", "show",
-            "list")
+            "list", "export", "plot")
 
 
 def configure_devices() -> None:

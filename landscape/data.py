@@ -46,6 +46,7 @@ class Dataset:
     seed: int | None = None
     n_requested: int | None = None
     subset: dict | None = None
+    classes: tuple | None = None
 
     @property
     def n(self) -> int:
@@ -65,9 +66,11 @@ class Dataset:
         """How to regenerate the evaluation set without the file: ``source`` (the arguments of
         `load`, or None for data that did not come from the registry) and ``subset``."""
         src = None
-        if self.name in DATASETS and (self.x_eval is self.x or self.subset):
-            src = {"dataset": self.name, "seed": self.seed, "n": self.n_requested,
-                   "recipe": "landscape.data.load(dataset, seed=seed, n=n)"
+        base = self.name.split("[")[0] if self.classes else self.name
+        if base in DATASETS and (self.x_eval is self.x or self.subset):
+            src = {"dataset": base, "seed": self.seed, "n": self.n_requested,
+                   "classes": list(self.classes) if self.classes else None,
+                   "recipe": "landscape.data.load(dataset, seed=seed, n=n, classes=classes)"
                              + (", then eval_subset(.., size, seed=subset_seed)" if self.subset else "")}
         return {"source": src, "subset": self.subset}
 
@@ -188,7 +191,7 @@ def subset(d: Dataset, classes) -> Dataset:
         xe, ye = d.x_eval[keep_e], lut[d.y_eval[keep_e]]
     name = f"{d.name}[{','.join(str(int(c)) for c in classes)}]"
     return dataclasses.replace(d, name=name, x=x, y=y, x_eval=xe, y_eval=ye,
-                               n_classes=len(classes))
+                               n_classes=len(classes), classes=tuple(int(c) for c in classes))
 
 
 def load(name: str, *, seed: int = 0, n: int | None = None, classes=None) -> Dataset:

@@ -344,6 +344,7 @@ class Simulator:
                 "n_over_nonfinite": int(last["over_nonfinite"].sum()),
                 "surface": self.surface.meta.get("config_hash"),
                 "census_params": dict(self.census_params),
+                "surface_fingerprint": self.surface.fingerprint(),
                 "heights": ("the surface's loss under each ball's plane position"
                             + (" (its projection; true_loss is the ball's own)"
                                if self.mode == "projected" else "")

@@ -63,6 +63,26 @@ def atomic_write(path: str, mode: str = "wb", suffix: str = ".tmp"):
         raise
 
 
+@contextlib.contextmanager
+def atomic_path(path: str, suffix: str | None = None):
+    """``with atomic_path(path) as tmp: writer.save(tmp)``: for writers that want a file name.
+    ``tmp`` is a hidden name beside ``path`` ending in ``suffix`` (default: ``path``'s own
+    extension, so writers that pick their format by extension still do); it is renamed to
+    ``path`` when the block completes and removed on any exception."""
+    if suffix is None:
+        suffix = ".tmp" + os.path.splitext(path)[1]
+    tmp = temporary_path(path, suffix)
+    try:
+        yield tmp
+        if not os.path.isfile(tmp):
+            raise OSError(f"the writer did not create {path}")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
 def atomic_savez(path: str, arrays: dict) -> str:
     """``np.savez`` to a temporary name beside ``path``, then rename: never a partial file."""
     with atomic_write(path) as fh:

@@ -238,20 +238,15 @@ def build_stage(computed: Computed, *, size=None, off_screen=None):
     scene = computed.scene
     if size is None:
         size, _ = scene.quality.video()
-    from landscape.render.meshes import shared_loss_range
+    from landscape.scale import view_ranges
 
     stage = Stage(n_views=len(computed.runs), size=tuple(size), off_screen=off_screen)
-    # Views side by side share one height and colour scale, so that equal heights mean equal
-    # losses; a view with its own scale would make a flat plateau look like a healthy bowl.
-    shared = shared_loss_range([r.surface.loss for r in computed.runs]) \
-        if len(computed.runs) > 1 else None
-    shared_log = None
-    if shared is not None and all(r.landscape.log_scale is None for r in computed.runs):
-        shared_log = shared[0] > 0 and shared[1] / shared[0] > 1e2
+    ranges = view_ranges([r.surface.loss for r in computed.runs],
+                         [r.landscape.log_scale for r in computed.runs])
     for i, r in enumerate(computed.runs):
         v = stage.view(i)
         src = r.trajectory if r.trajectory is not None else r.simulator
-        log = r.landscape.log_scale if r.landscape.log_scale is not None else shared_log
+        log, shared = ranges[i]
         v.set_surface(r.surface, log_scale=log, loss_range=shared)
         v.set_balls(src.groups, src.group, src.layers, title=title(r))
         v.show_panel(bool(r.landscape.panel))

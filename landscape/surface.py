@@ -127,7 +127,8 @@ class Surface:
                                      "it cannot be regenerated; pass x, y")
             from landscape import data as data_mod
 
-            d = data_mod.load(src["dataset"], seed=src.get("seed") or 0, n=src.get("n"))
+            d = data_mod.load(src["dataset"], seed=src.get("seed") or 0, n=src.get("n"),
+                              classes=src.get("classes"))
             if info.get("subset"):
                 sub = info["subset"]
                 d = data_mod.eval_subset(d, sub["size"], seed=sub["seed"])
@@ -138,6 +139,19 @@ class Surface:
             raise LandscapeError(f"the evaluation set given does not match this surface's "
                                  f"(sha256 {want[:12]}…); it was computed on other data")
         return x, y
+
+    def fingerprint(self) -> str:
+        """A short hash of the grid (``alphas``, ``betas``) and the plane (θ*, d1, d2): two
+        surfaces with the same fingerprint put the same (a, b) at the same weights.
+        Trajectories record it (``meta["surface_fingerprint"]``), so balls are never drawn
+        on a surface they did not roll on."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for v in (self.alphas, self.betas, self.theta, self.d1, self.d2):
+            h.update(np.ascontiguousarray(v, np.float32).tobytes())
+            h.update(b"|")
+        return h.hexdigest()[:20]
 
     # ------------------------------------------------------------ file format
 

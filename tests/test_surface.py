@@ -311,3 +311,17 @@ def test_point_fn_agrees_with_the_grid(surf):
     l, a = np.asarray(f(jnp.asarray([s.alphas[2], s.betas[7]])))
     np.testing.assert_allclose(s.loss[2, 7], l, rtol=1e-5)
     np.testing.assert_allclose(s.accuracy[2, 7], a, rtol=1e-6)
+
+
+def test_class_subset_file_regenerates_its_evaluation_set(tmp_path):
+    """A surface of digits 5–9 stored without its evaluation set regenerates exactly those
+    samples, relabelled as they were (not all ten classes)."""
+    from landscape.config import LandscapeConfig, build_surface, task_from_surface
+
+    cfg = LandscapeConfig(classes=(5, 6, 7, 8, 9), widths=(8,), train_steps=5, grid=3)
+    s, _ = build_surface(cfg, cache=False, progress=False)
+    s.save(str(tmp_path / "s.npz"), embed_eval=False)
+    t = task_from_surface(Surface.load(str(tmp_path / "s.npz")))
+    np.testing.assert_array_equal(t.data.x_eval, s.x_eval)
+    np.testing.assert_array_equal(t.data.y_eval, s.y_eval)
+    assert t.data.y_eval.max() == 4

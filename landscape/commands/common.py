@@ -102,6 +102,16 @@ def add_output_args(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or notices")
 
 
+def add_scale_args(p: argparse.ArgumentParser) -> None:
+    """``--log`` / ``--linear`` into ``args.log_scale`` (``None``: decided by the data, log when
+    the losses span over three decades, as the renderer does)."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--log", dest="log_scale", action="store_const", const=True, default=None,
+                   help="the loss on a log scale (heights and colours as log10(loss))")
+    g.add_argument("--linear", dest="log_scale", action="store_const", const=False,
+                   help="the loss on a linear scale (default: log when it spans over 3 decades)")
+
+
 def config_from_args(args):
     """The `LandscapeConfig` the options describe; an option that cannot apply is an error."""
     from landscape.config import LandscapeConfig

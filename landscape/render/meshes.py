@@ -7,50 +7,16 @@ of balls rebuilds the ball meshes.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pyvista as pv
 
-from landscape.errors import LandscapeError
 from landscape.interp import plateau_height
 from landscape.render import colors
+from landscape.scale import HeightScale, make_scale, shared_loss_range  # noqa: F401 (re-exported)
 
 # Display resolution cap: on llvmpipe a 201² mesh costs ~41 ms a frame at 720p, 121² ~20 ms, and
 # Gouraud shading keeps 121² smooth. The full grid still gives ball heights and the census.
 MAX_MESH_RES = 121
-
-
-@dataclasses.dataclass
-class HeightScale:
-    """Loss (nats) → world z. ``h = log10(loss)`` on a log scale, else ``h = loss``, clipped to
-    ``[h_lo, h_hi]``; ``z = (h - h_lo) * z_per_h``."""
-
-    lo: float          # loss at the bottom of the scale
-    hi: float          # loss at the top (finite maximum of the surface)
-    log: bool
-    z_per_h: float
-
-    def h(self, loss) -> np.ndarray:
-        x = np.asarray(loss, np.float64)
-        x = np.where(np.isfinite(x), x, self.hi)
-        x = np.clip(x, self.lo, self.hi)
-        return np.log10(x) if self.log else x
-
-    @property
-    def h_lo(self) -> float:
-        return float(np.log10(self.lo)) if self.log else self.lo
-
-    @property
-    def h_hi(self) -> float:
-        return float(np.log10(self.hi)) if self.log else self.hi
-
-    def z(self, loss) -> np.ndarray:
-        return (self.h(loss) - self.h_lo) * self.z_per_h
-
-    @property
-    def z_top(self) -> float:
-        return (self.h_hi - self.h_lo) * self.z_per_h
 
 
 def surface_arrays(surface):
@@ -61,32 +27,6 @@ def surface_arrays(surface):
     a, b, loss = surface[:3]
     acc = surface[3] if len(surface) > 3 else None
     return np.asarray(a, np.float64), np.asarray(b, np.float64), np.asarray(loss, np.float64), acc
-
-
-def make_scale(loss: np.ndarray, span: float, log_scale: bool | None,
-               relief: float = 0.55, loss_range=None) -> HeightScale:
-    """A readable vertical scale: the relief is ``relief`` × the horizontal span whatever the
-    loss range. ``log_scale=None`` picks log when the finite losses span over three decades.
-    ``loss_range=(lo, hi)`` imposes the range (views compared side by side share one, so equal
-    heights and colours mean equal losses)."""
-    finite = loss[np.isfinite(loss)]
-    if finite.size == 0:
-        raise LandscapeError("the surface has no finite loss value to draw")
-    lo, hi = float(finite.min()), float(finite.max())
-    if loss_range is not None:
-        lo, hi = float(loss_range[0]), float(loss_range[1])
-    if log_scale is None:
-        log_scale = lo > 0 and hi / lo > 1e3
-    if log_scale:
-        pos = finite[finite > 0]
-        if loss_range is None or lo <= 0:
-            lo = float(pos.min()) if pos.size else 1e-12
-        lo = max(lo, hi * 1e-12)
-    if hi <= lo:
-        hi = lo * 1.01 + 1e-6
-    s = HeightScale(lo, hi, bool(log_scale), 1.0)
-    s.z_per_h = relief * span / max(s.h_hi - s.h_lo, 1e-12)
-    return s
 
 
 def _subsample(n: int, cap: int) -> np.ndarray:
@@ -197,23 +137,3 @@ class BallLayer:
 
     def reset_trails(self) -> None:
         self._fresh = True
-
-
-def shared_loss_range(losses) -> tuple[float, float] | None:
-    """One (lo, hi) for several surfaces shown side by side, or None if none is finite.
-
-    It spans every view's finite losses, except that one view far above the rest (an N(0, 1)
-    network at 1e30) is clipped at 100× the next-highest view's maximum: it is drawn as a
-    plateau at the top of the scale instead of flattening every other view to the floor.
-    """
-    los, his = [], []
-    for loss in losses:
-        f = np.asarray(loss)[np.isfinite(loss)]
-        if f.size:
-            los.append(float(f.min()))
-            his.append(float(f.max()))
-    if not los:
-        return None
-    his = sorted(his)
-    hi = his[-1] if len(his) < 2 else min(his[-1], 100.0 * max(his[-2], 1e-12))
-    return min(los), hi
