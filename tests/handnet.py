@@ -17,7 +17,7 @@ def logits(spec, layout, theta, x, stats=None, policy="eval"):
     for p in layout.params:
         P.setdefault(p.layer, {})[p.name] = theta[p.offset:p.stop].reshape(p.shape)
     n_layers = len(spec["widths"]) + 1
-    h, prev = x, None
+    h = x
     for i in range(n_layers):
         L = P[f"dense_{i}"]
         z = h @ L["w"] + L["b"]

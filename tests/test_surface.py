@@ -30,7 +30,7 @@ def numpy_point_loss(path, a, b):
     acts = {"relu": lambda v: np.maximum(v, 0), "tanh": np.tanh,
             "sigmoid": lambda v: 1 / (1 + np.exp(-v)), "linear": lambda v: v}
     act = acts[spec["activation"]]
-    h, prev = z["x_eval"].astype(np.float64), None
+    h = z["x_eval"].astype(np.float64)
     n_layers = len(spec["widths"]) + 1
     for i in range(n_layers):
         L = P[f"dense_{i}"]

@@ -6,6 +6,8 @@ A view is built once (`View.set_surface`, `View.set_balls`) and then updated per
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyvista as pv
 import vtk
@@ -18,6 +20,9 @@ from landscape.render.hud import Hud
 from landscape.render.meshes import (MAX_MESH_RES, BallLayer, SurfaceLayer, make_scale,
                                      surface_arrays)
 from landscape.render.panel import GradientPanel
+
+if TYPE_CHECKING:
+    from landscape.render.stage import Stage
 
 
 class View:
