@@ -128,7 +128,8 @@ def test_panel_bars_follow_gradients(bowl, case):
         y_floor = int(round((1 - p.ay[0]) * h)) - 2
         col = img[:y_floor, xc].astype(int)
         c = p.poly_rgba[2 + i, :3].astype(int)
-        heights.append(int((np.abs(col - c).sum(1) < 40).sum()))
+        hit = np.flatnonzero(np.abs(col - c).sum(1) < 40)   # grid lines cross the bars:
+        heights.append(int(y_floor - hit.min()) if hit.size else 0)   # top-most bar pixel
     expected = (tops - p.ay[0]) * h
     assert np.all(np.abs(np.array(heights) - expected) < 0.12 * expected.max() + 3), \
         (heights, expected)
@@ -359,4 +360,45 @@ def test_accepts_a_surface_object_and_replays_on_it(bowl):
     assert v.balls.n == 9 and f.heights[-1] == pytest.approx(s.interpolate([0.25, -0.25]))
     assert v.surface_layer.theta_star is not None
     st.screenshot()
+    st.close()
+
+
+def test_panel_colours_each_bar_by_its_ratio_to_the_output_layer():
+    """A forty-fold fall over eleven layers reads as vanishing whatever the absolute numbers
+    (the bars sit inside any absolute 'healthy' range), and a balanced network is green."""
+    from landscape import flow
+    from landscape.render import colors
+    from landscape.render.panel import GradientPanel
+
+    # the colour map on numbers: ratio 1 green, 1/10 and below blue, 10 and above red
+    c = colors.flow_colors(np.log10([1.0, 0.1, 0.01, 10.0, 100.0, np.nan]))
+    np.testing.assert_allclose(c[0], colors.HEALTHY)
+    np.testing.assert_allclose(c[1], colors.VANISH)
+    np.testing.assert_allclose(c[2], colors.VANISH)
+    np.testing.assert_allclose(c[3], colors.EXPLODE)
+    np.testing.assert_allclose(c[5], colors.UNDEFINED)
+    st = Stage(1, size=SIZE, off_screen=True)
+    p = GradientPanel(st.plotter.renderers[0], [f"dense_{i}" for i in range(11)])
+    fall = np.geomspace(0.025, 1.0, 11)                     # 40× from input to output
+    p.update(np.stack([fall * 0.9, fall * 1.1]))
+    bands = p.bands()
+    assert bands[0] == "vanishing" and bands[-1] == "balanced", bands
+    assert list(bands) == list(flow.classify(np.mean([fall * 0.9, fall * 1.1], 0)))
+    blue = p.poly_rgba[2, :3].astype(int)
+    assert blue[2] > blue[0] + 100 and blue[2] > blue[1] + 60, blue          # input bar: blue
+    green = p.poly_rgba[2 + 10, :3].astype(int)
+    assert green[1] > green[0] and green[1] > green[2], green                 # output: green
+    img = st.screenshot()
+    h, w = img.shape[:2]
+    x0 = int(p._bar_x(0).mean() * w)
+    y = int((1 - 0.5 * (p.ay[0] + float(p.bar_tops()[0]))) * h)               # inside bar 0
+    r, g, b = img[y, x0].astype(int)
+    assert b > r + 80 and b > g + 40, (r, g, b)
+    # balanced: every bar within a factor of 3 of the output layer's is green
+    p.update(np.full((3, 11), 0.5) * np.linspace(0.8, 1.2, 11))
+    assert set(p.bands()) == {"balanced"}
+    # the learning-speed chart recorded one point per update, the input line below the output
+    ys = p.chart.ys()
+    assert ys.shape == (11, 2)
+    assert ys[0, 0] < ys[-1, 0]
     st.close()

@@ -63,6 +63,27 @@ def health_colors(log_values, band) -> np.ndarray:
     return np.clip(c, 0.0, 1.0)
 
 
+UNDEFINED = np.array([0.55, 0.55, 0.58])   # a ratio with no reference (output layer 0/overflow)
+
+
+def flow_colors(log_ratios) -> np.ndarray:
+    """float ``[..., 3]``: the colour of each layer's ratio to the output layer's gradient norm
+    (`landscape.flow`): green while balanced (1/3 ≤ r ≤ 3), blending through the fading band to
+    full blue at r = 1/10 (vanishing) and through the growing band to full red at r = 10
+    (exploding); grey where the ratio is undefined (NaN)."""
+    from landscape import flow
+
+    v = np.asarray(log_ratios, np.float64)
+    lo_b, hi_b = np.log10(flow.FADING), np.log10(flow.GROWING)
+    lo_f, hi_f = np.log10(flow.VANISHING), np.log10(flow.EXPLODING)
+    w = np.nan_to_num(v, nan=0.0, posinf=hi_f, neginf=lo_f)
+    below = np.clip((lo_b - w) / (lo_b - lo_f), 0.0, 1.0)[..., None]
+    above = np.clip((w - hi_b) / (hi_f - hi_b), 0.0, 1.0)[..., None]
+    c = HEALTHY * (1 - below - above) + VANISH * below + EXPLODE * above
+    c = np.where(np.isnan(v)[..., None], UNDEFINED, c)
+    return np.clip(c, 0.0, 1.0)
+
+
 def rgba_u8(rgb, alpha: float = 1.0) -> np.ndarray:
     """Colours in [0, 1] ``[..., 3]`` → uint8 RGBA ``[..., 4]``."""
     rgb = np.asarray(rgb, np.float64)

@@ -1,10 +1,18 @@
 """The gradient panel: per-layer gradient norms of one group, input → output, on a log scale.
 
 Plain ``vtkActor2D`` geometry in normalized viewport coordinates (≈3 ms a frame; Chart2D
-cost 6–12 ms here): a translucent backdrop, the shaded healthy band, one bar per layer from the
-axis floor to the mean norm, min–max whiskers with caps, and a layer × time strip below, so
-the history is visible in one frame. Bars turn blue as they vanish below the band and red as
-they explode above it. The y range only ever widens (by whole decades), so the axis never jitters.
+cost 6–12 ms here): a translucent backdrop, one bar per layer from the axis floor to the mean
+norm over the group's balls, min–max whiskers with caps, and below them a learning-speed chart
+(`landscape.render.speed_chart`: each layer's bar height against time, one line per layer), so
+the history is visible in one frame. The y range only ever widens (by whole decades), so the
+axis never jitters.
+
+What the colour means: each bar is coloured by its ratio to the output layer's bar
+(`landscape.flow`), the error signal before it travels back through the network: green while
+the layer gets between a third and three times the output layer's gradient (the shaded band
+marks that range around the output layer's bar), blue as it falls to a tenth and below
+(vanishing), red as it rises to ten times and above (exploding). So a forty-fold fall over ten
+layers is blue whatever the absolute numbers are, and a balanced network is green throughout.
 A layer whose gradient norm overflowed (``inf``/NaN for any ball shown) is drawn as a full-height
 red bar marked ∞: an exploding gradient is never an empty bar at the floor.
 """
@@ -17,7 +25,9 @@ import numpy as np
 import vtk
 from vtk.util.numpy_support import numpy_to_vtk
 
+from landscape import flow
 from landscape.render import colors
+from landscape.render.speed_chart import SpeedChart
 
 
 def _actor2d(poly: vtk.vtkPolyData) -> vtk.vtkActor2D:
@@ -49,7 +59,8 @@ class GradientPanel:
 
     def __init__(self, renderer, layers, rect=(0.66, 0.04, 0.985, 0.44), band=(1e-3, 10.0),
                  y_range=(1e-6, 1e3), strip: bool = True, strip_length: int = 90,
-                 title: str = "‖∇W‖ per layer", fs: float = 1.0, view_width: float = 1280.0):
+                 title: str = "‖∇W‖ per layer", fs: float = 1.0, view_width: float = 1280.0,
+                 view_height: float = 720.0):
         self.renderer = renderer
         self.fs = fs
         self.visible = True
@@ -64,11 +75,13 @@ class GradientPanel:
         x0, y0, x1, y1 = rect
         h = y1 - y0
         self.ax = (x0 + 0.16 * (x1 - x0), x1 - 0.03 * (x1 - x0))      # plot x range
-        strip_h = 0.20 * h if strip else 0.0
-        self.strip_box = (self.ax[0], y0 + 0.05 * h, self.ax[1], y0 + 0.05 * h + strip_h)
-        base = self.strip_box[3] + (0.11 * h if strip else 0.12 * h)
+        strip_h = 0.22 * h if strip else 0.0
+        line = 15.0 * fs / float(view_height)                          # a text line, normalized
+        self.legend_y = y0 + 0.3 * line                                # the colour key's line
+        sy0 = y0 + (2.5 if strip else 1.3) * line
+        self.strip_box = (self.ax[0], sy0, self.ax[1], sy0 + strip_h)
+        base = self.strip_box[3] + max(0.11 * h, 2.3 * line)
         self.ay = (base, y1 - 0.13 * h)                                 # plot y range
-        self.history = np.full((L, self.W), np.nan)
         self.actors = []
         self.texts = []
         self.values = None   # (mean, lo, hi) log10 [L] after the last update
@@ -93,20 +106,8 @@ class GradientPanel:
             renderer.AddViewProp(a)
         self._grid_labels = []
         self._build_static()
-        if strip:
-            self.strip = vtk.vtkPolyData()
-            sx0, sy0, sx1, sy1 = self.strip_box
-            xs = np.linspace(sx0, sx1, self.W + 1)
-            ys = np.linspace(sy0, sy1, L + 1)
-            pts = np.concatenate([_rect(xs[t], ys[l], xs[t + 1], ys[l + 1])
-                                  for l in range(L) for t in range(self.W)])
-            self.strip.SetPoints(vtk.vtkPoints())
-            self.strip.GetPoints().SetData(numpy_to_vtk(pts, deep=True))
-            self.strip.SetPolys(_quads(L * self.W))
-            self.strip_rgba = np.zeros((L * self.W, 4), np.uint8)
-            self._set_colors(self.strip, self.strip_rgba)
-            self.actors.append(_actor2d(self.strip))
-            renderer.AddViewProp(self.actors[-1])
+        self.chart = (SpeedChart(renderer, L, self.strip_box, self.W, fs=fs,
+                                 label_x=self.ax[0] - 0.01 * (x1 - x0)) if strip else None)
         # labels
         self.title = self._text(title, (x0 + 0.03 * (x1 - x0), y1 - 0.04 * h), 12, bold=True,
                                 vjust="top")
@@ -126,12 +127,17 @@ class GradientPanel:
                                                  self.ay[0] - 0.06 * h), 11,
                        justify="center", vjust="top", color=colors.TEXT_DIM)
         if strip:
-            self._text("input", (self.ax[0] - 0.01 * (x1 - x0), self.strip_box[1]), 11,
-                       justify="right", vjust="bottom", color=colors.TEXT_DIM)
-            self._text("output", (self.ax[0] - 0.01 * (x1 - x0), self.strip_box[3]), 11,
-                       justify="right", vjust="top", color=colors.TEXT_DIM)
-            self._text("time →", (self.ax[1], self.strip_box[1] - 0.01 * h), 11,
-                       justify="right", vjust="top", color=colors.TEXT_DIM)
+            self._text("each layer over time →", (self.ax[1], self.strip_box[1] - 0.1 * line),
+                       11, justify="right", vjust="top", color=colors.TEXT_DIM)
+        # the colour key: what a bar's colour says (its ratio to the output layer's bar)
+        self.key = [self._text("colour = ÷ output:", (x0 + 0.03 * (x1 - x0), self.legend_y),
+                               11, color=colors.TEXT_DIM)]
+        kx = x0 + 0.03 * (x1 - x0) + 0.58 * 11 * fs * 19 / float(view_width)
+        for word, col in (("<⅒", colors.VANISH), ("⅓–3", colors.HEALTHY),
+                          (">10", colors.EXPLODE)):
+            self.key.append(self._text(word, (kx, self.legend_y), 11, bold=True,
+                                       color=tuple(col)))
+            kx += 0.58 * 11 * fs * 6 / float(view_width)
         # one ∞ mark per layer, shown above a bar whose norm overflowed
         self.overflow_marks = [self._text("∞", (self._bar_x(i).mean(), self.ay[1]), 16,
                                           bold=True, justify="center", vjust="bottom",
@@ -181,8 +187,17 @@ class GradientPanel:
             self._line_pts[2 * k + 1] = (self.ax[1], y, 0)
         self._poly_pts = np.zeros((4 * (2 + self.L), 3))
         self._poly_pts[0:4] = _rect(*self.rect)
-        self._poly_pts[4:8] = _rect(self.ax[0], self.y_of(self.band[0]), self.ax[1],
-                                    self.y_of(self.band[1]))
+        self._place_band(getattr(self, "values", None))
+
+    def _place_band(self, values) -> None:
+        """Shade the balanced band (⅓ to 3 times the output layer's bar) across the plot; no
+        band while the output layer's norm is unknown."""
+        ref = values[0][-1] if values is not None else np.nan
+        if np.isfinite(ref):
+            lo, hi = ref + np.log10(flow.FADING), ref + np.log10(flow.GROWING)
+            self._poly_pts[4:8] = _rect(self.ax[0], self.y_of(lo), self.ax[1], self.y_of(hi))
+        else:
+            self._poly_pts[4:8] = _rect(self.ax[0], self.ay[0], self.ax[1], self.ay[0])
 
     def _text(self, s, pos, size, bold=False, justify="left", vjust="bottom",
               color=colors.TEXT, keep=True):
@@ -245,7 +260,8 @@ class GradientPanel:
             self._line_pts[6 * i:6 * i + 6] = [(xc, ylo, 0), (xc, yhi, 0), (xc - xw, ylo, 0),
                                                (xc + xw, ylo, 0), (xc - xw, yhi, 0),
                                                (xc + xw, yhi, 0)]
-        col = colors.health_colors(np.nan_to_num(mean, nan=self.y_lo), self.band)
+        self._place_band(self.values)
+        col = colors.flow_colors(self.log_ratios(mean))
         col[over] = colors.EXPLODE
         self.poly_rgba[2:] = colors.rgba_u8(col, 0.95)
         for i, t in enumerate(self.overflow_marks):
@@ -255,18 +271,24 @@ class GradientPanel:
         self.poly.GetCellData().GetScalars().Modified()
         self.poly.Modified()
         self.lines.Modified()
-        if self.strip_on:
-            self.history[:, :-1] = self.history[:, 1:]
-            self.history[:, -1] = np.where(over, np.inf, mean)
-            c = colors.health_colors(np.nan_to_num(self.history, nan=self.y_lo,
-                                                   posinf=self.y_hi + 2), self.band)
-            rgba = colors.rgba_u8(c, 0.95)
-            rgba[np.isnan(self.history), 3] = 0
-            self.strip_rgba[:] = rgba.reshape(-1, 4)
-            self.strip.GetCellData().GetScalars().Modified()
-            self.strip.Modified()
+        if self.chart is not None and g.shape[0]:
+            self.chart.push(np.where(over, np.inf, mean))
         if title is not None:
             self.title.SetInput(title)
+
+    @staticmethod
+    def log_ratios(log_mean) -> np.ndarray:
+        """``log10`` of each bar's ratio to the output layer's bar (NaN where either is
+        unknown): what the bar's colour encodes."""
+        m = np.asarray(log_mean, np.float64)
+        return m - m[-1]
+
+    def bands(self) -> list[str]:
+        """The `landscape.flow` band of each bar after the last update (``"overflow"`` for a
+        layer whose norm overflowed)."""
+        mean = self.values[0]
+        out = list(flow.classify(10.0 ** mean))
+        return ["overflow" if o else b for b, o in zip(out, self.overflow)]
 
     def bar_tops(self) -> np.ndarray:
         """Normalized viewport y of each bar's top, input → output (for tests and layout)."""
@@ -276,5 +298,7 @@ class GradientPanel:
         self.visible = bool(on)
         for a in self.actors + self.texts + self._grid_labels:
             a.SetVisibility(bool(on))
+        if self.chart is not None:
+            self.chart.set_visible(on)
         for a, o in zip(self.overflow_marks, self.overflow):
             a.SetVisibility(bool(on) and bool(o))

@@ -190,7 +190,8 @@ class View:
                     else (0.45, 0.09, 0.985, 0.38))
             self.panel = GradientPanel(self.renderer, self.layers, rect=rect, band=band,
                                        strip=strip, fs=self.stage.font_scale,
-                                       view_width=self.stage.view_size[0])
+                                       view_width=self.stage.view_size[0],
+                                       view_height=self.stage.view_size[1])
             self.panel.set_visible(panel)
             self.panel_on = panel
         self._place_scalar_bar()
