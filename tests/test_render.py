@@ -402,3 +402,29 @@ def test_panel_colours_each_bar_by_its_ratio_to_the_output_layer():
     assert ys.shape == (11, 2)
     assert ys[0, 0] < ys[-1, 0]
     st.close()
+
+
+def test_theta_star_in_a_pit_narrower_than_a_cell_gets_a_pin():
+    """θ* hidden under the surface (a one-cell pit with walls at the top of the scale, as the
+    N(0, 1) network of scenes/initialization.py has) gets a pin up through the surface; a
+    smooth bowl, where θ* is in view, does not."""
+    from landscape.render.meshes import pin_top
+
+    a = np.linspace(-1, 1, 21)
+    A, B = np.meshgrid(a, a, indexing="ij")
+    bowl_z = A ** 2 + B ** 2
+    assert pin_top(bowl_z, A, B, 0.0, 2.0) is None
+    pit = np.full_like(A, 2.0)
+    pit[10, 10] = 0.1
+    top = pin_top(pit, A, B, 0.1, 2.0)
+    assert top is not None and top > 2.0
+    st = Stage(1, size=SIZE, off_screen=True)
+    v = st.view(0)
+    loss = np.full((21, 21), 1e13)
+    loss[10, 10] = 2.3
+    v.set_surface((a.astype(np.float32), a.astype(np.float32), loss.astype(np.float32),
+                   np.full((21, 21), 0.1, np.float32)), log_scale=True)
+    assert v.surface_layer.theta_pin is not None
+    assert "theta_pin" in v._surface_actors
+    assert v._surface_actors["theta_label"].GetInput() == "θ*  loss 2.3"
+    st.close()

@@ -146,6 +146,28 @@ def test_initialization_he_trains_best_and_normal_worst():
     assert p.max() / p.min() < 3                   # He keeps the layers level
 
 
+def test_initialization_normal_net_is_dead_at_the_bottom_of_a_one_cell_pit():
+    """The N(0, 1) view's claims: every unit of the last hidden layer is dead on every sample
+    (the output is a constant: loss ln 10, no gradient below), and θ* is a pit narrower than a
+    grid cell: every neighbouring grid point's loss is astronomically higher, which is why the
+    view marks θ* with a pin."""
+    from landscape import saturation
+    from landscape.render.meshes import pin_top
+
+    normal = computed("initialization").runs[0]
+    task = normal.landscape.config.build_task()
+    st = saturation.activation_stats(task)
+    assert st.dead[-1] == 1.0, st.dead
+    L = normal.surface.loss
+    c = L.shape[0] // 2
+    assert abs(L[c, c] - np.log(10)) < 1e-3
+    assert np.delete(L[c - 1:c + 2, c - 1:c + 2].ravel(), 4).min() > 1e6
+    a = np.asarray(normal.surface.alphas)
+    A, B = np.meshgrid(a, np.asarray(normal.surface.betas), indexing="ij")
+    Z = np.log10(np.minimum(L, 1e4))                # the view's log heights, clipped
+    assert pin_top(Z, A, B, float(Z[c, c]), float(Z.max())) is not None
+
+
 def test_activations_sigmoid_vanishes_the_others_train():
     sig, tanh, relu, leaky = computed("activations").runs
     assert sig.surface.center_loss > 2.0

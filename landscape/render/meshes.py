@@ -82,9 +82,29 @@ class SurfaceLayer:
             self.nonfinite = None
         self.extent = (float(alphas[0]), float(alphas[-1]), float(betas[0]), float(betas[-1]))
         self.theta_star = None
+        self.theta_pin = None      # top of a pin above θ* when the surface around it hides it
+        self.theta_loss = None
         if self.extent[0] <= 0 <= self.extent[1] and self.extent[2] <= 0 <= self.extent[3]:
             l0 = plateau_height(alphas, betas, loss, np.zeros((1, 2)))[0][0]
             self.theta_star = np.array([0.0, 0.0, float(scale.z(l0))])
+            self.theta_loss = float(l0)
+            self.theta_pin = pin_top(Z, A, B, self.theta_star[2], scale.z_top)
+
+
+def pin_top(Z, A, B, z0: float, z_top: float) -> float | None:
+    """Where a pin above θ* must end so that θ* can be found: above the highest mesh point
+    within two grid cells of it, when that rises more than 5 % of the height range above θ*
+    (a pit narrower than the mesh draws it, or a spike beside it); None when θ* is in view."""
+    da = np.abs(np.diff(A[:, 0])).max() if A.shape[0] > 1 else 0.0
+    db = np.abs(np.diff(B[0])).max() if B.shape[1] > 1 else 0.0
+    near = (np.abs(A) <= 2.01 * da) & (np.abs(B) <= 2.01 * db)
+    zs = Z[near & np.isfinite(Z)]
+    if zs.size == 0:
+        return None
+    top = float(zs.max())
+    if top - z0 <= 0.05 * z_top:
+        return None
+    return top + 0.30 * z_top
 
 
 class BallLayer:

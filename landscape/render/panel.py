@@ -230,8 +230,9 @@ class GradientPanel:
         self.overflow = over
         g = np.where(np.isfinite(g), g, np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
-            lg = np.log10(np.maximum(g, 1e-300))
-            lg = np.where(np.isnan(g), np.nan, lg)
+            # a zero norm (a layer behind dead units) sits at the floor and never drags the
+            # axis down to 1e-300
+            lg = np.where(g > 0, np.log10(np.where(g > 0, g, 1.0)), np.nan)
             if g.shape[0] == 0 or np.all(np.isnan(lg)):
                 mean = lo = hi = np.full(self.L, np.nan)
             else:

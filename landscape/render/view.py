@@ -102,9 +102,22 @@ class View:
                                        render_points_as_spheres=True, pickable=False,
                                        render=False, reset_camera=False)
             act["theta"].mapper.scale_factor = 0.9 * self.radius
-            lab = world_label(self.renderer, "θ*", sl.theta_star + [0, 0, self.radius],
-                              size=15, color=colors.THETA_STAR, bold=True, justify="right",
-                              vjust="top", fs=self.stage.font_scale, offset=(-6, -4))
+            if sl.theta_pin is None:
+                lab = world_label(self.renderer, "θ*", sl.theta_star + [0, 0, self.radius],
+                                  size=15, color=colors.THETA_STAR, bold=True, justify="right",
+                                  vjust="top", fs=self.stage.font_scale, offset=(-6, -4))
+            else:
+                # θ* hidden in a pit narrower than the mesh (or behind a spike): a pin from
+                # θ* up through the surface, labelled with its loss at the top
+                top = np.array([0.0, 0.0, sl.theta_pin])
+                act["theta_pin"] = pl.add_mesh(pv.Line(sl.theta_star, top),
+                                               color=colors.THETA_STAR, line_width=2.0,
+                                               lighting=False, pickable=False, render=False,
+                                               reset_camera=False)
+                lab = world_label(self.renderer, f"θ*  loss {sl.theta_loss:.3g}", top, size=14,
+                                  color=colors.THETA_STAR, bold=True, justify="center",
+                                  vjust="bottom", fs=self.stage.font_scale, offset=(0, 4),
+                                  background=0.75)
             act["theta_label"] = lab
         act["axes"] = self._axes()
         self._surface_actors = act
