@@ -242,7 +242,8 @@ def build_stage(computed: Computed, *, size=None, off_screen=None):
 
     stage = Stage(n_views=len(computed.runs), size=tuple(size), off_screen=off_screen)
     ranges = view_ranges([r.surface.loss for r in computed.runs],
-                         [r.landscape.log_scale for r in computed.runs])
+                         [r.landscape.log_scale for r in computed.runs],
+                         [r.landscape.scale for r in computed.runs])
     for i, r in enumerate(computed.runs):
         v = stage.view(i)
         src = r.trajectory if r.trajectory is not None else r.simulator

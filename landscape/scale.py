@@ -93,16 +93,26 @@ def shared_loss_range(losses) -> tuple[float, float] | None:
     return min(los), hi
 
 
-def view_ranges(losses, log_scales) -> list[tuple[bool | None, tuple[float, float] | None]]:
+def view_ranges(losses, log_scales, groups=None) -> list[tuple[bool | None,
+                                                               tuple[float, float] | None]]:
     """``(log_scale, loss_range)`` for each of several views shown together.
 
     One view keeps its own choice (``log_scale`` as given, ``None``: `make_scale` decides).
     Views side by side share one height and colour range, so that equal heights mean equal
     losses (a view with its own scale would make a flat plateau look like a healthy bowl);
     where no view insists, they share one log choice: log when the shared range spans over
-    two decades.
+    two decades. ``groups`` (one key per view, default all the same) shares a range only
+    among views with equal keys: two networks compared row by row, each row on its own scale.
     """
     losses, log_scales = list(losses), list(log_scales)
+    if groups is not None and len(set(groups)) > 1:
+        out: list = [None] * len(losses)
+        for key in dict.fromkeys(groups):
+            idx = [i for i, g in enumerate(groups) if g == key]
+            for i, r in zip(idx, view_ranges([losses[i] for i in idx],
+                                             [log_scales[i] for i in idx])):
+                out[i] = r
+        return out
     if len(losses) < 2:
         return [(log, None) for log in log_scales]
     shared = shared_loss_range(losses)

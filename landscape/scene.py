@@ -142,6 +142,7 @@ class Landscape:
     log_scale: bool | None = None
     mode: str = "slice"
     groups: list = dataclasses.field(default_factory=list)
+    scale: str | None = None   # views with the same key share one height and colour range
 
     def balls(self, **kw) -> Balls:
         """Add a group of balls (keywords of `Balls`) and return it."""
@@ -241,7 +242,8 @@ class Scene:
         return np.random.default_rng([self.seed, zlib.crc32(name.encode())])
 
     def landscape(self, config=None, *, title: str | None = None, panel: bool = True,
-                  log_scale: bool | None = None, mode: str = "slice", **fields) -> Landscape:
+                  log_scale: bool | None = None, mode: str = "slice", scale: str | None = None,
+                  **fields) -> Landscape:
         """Add a landscape: a `LandscapeConfig` (or its fields as keywords).
 
         ``mode``: ``"slice"`` (balls move on the plane, following the projection of real
@@ -251,7 +253,9 @@ class Scene:
 
         The scene's seed is used unless ``seed`` is given; the surface grid follows the
         quality preset. ``log_scale``: heights as log10(loss) (``None``: the renderer decides,
-        log when the losses span more than three decades). Names and numbers are checked here, so a typo is reported at the line
+        log when the losses span more than three decades). ``scale``: views side by side share
+        one height and colour range; give views a key (e.g. one per network compared row by
+        row) to share it only among views with the same key. Names and numbers are checked here, so a typo is reported at the line
         of the scene that made it.
         """
         from landscape.config import LandscapeConfig
@@ -268,8 +272,10 @@ class Scene:
             raise LandscapeError("a scene shows at most 4 landscapes side by side")
         config = config.replace(grid=self.quality.grid).validate()
         choice("mode", mode, MODES)
+        if scale is not None and not isinstance(scale, str):
+            raise LandscapeError(f"scale must be a name (a string), got {scale!r}")
         land = Landscape(config, title or _describe(config), len(self.landscapes), panel,
-                         log_scale, mode)
+                         log_scale, mode, scale=scale)
         self.landscapes.append(land)
         return land
 

@@ -14,7 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCENE_FILES = sorted(glob.glob(os.path.join(ROOT, "scenes", "*.py")))
 EXPECTED = {"two_layer_network", "local_minima", "vanishing_gradient", "initialization",
             "activations", "batch_norm", "exploding_gradient", "gradient_clipping",
-            "optimizers", "learning_rate", "skip_connections"}
+            "optimizers", "learning_rate", "skip_connections", "layer_speed"}
 
 _computed = {}
 
@@ -135,6 +135,31 @@ def test_vanishing_gradient_first_layer_plane_is_flat_and_its_balls_stay():
         assert np.all(np.diff(p) > 0), p            # smaller at every layer toward the input
         assert p[0] < 0.1 * p[-1] and flow.classify(p)[0] == "vanishing"
         assert escaped(r) == 0
+
+
+def test_layer_speed_sigmoid_first_layer_is_flat_relu_he_is_not():
+    """Per-layer planes (same step per weight): for the sigmoid N(0, 1) network the first
+    layer's plane is flatter than the last's by over an order of magnitude and its balls stay
+    put; for ReLU with He weights the two are within a factor of a few and both sets of balls
+    move. Each row shares one height scale, rows do not (``scale=`` keys)."""
+    sig_first, sig_last, relu_first, relu_last = computed("layer_speed").runs
+    rng = lambda r: float(np.nanmax(r.surface.loss) - np.nanmin(r.surface.loss))
+    assert rng(sig_first) < 0.1 * rng(sig_last), (rng(sig_first), rng(sig_last))
+    assert rng(relu_last) / 5 < rng(relu_first) < 5 * rng(relu_last), \
+        (rng(relu_first), rng(relu_last))
+    moved = lambda r: float(np.linalg.norm(r.trajectory.positions[-1]
+                                           - r.trajectory.positions[0], axis=1).mean())
+    assert moved(sig_first) < 0.3 * moved(sig_last)
+    assert moved(relu_first) > 0.3 * moved(relu_last)
+    assert flow.verdict(profile(sig_first)) == "vanishing"
+    assert flow.verdict(profile(relu_first)) == "balanced"
+    from landscape.scale import view_ranges
+
+    runs = (sig_first, sig_last, relu_first, relu_last)
+    ranges = view_ranges([r.surface.loss for r in runs], [None] * 4,
+                         [r.landscape.scale for r in runs])
+    assert ranges[0][1] == ranges[1][1] and ranges[2][1] == ranges[3][1]
+    assert ranges[0][1] != ranges[2][1]
 
 
 def test_initialization_he_trains_best_and_normal_worst():

@@ -189,7 +189,8 @@ def from_computed(computed, *, max_frames: int = MAX_FRAMES, view: int | None = 
 
     scene = computed.scene
     runs = list(computed.runs)
-    ranges = view_ranges([r.surface.loss for r in runs], [r.landscape.log_scale for r in runs])
+    ranges = view_ranges([r.surface.loss for r in runs], [r.landscape.log_scale for r in runs],
+                         [getattr(r.landscape, "scale", None) for r in runs])
     seconds = max(float(scene.run_time * scene.quality.time_scale), 1e-3)
     fps = max(1, min(30, int(max_frames // seconds)))
     specs = player.timeline(scene, fps)[: max_frames - 1]

@@ -130,9 +130,9 @@ class GradientPanel:
             self._text("each layer over time →", (self.ax[1], self.strip_box[1] - 0.1 * line),
                        11, justify="right", vjust="top", color=colors.TEXT_DIM)
         # the colour key: what a bar's colour says (its ratio to the output layer's bar)
-        self.key = [self._text("colour = ÷ output:", (x0 + 0.03 * (x1 - x0), self.legend_y),
+        self.key = [self._text("÷ output:", (x0 + 0.03 * (x1 - x0), self.legend_y),
                                11, color=colors.TEXT_DIM)]
-        kx = x0 + 0.03 * (x1 - x0) + 0.58 * 11 * fs * 19 / float(view_width)
+        kx = x0 + 0.03 * (x1 - x0) + 0.58 * 11 * fs * 11 / float(view_width)
         for word, col in (("<⅒", colors.VANISH), ("⅓–3", colors.HEALTHY),
                           (">10", colors.EXPLODE)):
             self.key.append(self._text(word, (kx, self.legend_y), 11, bold=True,

@@ -201,8 +201,9 @@ class View:
             # clear of the caption line at the bottom of the window
             rect = ((0.66, 0.10, 0.985, 0.50) if self.stage.view_aspect > 1.3
                     else (0.45, 0.09, 0.985, 0.38))
+            # the learning-speed chart needs room: not in views under 400 px tall
             self.panel = GradientPanel(self.renderer, self.layers, rect=rect, band=band,
-                                       strip=strip, fs=self.stage.font_scale,
+                                       strip=strip and self.stage.view_size[1] >= 400, fs=self.stage.font_scale,
                                        view_width=self.stage.view_size[0],
                                        view_height=self.stage.view_size[1])
             self.panel.set_visible(panel)
