@@ -173,27 +173,32 @@ class ComputedScene(player.Computed):
     """A computed scene (`landscape.player.Computed`: ``runs[i].surface``,
     ``runs[i].trajectory``, ``summary()``) with ways to look at it."""
 
-    def still(self, at: float = 0.75, size=None) -> Still:
-        """The scene ``at`` a fraction of its run time, as a PNG shown inline."""
+    def still(self, at: float = 0.75, size=None, *, theme: str | None = None,
+              look: str | None = None) -> Still:
+        """The scene ``at`` a fraction of its run time, as a PNG shown inline (``theme``:
+        ``dark``/``light``; ``look``: ``plain``/``cinematic``)."""
         size = tuple(size) if size is not None else self.scene.quality.video()[0]
         with tempfile.TemporaryDirectory() as d:
-            out = player.still(self, os.path.join(d, "still.png"), at=at, size=size)
+            out = player.still(self, os.path.join(d, "still.png"), at=at, size=size,
+                               theme=theme, look=look)
             with open(out, "rb") as f:
                 return Still(f.read(), size)
 
-    def video(self) -> Video:
+    def video(self, *, theme: str | None = None, look: str | None = None) -> Video:
         """The scene's video (the quality's size and frame rate), embedded inline."""
         with tempfile.TemporaryDirectory() as d:
-            info = player.render(self, os.path.join(d, "scene.mp4"))
+            info = player.render(self, os.path.join(d, "scene.mp4"), theme=theme, look=look)
             with open(info["output"], "rb") as f:
                 return Video(f.read(), info)
 
-    def render(self, out, fmt: str | None = None) -> dict:
+    def render(self, out, fmt: str | None = None, *, theme: str | None = None,
+               look: str | None = None) -> dict:
         """Write the video to ``out`` (``.mp4``, ``.gif`` or a folder of PNGs), as
-        ``landscape render`` does."""
-        return player.render(self, os.fspath(out), fmt=fmt)
+        ``landscape render`` does (``--theme``, ``--look``)."""
+        return player.render(self, os.fspath(out), fmt=fmt, theme=theme, look=look)
 
-    def show(self, at: float = 1.0, *, jupyter_backend: str | None = None, size=None):
+    def show(self, at: float = 1.0, *, jupyter_backend: str | None = None, size=None,
+             theme: str | None = None):
         """Turn the scene ``at`` a fraction of its run time in 3D, inline, through PyVista's
         Jupyter backend (``"trame"``, ``"html"``, ``"client"``, ``"server"``, or
         ``"static"`` for a picture). Without ``pyvista[jupyter]`` it says in one line what
@@ -202,8 +207,8 @@ class ComputedScene(player.Computed):
         if backend != "static" and not _has_jupyter_backend():
             print(f"landscape: the 3D view needs PyVista's Jupyter backend "
                   f"({NOTEBOOK_EXTRA}); showing a still instead", file=sys.stderr)
-            return self.still(at, size=size)
-        stage = self._stage_at(at, size)
+            return self.still(at, size=size, theme=theme)
+        stage = self._stage_at(at, size, theme)
         if backend != "static":
             for v in stage.views:
                 v.solid_balls()            # vtk.js draws no point sprites
@@ -212,13 +217,13 @@ class ComputedScene(player.Computed):
         except ImportError as e:
             print(f"landscape: the 3D view needs {e.name or 'a package'} ({NOTEBOOK_EXTRA}); "
                   "showing a still instead", file=sys.stderr)
-            return self.still(at, size=size)
+            return self.still(at, size=size, theme=theme)
 
     explore = show
 
-    def _stage_at(self, at: float, size):
+    def _stage_at(self, at: float, size, theme: str | None = None):
         size = tuple(size) if size is not None else self.scene.quality.video()[0]
-        stage = player.build_stage(self, size=size)
+        stage = player.build_stage(self, size=size, theme=theme)
         _, fps = self.scene.quality.video()
         frames = player.timeline(self.scene, fps)
         k = min(len(frames) - 1, int(round(at * (len(frames) - 1))))

@@ -231,16 +231,21 @@ def timeline(scene: Scene, fps: int) -> list[FrameSpec]:
 # ------------------------------------------------------------------ render
 
 
-def build_stage(computed: Computed, *, size=None, off_screen=None):
-    """A `landscape.render.Stage` with every landscape's surface and balls, at step 0."""
+def build_stage(computed: Computed, *, size=None, off_screen=None, theme: str | None = None,
+                look: str | None = None):
+    """A `landscape.render.Stage` with every landscape's surface and balls, at step 0.
+    ``theme``: ``dark`` (default) or ``light``; ``look``: ``plain`` or ``cinematic`` (default:
+    cinematic at high quality, plain below; `landscape.render.look`)."""
     from landscape.render import Stage
+    from landscape.render.look import default_look
 
     scene = computed.scene
     if size is None:
         size, _ = scene.quality.video()
     from landscape.scale import view_ranges
 
-    stage = Stage(n_views=len(computed.runs), size=tuple(size), off_screen=off_screen)
+    stage = Stage(n_views=len(computed.runs), size=tuple(size), off_screen=off_screen,
+                  theme=theme or "dark", look=look or default_look(scene.quality.name))
     ranges = view_ranges([r.surface.loss for r in computed.runs],
                          [r.landscape.log_scale for r in computed.runs],
                          [r.landscape.scale for r in computed.runs])
@@ -281,15 +286,17 @@ def _apply(stage, computed: Computed, f: FrameSpec):
     stage.caption(f.caption or "")
 
 
-def render(computed: Computed, out: str, *, fmt: str | None = None, log=None) -> dict:
-    """Write the scene's video (mp4 | gif | png frames) to ``out``, atomically."""
+def render(computed: Computed, out: str, *, fmt: str | None = None, log=None,
+           theme: str | None = None, look: str | None = None) -> dict:
+    """Write the scene's video (mp4 | gif | png frames) to ``out``, atomically (``theme``,
+    ``look``: see `build_stage`)."""
     from landscape.render import VideoWriter
 
     log = log or (lambda line: None)
     size, fps = computed.scene.quality.video()
     frames = timeline(computed.scene, fps)
     t0 = time.perf_counter()
-    stage = build_stage(computed, size=size)
+    stage = build_stage(computed, size=size, theme=theme, look=look)
     kw = {"fmt": fmt} if fmt else {}
     try:
         with VideoWriter(out, fps=fps, size=size, total=len(frames), **kw) as w:
@@ -305,13 +312,14 @@ def render(computed: Computed, out: str, *, fmt: str | None = None, log=None) ->
             "output": out}
 
 
-def still(computed: Computed, out: str, *, at: float = 0.75, size=(1280, 720)) -> str:
+def still(computed: Computed, out: str, *, at: float = 0.75, size=(1280, 720),
+          theme: str | None = None, look: str | None = None) -> str:
     """One PNG of the scene ``at`` a fraction of its run time (the gallery images)."""
     import imageio.v3 as iio
 
     _, fps = computed.scene.quality.video()
     frames = timeline(computed.scene, fps)
-    stage = build_stage(computed, size=size)
+    stage = build_stage(computed, size=size, theme=theme, look=look)
     k = min(len(frames) - 1, int(round(at * (len(frames) - 1))))
     for f in frames[: k + 1]:  # replay every frame (no rendering) so trails are the real ones
         if f.camera:
@@ -357,7 +365,7 @@ def warm_up(computed: Computed, log=None, progress: bool | None = None) -> float
 
 
 def show(computed: Computed, *, off_screen: bool = False, open_fn=None, size=(1280, 720),
-         log=None, on_first_frame=None):
+         log=None, on_first_frame=None, theme: str | None = None, look: str | None = None):
     """Open the interactive window on the scene's live simulators (compute it with
     ``simulate=False``): space plays, a click on a surface drops a ball there. Returns the
     window's `landscape.render.window.Controller` after it closed. ``open_fn`` replaces
@@ -367,7 +375,7 @@ def show(computed: Computed, *, off_screen: bool = False, open_fn=None, size=(12
     for r in computed.runs:
         if r.trajectory is not None:  # start from step 0 whatever was simulated before
             r.simulator.reset()
-    stage = build_stage(computed, off_screen=off_screen, size=size)
+    stage = build_stage(computed, off_screen=off_screen, size=size, theme=theme, look=look)
     stage.caption(type(computed.scene).__name__ + "  ·  press h for the keys")
     if open_fn is not None:
         return open_fn(stage, sources=[r.simulator for r in computed.runs])

@@ -27,9 +27,29 @@ def register(sub) -> None:
     p.add_argument("--dry-run", action="store_true",
                    help="compute surfaces and ball trajectories, print what happened, render "
                         "nothing")
+    add_look_args(p)
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=run)
+
+
+def add_look_args(p) -> None:
+    p.add_argument("--theme", default=None,
+                   help="dark (default: screens, video) | light (slides, print)")
+    p.add_argument("--look", default=None,
+                   help="plain (default up to medium: fast) | cinematic (default at high: "
+                        "anti-aliased, glossy surface, highlighted balls, lifted trails)")
+
+
+def check_look_args(args) -> None:
+    """Fail at once on an unknown theme or look."""
+    from landscape.render.colors import THEMES
+    from landscape.render.look import LOOKS
+
+    if args.theme is not None:
+        choice("theme", args.theme, tuple(THEMES))
+    if args.look is not None:
+        choice("look", args.look, LOOKS)
 
 
 def add_scene_args(p) -> None:
@@ -82,8 +102,12 @@ def run(args) -> int:
     from landscape.scene_loader import build_scene, pick_scene, snake
 
     quality = get_quality(args.quality)
+    check_look_args(args)
     cls = pick_scene(args.file, args.scene)
     out = fmt = None
+    if args.dry_run and (args.theme is not None or args.look is not None):
+        raise LandscapeError("--theme and --look choose how frames are drawn; --dry-run draws "
+                             "none: drop them or --dry-run")
     if not args.dry_run:
         out, fmt = output_path(args.output, args.format, snake(cls.__name__))
         check_writable_output(out, fmt)
@@ -101,7 +125,8 @@ def run(args) -> int:
     computed = player.compute(scene, log=log, cache=not args.no_cache)
     summary = computed.summary()
     if not args.dry_run:
-        summary["render"] = player.render(computed, out, fmt=fmt, log=log)
+        summary["render"] = player.render(computed, out, fmt=fmt, log=log, theme=args.theme,
+                                          look=args.look)
     summary["total_seconds"] = round(time.perf_counter() - t_start, 2)
     if args.json:
         print_json(summary)

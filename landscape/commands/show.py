@@ -18,7 +18,7 @@ T_START = time.perf_counter()
 
 
 def register(sub) -> None:
-    from landscape.commands.render import add_scene_args
+    from landscape.commands.render import add_look_args, add_scene_args
 
     p = sub.add_parser("show", help="open a scene in an interactive window",
                        description="Compute a scene's landscapes and open them in a window: "
@@ -29,6 +29,7 @@ def register(sub) -> None:
                    help="low | medium | high: the surface grid (default medium)")
     p.add_argument("--size", default="1280x720", metavar="WxH",
                    help="window size in pixels (default 1280x720)")
+    add_look_args(p)
     p.set_defaults(func=run)
 
 
@@ -46,12 +47,14 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def run(args) -> int:
     from landscape import player
+    from landscape.commands.render import check_look_args
     from landscape.render.headless import require_display, start_probe
     from landscape.scene import get_quality
     from landscape.scene_loader import build_scene, pick_scene
 
     quality = get_quality(args.quality)
     size = parse_size(args.size)
+    check_look_args(args)
     cls = pick_scene(args.file, args.scene)
     require_display()            # no display, a dead one: one line now, not after the compute
     start_probe(off_screen=False)   # runs while the surfaces compute
@@ -68,7 +71,8 @@ def run(args) -> int:
             info(f"landscape: first frame {time.perf_counter() - T_START:.2f} s after start")
 
     try:
-        ctl = player.show(computed, size=size, log=info, on_first_frame=first_frame)
+        ctl = player.show(computed, size=size, log=info, on_first_frame=first_frame,
+                          theme=args.theme, look=args.look)
     except KeyboardInterrupt as e:
         ctl = getattr(e, "controller", None)
         if ctl is not None and not ctl.worker.idle:

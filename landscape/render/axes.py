@@ -31,18 +31,19 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}".replace("e-0", "e-").replace("e+0", "e")
 
 
-def world_label(renderer, text: str, xyz, size: int = 11, color=colors.TEXT_DIM,
+def world_label(renderer, text: str, xyz, size: int = 11, color=None,
                 justify: str = "center", vjust: str = "center", bold: bool = False,
                 background: float = 0.0, fs: float = 1.0, offset=(0, 0)) -> vtk.vtkTextActor:
     """A 2D text actor pinned to world point ``xyz`` (drawn on top of the 3D scene), shifted
     by ``offset`` pixels (scaled by ``fs``)."""
+    color = colors.TEXT_DIM if color is None else color
     t = vtk.vtkTextActor()
     t.SetInput(text)
     p = t.GetTextProperty()
     colors.style_text(p, size * fs, color, bold, shadow=background == 0.0, justify=justify,
                       vjustify=vjust)
     if background:
-        p.SetBackgroundColor(0.05, 0.06, 0.09)
+        p.SetBackgroundColor(*colors.LABEL_BG)
         p.SetBackgroundOpacity(background)
         p.SetFrame(False)
     if offset == (0, 0):

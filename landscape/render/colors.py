@@ -1,7 +1,13 @@
-"""Theme, palettes and fonts: every colour the stage uses is decided here.
+"""Themes, palettes and fonts: every colour the stage uses is decided here.
 
-A dark theme (a near-black blue background, light text) with ``viridis`` on the surface; group
-colours are saturated warm/neutral hues chosen to stay visible on every part of viridis.
+Two themes (`THEMES`): ``dark`` (a near-black blue background, light text; screens and video)
+and ``light`` (an off-white background, dark text; slides and print). `set_theme` switches the
+module's colours; the `Stage` calls it before it builds anything, so every part of the
+renderer reads the current theme's colours from here. ``viridis`` on the surface and the group
+colours are the same in both (the balls sit on the surface); text drawn in a group's colour
+goes through `on_background`, which darkens light hues on the light theme so legends stay
+readable. The gradient panel's vanishing/balanced/exploding colours are per theme too (darker
+on light, so blue, green and red bars keep their contrast on a white backdrop).
 """
 
 from __future__ import annotations
@@ -11,6 +17,21 @@ import os
 
 import numpy as np
 
+THEMES = {
+    "dark": dict(
+        BACKGROUND="#151a23", TEXT=(0.92, 0.93, 0.95), TEXT_DIM=(0.62, 0.65, 0.70),
+        FLOOR_CONTOUR=(0.55, 0.60, 0.70), ESCAPED=(0.55, 0.55, 0.58),
+        TRAIL_TAIL=(0.10, 0.11, 0.14), PANEL_BG=(0.06, 0.07, 0.10), LABEL_BG=(0.05, 0.06, 0.09),
+        VANISH=(0.25, 0.55, 1.0), HEALTHY=(0.55, 0.85, 0.55), EXPLODE=(1.0, 0.28, 0.22),
+        BAND=(0.45, 0.80, 0.50, 0.16), GRID_ALPHA=0.25),
+    "light": dict(
+        BACKGROUND="#f6f6f3", TEXT=(0.08, 0.09, 0.11), TEXT_DIM=(0.33, 0.35, 0.40),
+        FLOOR_CONTOUR=(0.45, 0.48, 0.55), ESCAPED=(0.50, 0.50, 0.53),
+        TRAIL_TAIL=(0.86, 0.86, 0.84), PANEL_BG=(0.99, 0.99, 0.98), LABEL_BG=(0.99, 0.99, 0.98),
+        VANISH=(0.05, 0.35, 0.85), HEALTHY=(0.20, 0.62, 0.30), EXPLODE=(0.85, 0.12, 0.10),
+        BAND=(0.20, 0.62, 0.30, 0.16), GRID_ALPHA=0.35),
+}
+THEME = "dark"
 BACKGROUND = "#151a23"
 TEXT = (0.92, 0.93, 0.95)
 TEXT_DIM = (0.62, 0.65, 0.70)
@@ -19,6 +40,9 @@ CONTOUR = (1.0, 1.0, 1.0)
 FLOOR_CONTOUR = (0.55, 0.60, 0.70)
 ESCAPED = (0.55, 0.55, 0.58)
 TRAIL_TAIL = (0.10, 0.11, 0.14)   # trails darken toward this with age (opaque fade)
+PANEL_BG = (0.06, 0.07, 0.10)
+LABEL_BG = (0.05, 0.06, 0.09)
+GRID_ALPHA = 0.25
 NONFINITE = (1.0, 0.0, 0.85)
 THETA_STAR = (1.0, 1.0, 1.0)
 
@@ -30,6 +54,28 @@ VANISH = np.array([0.25, 0.55, 1.0])     # bars shrinking below the healthy band
 HEALTHY = np.array([0.55, 0.85, 0.55])
 EXPLODE = np.array([1.0, 0.28, 0.22])    # bars growing above it
 BAND = (0.45, 0.80, 0.50, 0.16)          # RGBA of the shaded healthy band
+
+
+def set_theme(name: str) -> None:
+    """Switch every colour of this module to theme ``name`` (``dark`` or ``light``)."""
+    from landscape.errors import choice
+
+    choice("theme", name, tuple(THEMES))
+    g = globals()
+    for key, value in THEMES[name].items():
+        g[key] = np.array(value) if key in ("VANISH", "HEALTHY", "EXPLODE") else value
+    g["THEME"] = name
+
+
+def on_background(rgb) -> tuple[float, float, float]:
+    """A colour for text drawn straight on the background: as is on the dark theme; on the
+    light theme, light hues (white, yellow) darkened until they read on off-white."""
+    c = np.asarray(hex_rgb(rgb), np.float64)
+    if THEME != "light":
+        return tuple(c)
+    lum = 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    k = min(1.0, 0.45 / max(lum, 1e-6))
+    return tuple(c * k)
 
 
 def hex_rgb(c) -> tuple[float, float, float]:
@@ -107,7 +153,7 @@ def font_file(bold: bool = False, mono: bool = False) -> str | None:
     return None
 
 
-def style_text(prop, size: int = 14, color=TEXT, bold: bool = False, shadow: bool = False,
+def style_text(prop, size: int = 14, color=None, bold: bool = False, shadow: bool = False,
                justify: str = "left", vjustify: str = "bottom", mono: bool = False) -> None:
     """Apply the stage's font to a ``vtkTextProperty``."""
     import vtk
@@ -120,9 +166,13 @@ def style_text(prop, size: int = 14, color=TEXT, bold: bool = False, shadow: boo
         prop.SetBold(bold)
         if mono:
             prop.SetFontFamilyToCourier()
+    color = TEXT if color is None else color
     prop.SetFontSize(int(round(size)))
     prop.SetColor(*color[:3])
-    prop.SetShadow(shadow)
+    # a drop shadow lifts light text off whatever is behind it; dark text (light theme) reads
+    # better without one
+    r, g, b = (float(v) for v in color[:3])
+    prop.SetShadow(bool(shadow) and 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.5)
     getattr(prop, {"left": "SetJustificationToLeft", "center": "SetJustificationToCentered",
                    "right": "SetJustificationToRight"}[justify])()
     getattr(prop, {"bottom": "SetVerticalJustificationToBottom",

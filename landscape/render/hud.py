@@ -89,7 +89,8 @@ class Hud:
         self.lines = []
         for k, g in enumerate(groups):
             self.lines.append(self._text("", (0.02, 0.9), self.BODY,
-                                         color=tuple(group_colors[k]), vjust="top"))
+                                         color=colors.on_background(group_colors[k]),
+                                         vjust="top"))
         self.warning = self._text("", (0.02, 0.02), 11, color=colors.NONFINITE)
         self.census_actors = []
         self._census_key = None
@@ -118,8 +119,9 @@ class Hud:
         return last.GetPositionCoordinate().GetValue()[1] - self.BODY * 1.4 * self.fs \
             / self.view_height
 
-    def _text(self, s, pos, size, bold=False, color=colors.TEXT, vjust="bottom",
+    def _text(self, s, pos, size, bold=False, color=None, vjust="bottom",
               justify="left"):
+        color = colors.TEXT if color is None else color
         t = vtk.vtkTextActor()
         t.SetInput(s)
         colors.style_text(t.GetTextProperty(), size * self.fs, color, bold, shadow=True,

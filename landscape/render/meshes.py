@@ -132,6 +132,7 @@ class BallLayer:
         self._trail_mix = (0.15 + 0.85 * age)[None, :, None]
         self.trails.point_data["rgb"] = np.zeros((n * self.k, 3), np.uint8)
         self._fresh = True
+        self.lift = 0.0      # trails drawn this far above the balls' centres (world z)
 
     def update(self, xyz: np.ndarray, escaped: np.ndarray, settled: np.ndarray,
                ring_drop: float = 0.0) -> None:
@@ -146,7 +147,7 @@ class BallLayer:
         else:
             self.trail_buf[:, :-1] = self.trail_buf[:, 1:]
             self.trail_buf[:, -1] = xyz
-        self.trails.points[:] = self.trail_buf.reshape(-1, 3)
+        self.trails.points[:] = self.trail_buf.reshape(-1, 3) + [0.0, 0.0, self.lift]
         tail = np.asarray(colors.TRAIL_TAIL)
         tr = rgb[:, None, :] * self._trail_mix + tail * (1 - self._trail_mix)
         self.trails.point_data["rgb"][:] = (tr.reshape(-1, 3) * 255 + 0.5).astype(np.uint8)

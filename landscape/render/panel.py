@@ -91,7 +91,7 @@ class GradientPanel:
         self.poly.SetPoints(vtk.vtkPoints())
         self.poly.SetPolys(_quads(2 + L))
         self.poly_rgba = np.zeros((2 + L, 4), np.uint8)
-        self.poly_rgba[0] = colors.rgba_u8((0.06, 0.07, 0.10), 0.78)
+        self.poly_rgba[0] = colors.rgba_u8(colors.PANEL_BG, 0.78)
         self.poly_rgba[1] = colors.rgba_u8(colors.BAND[:3], colors.BAND[3])
         self._set_colors(self.poly, self.poly_rgba)
         # lines: whisker + 2 caps per layer, then decade grid lines
@@ -177,7 +177,7 @@ class GradientPanel:
         self.lines.SetLines(cells)
         self.lines_rgba = np.zeros((n_lines, 4), np.uint8)
         self.lines_rgba[:3 * self.L] = colors.rgba_u8(colors.TEXT, 0.9)
-        self.lines_rgba[3 * self.L:] = colors.rgba_u8(colors.TEXT_DIM, 0.25)
+        self.lines_rgba[3 * self.L:] = colors.rgba_u8(colors.TEXT_DIM, colors.GRID_ALPHA)
         self._set_colors(self.lines, self.lines_rgba)
         self._line_pts = np.zeros((2 * n_lines, 3))
         for j, d in enumerate(self.decades):
@@ -200,7 +200,8 @@ class GradientPanel:
             self._poly_pts[4:8] = _rect(self.ax[0], self.ay[0], self.ax[1], self.ay[0])
 
     def _text(self, s, pos, size, bold=False, justify="left", vjust="bottom",
-              color=colors.TEXT, keep=True):
+              color=None, keep=True):
+        color = colors.TEXT if color is None else color
         t = vtk.vtkTextActor()
         t.SetInput(s)
         colors.style_text(t.GetTextProperty(), size * self.fs, color, bold, justify=justify,

@@ -63,10 +63,12 @@ class SpeedChart:
                                          "top"),
                               self._text("", (x1 - 0.004, y0 + 0.004), colors.TEXT_DIM, "right",
                                          "bottom")]
-        self.end_labels = [self._text("input", (self.label_x, y0), tuple(self.rgb[0]), "right",
-                                      "center", bold=True),
-                           self._text("output", (self.label_x, y1), tuple(self.rgb[-1]), "right",
-                                      "center", bold=True)]
+        self.end_labels = [self._text("input", (self.label_x, y0),
+                                      colors.on_background(self.rgb[0]), "right", "center",
+                                      bold=True),
+                           self._text("output", (self.label_x, y1),
+                                      colors.on_background(self.rgb[-1]), "right", "center",
+                                      bold=True)]
         self._draw()
 
     def _text(self, s, pos, color, justify, vjust, bold=False):

@@ -80,10 +80,15 @@ class View:
                 self.renderer.RemoveViewProp(actor)
         clim = (self.scale.lo, self.scale.hi)
         act = {}
+        look = self.stage.look
         act["surface"] = pl.add_mesh(sl.mesh, scalars="loss", cmap=colors.SURFACE_CMAP,
                                      clim=clim, log_scale=self.scale.log, smooth_shading=True,
-                                     show_scalar_bar=False, specular=0.25, specular_power=20,
+                                     show_scalar_bar=False, specular=look.surface_specular,
+                                     specular_power=look.surface_specular_power,
                                      ambient=0.15, diffuse=0.85, render=False, reset_camera=False)
+        if look.ssao and first:
+            # ambient occlusion darkens the valleys' floors and the balls' contact points
+            pl.enable_ssao(radius=0.06 * self.span, bias=0.004 * self.span, kernel_size=32)
         if sl.contours.n_points:
             # opaque on purpose (see BallLayer): colours are pre-blended instead of alpha
             act["contours"] = pl.add_mesh(sl.contours, scalars="rgb", rgb=True, line_width=1.0,
@@ -231,8 +236,10 @@ class View:
                 pl.remove_actor(f"v{self.index}-{name}", render=False)
             return
         kw = dict(pickable=False, render=False, reset_camera=False)
+        look = self.stage.look
+        self.balls.lift = look.trail_lift * self.radius
         self.trail_actor = pl.add_mesh(self.balls.trails, scalars="rgb", rgb=True,
-                                       line_width=2.0, lighting=False,
+                                       line_width=look.trail_width, lighting=False,
                                        name=f"v{self.index}-trails", **kw)
         self.trail_actor.SetVisibility(self.trails_on)
         self.ring_actor = pl.add_mesh(self.balls.rings, color="white",
@@ -245,6 +252,10 @@ class View:
                                       style="points_gaussian", render_points_as_spheres=True,
                                       emissive=False, name=f"v{self.index}-balls", **kw)
         self.ball_actor.mapper.scale_factor = self.radius
+        if look.ball_specular:
+            prop = self.ball_actor.GetProperty()
+            prop.SetSpecular(look.ball_specular)
+            prop.SetSpecularPower(50.0)
 
     def _warn_nonfinite(self) -> None:
         n = self.surface_layer.n_nonfinite

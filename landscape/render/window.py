@@ -230,7 +230,7 @@ class Controller:
         colors.style_text(p, self.stage.px(size), colors.TEXT, bold=bold, justify=justify,
                           vjustify=vjust, mono=mono)
         if background:
-            p.SetBackgroundColor(0.04, 0.05, 0.07)
+            p.SetBackgroundColor(*colors.LABEL_BG)
             p.SetBackgroundOpacity(background)
         t.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
         t.GetPositionCoordinate().SetValue(*pos)
