@@ -32,6 +32,8 @@ class Run:
       trajectory: every ball at every step (``steps`` = 0, 1, ..., n), a `Trajectory`;
       timings: seconds per phase (``cached`` says whether the surface came from the cache);
       simulator: the `landscape.dynamics.Simulator` that produced the trajectory (after it).
+      activations: for a landscape with ``panel="activations"``, the network's activation
+        statistics at θ* (`landscape.saturation.ActivationStats`), else None.
     """
 
     landscape: Landscape
@@ -39,6 +41,7 @@ class Run:
     trajectory: object
     timings: dict
     simulator: object = None
+    activations: object = None
 
     def __repr__(self) -> str:
         what = repr(self.trajectory) if self.trajectory is not None else \
@@ -188,7 +191,12 @@ def compute(scene: Scene, *, log=None, cache: bool = True, simulate: bool = True
             timings["simulate"] = time.perf_counter() - t0
             log(f"landscape:       {traj.n_balls} balls × {n_steps} steps in "
                 f"{timings['simulate']:.1f} s")
-        runs.append(Run(land, surface, traj, timings, sim))
+        acts = None
+        if land.panel == "activations":
+            from landscape.saturation import activation_stats
+
+            acts = activation_stats(task)
+        runs.append(Run(land, surface, traj, timings, sim, acts))
     return Computed(scene, runs, time.perf_counter() - t_all)
 
 
@@ -255,7 +263,10 @@ def build_stage(computed: Computed, *, size=None, off_screen=None, theme: str | 
         log, shared = ranges[i]
         v.set_surface(r.surface, log_scale=log, loss_range=shared)
         v.set_balls(src.groups, src.group, src.layers, title=title(r))
-        v.show_panel(bool(r.landscape.panel))
+        if r.landscape.panel == "activations":
+            v.show_activations(r.activations)
+        else:
+            v.show_panel(bool(r.landscape.panel))
         v.update(r.trajectory.frame(0, r.surface) if r.trajectory is not None
                  else r.simulator.snapshot())
     stage.camera(scene.camera)

@@ -49,6 +49,7 @@ from landscape.quality import QUALITIES, Quality, get_quality  # noqa: F401  (th
 
 CAMERAS = ("iso", "top", "side")  # the renderer's presets
 MODES = ("slice", "projected")
+PANELS = ("gradients", "activations")  # panel=True is "gradients", False none
 
 
 @dataclasses.dataclass
@@ -138,7 +139,7 @@ class Landscape:
     config: object  # LandscapeConfig
     title: str
     index: int
-    panel: bool = True
+    panel: bool | str = True   # True: gradients; "activations"; False: none
     log_scale: bool | None = None
     mode: str = "slice"
     groups: list = dataclasses.field(default_factory=list)
@@ -241,7 +242,7 @@ class Scene:
         """A numpy generator for ``name``, derived from the scene's seed."""
         return np.random.default_rng([self.seed, zlib.crc32(name.encode())])
 
-    def landscape(self, config=None, *, title: str | None = None, panel: bool = True,
+    def landscape(self, config=None, *, title: str | None = None, panel: bool | str = True,
                   log_scale: bool | None = None, mode: str = "slice", scale: str | None = None,
                   **fields) -> Landscape:
         """Add a landscape: a `LandscapeConfig` (or its fields as keywords).
@@ -255,7 +256,10 @@ class Scene:
         quality preset. ``log_scale``: heights as log10(loss) (``None``: the renderer decides,
         log when the losses span more than three decades). ``scale``: views side by side share
         one height and colour range; give views a key (e.g. one per network compared row by
-        row) to share it only among views with the same key. Names and numbers are checked here, so a typo is reported at the line
+        row) to share it only among views with the same key. ``panel``: ``True`` (or
+        ``"gradients"``) the per-layer gradient panel, ``"activations"`` each hidden layer's
+        activation distribution and saturated share at θ* (`landscape.saturation`), ``False``
+        none. Names and numbers are checked here, so a typo is reported at the line
         of the scene that made it.
         """
         from landscape.config import LandscapeConfig
@@ -272,6 +276,10 @@ class Scene:
             raise LandscapeError("a scene shows at most 4 landscapes side by side")
         config = config.replace(grid=self.quality.grid).validate()
         choice("mode", mode, MODES)
+        if not isinstance(panel, bool):
+            choice("panel", panel, PANELS)
+            if panel == "gradients":
+                panel = True
         if scale is not None and not isinstance(scale, str):
             raise LandscapeError(f"scale must be a name (a string), got {scale!r}")
         land = Landscape(config, title or _describe(config), len(self.landscapes), panel,

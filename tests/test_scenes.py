@@ -14,7 +14,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCENE_FILES = sorted(glob.glob(os.path.join(ROOT, "scenes", "*.py")))
 EXPECTED = {"two_layer_network", "local_minima", "vanishing_gradient", "initialization",
             "activations", "batch_norm", "exploding_gradient", "gradient_clipping",
-            "optimizers", "learning_rate", "skip_connections", "layer_speed"}
+            "optimizers", "learning_rate", "skip_connections", "layer_speed",
+            "saturation"}
 
 _computed = {}
 
@@ -160,6 +161,38 @@ def test_layer_speed_sigmoid_first_layer_is_flat_relu_he_is_not():
                          [r.landscape.scale for r in runs])
     assert ranges[0][1] == ranges[1][1] and ranges[2][1] == ranges[3][1]
     assert ranges[0][1] != ranges[2][1]
+
+
+def test_saturation_normal_saturates_xavier_does_not_and_the_panel_shows_it():
+    """The activation panel's numbers are `saturation.activation_stats` at θ* of each view's
+    network, recomputed here; N(0, 1) saturates several times more units than Xavier in every
+    layer, and its activations spread over the sigmoid's whole range."""
+    from landscape import saturation
+    from landscape.config import task_from_surface
+    from landscape.render import Stage
+
+    normal, xavier = computed("saturation").runs
+    for r in (normal, xavier):
+        again = saturation.activation_stats(task_from_surface(r.surface))
+        np.testing.assert_allclose(r.activations.saturated, again.saturated)
+        np.testing.assert_allclose(r.activations.values, again.values)
+    sn, sx = normal.activations.saturated, xavier.activations.saturated
+    assert sn.mean() > 0.15 and sx.mean() < 0.05, (sn, sx)
+    assert np.all(sn > 3 * sx), (sn, sx)
+    q = list(normal.activations.percentiles)
+    spread = lambda st: st.values[:, q.index(95)] - st.values[:, q.index(5)]
+    assert spread(normal.activations).mean() > 2 * spread(xavier.activations).mean()
+    st = Stage(2, size=(480, 270), off_screen=True)
+    v = st.view(0)
+    v.set_surface(normal.surface)
+    v.set_balls(normal.trajectory.groups, normal.trajectory.group, normal.trajectory.layers)
+    v.show_activations(normal.activations)
+    shown = [t.GetInput() for t in v.activation_panel.saturated_texts]
+    assert shown == [f"{100 * x:.0f}%" for x in sn]
+    assert not v.panel.poly_actor.GetVisibility() and v.panel_shown
+    v.show_panel(False)
+    assert not v.panel_shown and not v.activation_panel.actor.GetVisibility()
+    st.close()
 
 
 def test_initialization_he_trains_best_and_normal_worst():

@@ -27,31 +27,8 @@ from vtk.util.numpy_support import numpy_to_vtk
 
 from landscape import flow
 from landscape.render import colors
+from landscape.render.shapes2d import actor2d, quads, rect4
 from landscape.render.speed_chart import SpeedChart
-
-
-def _actor2d(poly: vtk.vtkPolyData) -> vtk.vtkActor2D:
-    coord = vtk.vtkCoordinate()
-    coord.SetCoordinateSystemToNormalizedViewport()
-    mapper = vtk.vtkPolyDataMapper2D()
-    mapper.SetInputData(poly)
-    mapper.SetTransformCoordinate(coord)
-    mapper.SetScalarModeToUseCellData()
-    mapper.SetColorModeToDirectScalars()
-    actor = vtk.vtkActor2D()
-    actor.SetMapper(mapper)
-    return actor
-
-
-def _quads(n: int) -> vtk.vtkCellArray:
-    cells = vtk.vtkCellArray()
-    for k in range(n):
-        cells.InsertNextCell(4, [4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3])
-    return cells
-
-
-def _rect(x0, y0, x1, y1) -> np.ndarray:
-    return np.array([[x0, y0, 0], [x1, y0, 0], [x1, y1, 0], [x0, y1, 0]], np.float64)
 
 
 class GradientPanel:
@@ -89,7 +66,7 @@ class GradientPanel:
         # polygons: backdrop, band, L bars
         self.poly = vtk.vtkPolyData()
         self.poly.SetPoints(vtk.vtkPoints())
-        self.poly.SetPolys(_quads(2 + L))
+        self.poly.SetPolys(quads(2 + L))
         self.poly_rgba = np.zeros((2 + L, 4), np.uint8)
         self.poly_rgba[0] = colors.rgba_u8(colors.PANEL_BG, 0.78)
         self.poly_rgba[1] = colors.rgba_u8(colors.BAND[:3], colors.BAND[3])
@@ -98,8 +75,8 @@ class GradientPanel:
         self.lines = vtk.vtkPolyData()
         self.lines.SetPoints(vtk.vtkPoints())
         self.lines_rgba = None
-        self.poly_actor = _actor2d(self.poly)
-        self.line_actor = _actor2d(self.lines)
+        self.poly_actor = actor2d(self.poly)
+        self.line_actor = actor2d(self.lines)
         self.line_actor.GetProperty().SetLineWidth(1.5)
         self.actors += [self.poly_actor, self.line_actor]
         for a in self.actors:        # geometry first: text added later draws on top of it
@@ -186,7 +163,7 @@ class GradientPanel:
             self._line_pts[2 * k] = (self.ax[0], y, 0)
             self._line_pts[2 * k + 1] = (self.ax[1], y, 0)
         self._poly_pts = np.zeros((4 * (2 + self.L), 3))
-        self._poly_pts[0:4] = _rect(*self.rect)
+        self._poly_pts[0:4] = rect4(*self.rect)
         self._place_band(getattr(self, "values", None))
 
     def _place_band(self, values) -> None:
@@ -195,9 +172,9 @@ class GradientPanel:
         ref = values[0][-1] if values is not None else np.nan
         if np.isfinite(ref):
             lo, hi = ref + np.log10(flow.FADING), ref + np.log10(flow.GROWING)
-            self._poly_pts[4:8] = _rect(self.ax[0], self.y_of(lo), self.ax[1], self.y_of(hi))
+            self._poly_pts[4:8] = rect4(self.ax[0], self.y_of(lo), self.ax[1], self.y_of(hi))
         else:
-            self._poly_pts[4:8] = _rect(self.ax[0], self.ay[0], self.ax[1], self.ay[0])
+            self._poly_pts[4:8] = rect4(self.ax[0], self.ay[0], self.ax[1], self.ay[0])
 
     def _text(self, s, pos, size, bold=False, justify="left", vjust="bottom",
               color=None, keep=True):
@@ -253,7 +230,7 @@ class GradientPanel:
             top = float(self.y_of(mean[i])) if np.isfinite(mean[i]) else floor
             if over[i]:
                 top = self.ay[1]
-            self._poly_pts[4 * (2 + i):4 * (3 + i)] = _rect(x[0], floor, x[1], top)
+            self._poly_pts[4 * (2 + i):4 * (3 + i)] = rect4(x[0], floor, x[1], top)
             xc, xw = x.mean(), 0.22 * (x[1] - x[0])
             ylo = float(self.y_of(lo[i])) if np.isfinite(lo[i]) else floor
             yhi = float(self.y_of(hi[i])) if np.isfinite(hi[i]) else floor

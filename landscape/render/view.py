@@ -39,6 +39,8 @@ class View:
         self.selected = 0
         self.trails_on = True
         self.panel_on = True
+        self.activation_panel = None
+        self.panel_on_activations = False
         self.census = None          # labels when a frame carries no census of its own
         self.last_frame = None
         self.speed_text = ""
@@ -207,8 +209,10 @@ class View:
             rect = ((0.66, 0.10, 0.985, 0.50) if self.stage.view_aspect > 1.3
                     else (0.45, 0.09, 0.985, 0.38))
             # the learning-speed chart needs room: not in views under 400 px tall
+            self.panel_rect = rect
             self.panel = GradientPanel(self.renderer, self.layers, rect=rect, band=band,
-                                       strip=strip and self.stage.view_size[1] >= 400, fs=self.stage.font_scale,
+                                       strip=strip and self.stage.view_size[1] >= 400,
+                                       fs=self.stage.font_scale,
                                        view_width=self.stage.view_size[0],
                                        view_height=self.stage.view_size[1])
             self.panel.set_visible(panel)
@@ -422,11 +426,37 @@ class View:
             self.balls.reset_trails()
 
     def show_panel(self, on: bool) -> None:
+        """Show or hide the view's panel: the gradient panel, or the activation panel once
+        `show_activations` replaced it."""
+        if self.activation_panel is not None:
+            self.activation_panel.set_visible(bool(on))
+            self.panel_on_activations = bool(on)
+            return
         self.panel_on = bool(on)
         if self.panel is not None:
             self.panel.set_visible(self.panel_on)
             if on and self.last_frame is not None:
                 self.update(self.last_frame)
+
+    @property
+    def panel_shown(self) -> bool:
+        """Whether the view's panel (whichever it is) is on screen."""
+        if self.activation_panel is not None:
+            return self.panel_on_activations
+        return self.panel_on
+
+    def show_activations(self, stats) -> None:
+        """Replace the gradient panel with the activation panel for ``stats``
+        (`landscape.saturation.ActivationStats`, at θ*)."""
+        from landscape.render.activation_panel import ActivationPanel
+
+        if self.panel is not None:
+            self.panel.set_visible(False)
+        self.panel_on = False
+        rect = getattr(self, "panel_rect", (0.66, 0.10, 0.985, 0.50))
+        self.activation_panel = ActivationPanel(self.renderer, stats, rect=rect,
+                                                fs=self.stage.font_scale)
+        self.panel_on_activations = True
 
     def set_log_scale(self, on: bool) -> None:
         if self._surface_args is None:

@@ -380,7 +380,7 @@ class Controller:
 
     def toggle_panel(self) -> None:
         for v in self.stage.views:
-            v.show_panel(not v.panel_on)
+            v.show_panel(not v.panel_shown)
         self._render()
 
     def toggle_log(self) -> None:
