@@ -32,8 +32,10 @@ class Run:
       trajectory: every ball at every step (``steps`` = 0, 1, ..., n), a `Trajectory`;
       timings: seconds per phase (``cached`` says whether the surface came from the cache);
       simulator: the `landscape.dynamics.Simulator` that produced the trajectory (after it).
-      activations: for a landscape with ``panel="activations"``, the network's activation
-        statistics at θ* (`landscape.saturation.ActivationStats`), else None.
+      activations: what a landscape's special panel shows: ``panel="activations"``, the
+        network's activation statistics at θ* (`landscape.saturation.ActivationStats`);
+        ``panel="chain"``, the chain rule's factors (`landscape.chain_view.ChainView`); else
+        None.
     """
 
     landscape: Landscape
@@ -196,6 +198,10 @@ def compute(scene: Scene, *, log=None, cache: bool = True, simulate: bool = True
             from landscape.saturation import activation_stats
 
             acts = activation_stats(task)
+        elif land.panel == "chain":
+            from landscape.chain_view import chain_view
+
+            acts = chain_view(task)
         runs.append(Run(land, surface, traj, timings, sim, acts))
     return Computed(scene, runs, time.perf_counter() - t_all)
 
@@ -265,6 +271,8 @@ def build_stage(computed: Computed, *, size=None, off_screen=None, theme: str | 
         v.set_balls(src.groups, src.group, src.layers, title=title(r))
         if r.landscape.panel == "activations":
             v.show_activations(r.activations)
+        elif r.landscape.panel == "chain":
+            v.show_chain(r.activations)
         else:
             v.show_panel(bool(r.landscape.panel))
         v.update(r.trajectory.frame(0, r.surface) if r.trajectory is not None

@@ -49,7 +49,7 @@ from landscape.quality import QUALITIES, Quality, get_quality  # noqa: F401  (th
 
 CAMERAS = ("iso", "top", "side")  # the renderer's presets
 MODES = ("slice", "projected")
-PANELS = ("gradients", "activations")  # panel=True is "gradients", False none
+PANELS = ("gradients", "activations", "chain")  # panel=True is "gradients", False none
 
 
 @dataclasses.dataclass
@@ -258,8 +258,9 @@ class Scene:
         one height and colour range; give views a key (e.g. one per network compared row by
         row) to share it only among views with the same key. ``panel``: ``True`` (or
         ``"gradients"``) the per-layer gradient panel, ``"activations"`` each hidden layer's
-        activation distribution and saturated share at θ* (`landscape.saturation`), ``False``
-        none. Names and numbers are checked here, so a typo is reported at the line
+        activation distribution and saturated share at θ* (`landscape.saturation`),
+        ``"chain"`` the chain rule's factors for a chain of single neurons
+        (`landscape.chain_view`), ``False`` none. Names and numbers are checked here, so a typo is reported at the line
         of the scene that made it.
         """
         from landscape.config import LandscapeConfig

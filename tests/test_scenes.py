@@ -15,7 +15,7 @@ SCENE_FILES = sorted(glob.glob(os.path.join(ROOT, "scenes", "*.py")))
 EXPECTED = {"two_layer_network", "local_minima", "vanishing_gradient", "initialization",
             "activations", "batch_norm", "exploding_gradient", "gradient_clipping",
             "optimizers", "learning_rate", "skip_connections", "layer_speed",
-            "saturation"}
+            "saturation", "chain_rule"}
 
 _computed = {}
 
@@ -187,11 +187,38 @@ def test_saturation_normal_saturates_xavier_does_not_and_the_panel_shows_it():
     v.set_surface(normal.surface)
     v.set_balls(normal.trajectory.groups, normal.trajectory.group, normal.trajectory.layers)
     v.show_activations(normal.activations)
-    shown = [t.GetInput() for t in v.activation_panel.saturated_texts]
+    shown = [t.GetInput() for t in v.alt_panel.saturated_texts]
     assert shown == [f"{100 * x:.0f}%" for x in sn]
     assert not v.panel.poly_actor.GetVisibility() and v.panel_shown
     v.show_panel(False)
-    assert not v.panel_shown and not v.activation_panel.actor.GetVisibility()
+    assert not v.panel_shown and not v.alt_panel.actor.GetVisibility()
+    st.close()
+
+
+def test_chain_rule_product_equals_autodiff_and_the_panel_shows_it():
+    """The chain-rule scene's panel: ∂C/∂b₁ as the chain rule's product equals jax.grad's;
+    the product the error meets falls by over an order of magnitude from the output neuron to
+    the second; the table prints exactly those numbers."""
+    from landscape.chain import chain_rule
+    from landscape.config import task_from_surface
+    from landscape.render import Stage
+
+    (r,) = computed("chain_rule").runs
+    cv = r.activations
+    assert cv.grad_b1 == pytest.approx(cv.grad_b1_autodiff, rel=1e-4, abs=1e-10)
+    task = task_from_surface(r.surface)
+    c = chain_rule(task.model, task.theta, task.data.x_eval, task.data.y_eval)
+    np.testing.assert_allclose(cv.running, np.median(c.running, 0))
+    assert abs(cv.running[0]) < 0.1 * abs(cv.running[-2]), cv.running
+    assert np.all(cv.slopes <= 0.25)
+    st = Stage(1, size=(640, 360), off_screen=True)
+    v = st.view(0)
+    v.set_surface(r.surface)
+    v.set_balls(r.trajectory.groups, r.trajectory.group, r.trajectory.layers)
+    v.show_chain(cv)
+    text = v.alt_panel.texts[0].GetInput()
+    assert f"{cv.grad_b1:+.4e}" in text and f"{cv.grad_b1_autodiff:+.4e}" in text
+    assert f"{cv.running[0]:+.2e}" in text
     st.close()
 
 

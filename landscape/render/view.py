@@ -39,8 +39,8 @@ class View:
         self.selected = 0
         self.trails_on = True
         self.panel_on = True
-        self.activation_panel = None
-        self.panel_on_activations = False
+        self.alt_panel = None
+        self.alt_panel_on = False
         self.census = None          # labels when a frame carries no census of its own
         self.last_frame = None
         self.speed_text = ""
@@ -428,9 +428,9 @@ class View:
     def show_panel(self, on: bool) -> None:
         """Show or hide the view's panel: the gradient panel, or the activation panel once
         `show_activations` replaced it."""
-        if self.activation_panel is not None:
-            self.activation_panel.set_visible(bool(on))
-            self.panel_on_activations = bool(on)
+        if self.alt_panel is not None:
+            self.alt_panel.set_visible(bool(on))
+            self.alt_panel_on = bool(on)
             return
         self.panel_on = bool(on)
         if self.panel is not None:
@@ -441,8 +441,8 @@ class View:
     @property
     def panel_shown(self) -> bool:
         """Whether the view's panel (whichever it is) is on screen."""
-        if self.activation_panel is not None:
-            return self.panel_on_activations
+        if self.alt_panel is not None:
+            return self.alt_panel_on
         return self.panel_on
 
     def show_activations(self, stats) -> None:
@@ -450,13 +450,32 @@ class View:
         (`landscape.saturation.ActivationStats`, at θ*)."""
         from landscape.render.activation_panel import ActivationPanel
 
+        self._replace_panel(lambda rect: ActivationPanel(self.renderer, stats, rect=rect,
+                                                         fs=self.stage.font_scale))
+
+    def show_chain(self, chain_view) -> None:
+        """Replace the gradient panel with the chain-rule table (`landscape.chain_view`)."""
+        from landscape.render.chain_panel import ChainPanel
+
+        # a table of 9 lines of 14 px text: as wide as it needs, as tall as its lines
+        def make(rect):
+            h = 9 * 17 * self.stage.font_scale / self.stage.view_size[1] + 0.03
+            w = 620 * self.stage.font_scale / self.stage.view_size[0]
+            x1, y0 = rect[2], rect[1]
+            return ChainPanel(self.renderer, chain_view, rect=(max(0.0, x1 - w), y0, x1,
+                                                               min(1.0, y0 + h)),
+                              fs=self.stage.font_scale)
+
+        self._replace_panel(make)
+
+    def _replace_panel(self, make) -> None:
         if self.panel is not None:
             self.panel.set_visible(False)
         self.panel_on = False
-        rect = getattr(self, "panel_rect", (0.66, 0.10, 0.985, 0.50))
-        self.activation_panel = ActivationPanel(self.renderer, stats, rect=rect,
-                                                fs=self.stage.font_scale)
-        self.panel_on_activations = True
+        if self.alt_panel is not None:
+            self.alt_panel.set_visible(False)
+        self.alt_panel = make(getattr(self, "panel_rect", (0.66, 0.10, 0.985, 0.50)))
+        self.alt_panel_on = True
 
     def set_log_scale(self, on: bool) -> None:
         if self._surface_args is None:
