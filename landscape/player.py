@@ -32,6 +32,8 @@ class Run:
       trajectory: every ball at every step (``steps`` = 0, 1, ..., n), a `Trajectory`;
       timings: seconds per phase (``cached`` says whether the surface came from the cache);
       simulator: the `landscape.dynamics.Simulator` that produced the trajectory (after it).
+      timelapse: for a `Scene.timelapse` landscape, its `landscape.timelapse.Timelapse`
+        (the trajectory is then the network itself, one ball).
       activations: what a landscape's special panel shows: ``panel="activations"``, the
         network's activation statistics at θ* (`landscape.saturation.ActivationStats`);
         ``panel="chain"``, the chain rule's factors (`landscape.chain_view.ChainView`); else
@@ -44,6 +46,7 @@ class Run:
     timings: dict
     simulator: object = None
     activations: object = None
+    timelapse: object = None
 
     def __repr__(self) -> str:
         what = repr(self.trajectory) if self.trajectory is not None else \
@@ -172,6 +175,12 @@ def compute(scene: Scene, *, log=None, cache: bool = True, simulate: bool = True
     runs = []
     spans = {}
     for land in scene.landscapes:
+        if land.timelapse is not None:
+            if not simulate:
+                raise LandscapeError(f"{land.title!r} is a timelapse of a recorded training run: "
+                                     "render it (landscape render); the window runs live balls")
+            runs.append(_timelapse_run(scene, land, cache=cache, progress=progress, log=log))
+            continue
         if not land.groups:
             raise LandscapeError(f"landscape {land.title!r} has no balls (land.balls(...))")
         t0 = time.perf_counter()
@@ -204,6 +213,24 @@ def compute(scene: Scene, *, log=None, cache: bool = True, simulate: bool = True
             acts = chain_view(task)
         runs.append(Run(land, surface, traj, timings, sim, acts))
     return Computed(scene, runs, time.perf_counter() - t_all)
+
+
+def _timelapse_run(scene, land, *, cache, progress, log) -> Run:
+    """A landscape that shows the training run itself (`Scene.timelapse`)."""
+    from landscape.timelapse import build_timelapse, timelapse_trajectory
+
+    t0 = time.perf_counter()
+    tl = build_timelapse(land.config, land.timelapse["kind"], land.timelapse["n_checkpoints"],
+                         cache=cache, progress=progress, log=log)
+    n = max(1, scene.steps(land))
+    cfg = land.config
+    traj = timelapse_trajectory(tl, n + 1, info={
+        "name": f"the network ({cfg.train_optimizer}, lr {cfg.train_lr:g})",
+        "optimizer": cfg.train_optimizer, "lr": cfg.train_lr})
+    timings = {"build": time.perf_counter() - t0, "cached": False}
+    log(f"landscape: [{land.index + 1}/{len(scene.landscapes)}] {land.title}: timelapse of "
+        f"{tl.n_checkpoints} checkpoints in {timings['build']:.1f} s")
+    return Run(land, tl.surfaces[-1], traj, timings, timelapse=tl)
 
 
 # ------------------------------------------------------------------ timeline
@@ -260,14 +287,22 @@ def build_stage(computed: Computed, *, size=None, off_screen=None, theme: str | 
 
     stage = Stage(n_views=len(computed.runs), size=tuple(size), off_screen=off_screen,
                   theme=theme or "dark", look=look or default_look(scene.quality.name))
-    ranges = view_ranges([r.surface.loss for r in computed.runs],
+    ranges = view_ranges([_all_losses(r) for r in computed.runs],
                          [r.landscape.log_scale for r in computed.runs],
                          [r.landscape.scale for r in computed.runs])
     for i, r in enumerate(computed.runs):
         v = stage.view(i)
         src = r.trajectory if r.trajectory is not None else r.simulator
         log, shared = ranges[i]
-        v.set_surface(r.surface, log_scale=log, loss_range=shared)
+        surface = r.surface
+        if r.timelapse is not None:
+            from landscape.scale import shared_loss_range
+
+            shared = shared or shared_loss_range([_all_losses(r)])
+            surface = r.timelapse.surfaces[0]          # frame 0 shows the first checkpoint
+        if r.timelapse is not None and r.timelapse.kind == "riding":
+            v.center_label = "θ_t"                     # the centre is the network now
+        v.set_surface(surface, log_scale=log, loss_range=shared)
         v.set_balls(src.groups, src.group, src.layers, title=title(r))
         if r.landscape.panel == "activations":
             v.show_activations(r.activations)
@@ -281,11 +316,35 @@ def build_stage(computed: Computed, *, size=None, off_screen=None, theme: str | 
     return stage
 
 
+def _all_losses(run: Run) -> np.ndarray:
+    """Every loss the run's view will draw (a timelapse: all its checkpoints' surfaces), so the
+    view's scale holds them all."""
+    if run.timelapse is None:
+        return run.surface.loss
+    return np.stack([s.loss for s in dict.fromkeys(run.timelapse.surfaces)])
+
+
+def morph_to(view, run: Run, t: int) -> None:
+    """A riding timelapse's view at frame ``t``: the surface blended between the two
+    checkpoints around it (`landscape.timelapse.surface_at`)."""
+    tl = run.timelapse
+    if tl is None or tl.kind != "riding":
+        return
+    from landscape.timelapse import checkpoint_position, surface_at
+
+    k, w = checkpoint_position(tl, run.trajectory.n_frames)
+    view.morph(surface_at(tl, int(k[t]), float(w[t])))
+
+
 def title(run: Run) -> str:
     """The view's title: the scene's, with the loss at θ* (side-by-side views share one
     vertical scale; the number makes the comparison exact), and what the balls are when it
     is not what the surface shows (projected runs; batch norm with minibatch statistics)."""
     c = run.surface.meta.get("center_loss")
+    if run.timelapse is not None:
+        tl = run.timelapse
+        return (run.landscape.title + f"  ·  loss {float(tl.loss[0]):.3g} → "
+                f"{float(tl.loss[-1]):.3g} in {int(tl.steps[-1])} steps")
     out = run.landscape.title + (f"  ·  loss at θ* {c:.3g}" if c is not None else "")
     if run.landscape.mode == "projected":
         out += "  ·  balls: weight-space runs at their projection"
@@ -297,6 +356,7 @@ def title(run: Run) -> str:
 def _apply(stage, computed: Computed, f: FrameSpec):
     for i, r in enumerate(computed.runs):
         t = min(f.index[i], r.trajectory.n_frames - 1)
+        morph_to(stage.view(i), r, t)
         stage.view(i).update(r.trajectory.frame(t, r.surface))
     if f.camera:
         stage.camera(f.camera)
@@ -347,6 +407,8 @@ def still(computed: Computed, out: str, *, at: float = 0.75, size=(1280, 720),
             stage.orbit(f.d_azimuth)
         for i, r in enumerate(computed.runs):
             t = min(f.index[i], r.trajectory.n_frames - 1)
+            if f is frames[k]:
+                morph_to(stage.view(i), r, t)
             # the census is only needed on the frame that is drawn
             stage.view(i).update(r.trajectory.frame(t, r.surface if f is frames[k] else None))
     stage.caption(frames[k].caption or "")

@@ -144,6 +144,7 @@ class Landscape:
     mode: str = "slice"
     groups: list = dataclasses.field(default_factory=list)
     scale: str | None = None   # views with the same key share one height and colour range
+    timelapse: dict | None = None   # {"kind", "n_checkpoints"}: the training run, not balls
 
     def balls(self, **kw) -> Balls:
         """Add a group of balls (keywords of `Balls`) and return it."""
@@ -286,6 +287,33 @@ class Scene:
         land = Landscape(config, title or _describe(config), len(self.landscapes), panel,
                          log_scale, mode, scale=scale)
         self.landscapes.append(land)
+        return land
+
+    def timelapse(self, config=None, *, kind: str = "riding", n_checkpoints: int = 8,
+                  title: str | None = None, panel: bool | str = True,
+                  log_scale: bool | None = None, scale: str | None = None,
+                  **fields) -> Landscape:
+        """Add a landscape that shows the network's own training run (`landscape.timelapse`):
+        surfaces at ``n_checkpoints`` checkpoints (one job), the real network as a ball.
+        ``kind="riding"``: a plane through each θ_t, so the surface morphs as training goes and
+        the network sits at its centre; ``kind="pca"``: one fixed plane (PCA of the path), the
+        network moves on it and the legend gives its own loss and distance from the plane.
+        The panel shows the run's own per-layer gradient norms at each step. ``Roll(steps=n)``
+        plays the whole run over ``n`` frames' worth of steps; the config must train
+        (``train_steps`` ≥ 1) and keep ``n_checkpoints`` checkpoints."""
+        from landscape.timelapse import KINDS
+
+        choice("timelapse plane", kind, KINDS)
+        if isinstance(n_checkpoints, bool) or int(n_checkpoints) != n_checkpoints \
+                or n_checkpoints < 2:
+            raise LandscapeError(f"a timelapse needs at least 2 checkpoints, got {n_checkpoints}")
+        land = self.landscape(config, title=title, panel=panel, log_scale=log_scale,
+                              scale=scale, **fields)
+        if land.config.train_steps < 1:
+            self.landscapes.pop()
+            raise LandscapeError("a timelapse needs a trained network; this one is not "
+                                 "trained (train_steps is 0)")
+        land.timelapse = {"kind": kind, "n_checkpoints": int(n_checkpoints)}
         return land
 
     # -------------------------------------------------------------- the timeline

@@ -40,6 +40,7 @@ import numpy as np
 from landscape.directions import Plane, pca_plane, random_plane
 from landscape.errors import LandscapeError, choice
 from landscape.files import atomic_savez, check_writable, read_npz
+from landscape.interp import bilinear
 from landscape.layout import Layout
 from landscape.models import loss_and_accuracy
 from landscape.serial import json_default
@@ -316,3 +317,62 @@ def build_timelapse(cfg, kind: str = "pca", n_checkpoints: int = 8, *, cache: bo
         except (OSError, LandscapeError) as e:
             log(f"landscape: could not write the cache ({e}); continuing without it")
     return tl
+
+
+def checkpoint_position(tl: Timelapse, n_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """For ``n_frames`` frames spread evenly over the run: the checkpoint interval ``k [T]``
+    (frame between checkpoints k and k+1) and the weight ``w [T]`` of checkpoint k+1 (0 at
+    checkpoint k, 1 at k+1): what a renderer blends surfaces with."""
+    K = tl.n_checkpoints
+    u = np.linspace(0.0, K - 1.0, int(n_frames))
+    k = np.minimum(np.floor(u).astype(int), K - 2)
+    return k, (u - k).astype(np.float64)
+
+
+def surface_at(tl: Timelapse, k: int, w: float) -> np.ndarray:
+    """The loss grid drawn between checkpoints k and k+1 at weight ``w``: a linear blend of the
+    two checkpoints' surfaces (exactly checkpoint k's at w = 0 and k+1's at w = 1; under
+    ``pca`` the one surface)."""
+    a, b = tl.surfaces[k].loss, tl.surfaces[k + 1].loss
+    if a is b or w == 0.0:
+        return a
+    if w == 1.0:
+        return b
+    return ((1.0 - w) * a.astype(np.float64) + w * b.astype(np.float64)).astype(np.float32)
+
+
+def timelapse_trajectory(tl: Timelapse, n_frames: int, name: str = "the network (training)",
+                         info: dict | None = None):
+    """The real network as one ball over ``n_frames`` frames (a `landscape.trajectory.
+    Trajectory` in ``projected`` mode, so a renderer shows its own loss and distance from the
+    plane): at the checkpoints exactly the timelapse's numbers (plane position ``ab``, height =
+    the checkpoint's surface there, true loss ``L(θ_t)``, ``off_plane``); between them blended
+    linearly (the frames between two checkpoints are a picture of the interval, not computed
+    states). The step is the training step (blended, rounded); the per-layer gradient norms are
+    the training run's own at that step (``grad_norms`` records, exact; the last checkpoint,
+    after the last step, shows that last step's)."""
+    from landscape.trajectory import Trajectory
+
+    T = int(n_frames)
+    if T < 2:
+        raise LandscapeError(f"a timelapse needs at least 2 frames, got {T}")
+    k, w = checkpoint_position(tl, T)
+    lerp = lambda x: (1 - w) * np.asarray(x, np.float64)[k] + w * np.asarray(x, np.float64)[k + 1]  # noqa: E731
+    steps = np.rint(lerp(tl.steps)).astype(np.int32)
+    ab = np.stack([lerp(tl.ab[:, 0]), lerp(tl.ab[:, 1])], 1).astype(np.float32)
+    s0 = tl.surfaces[0]
+    heights = np.array([float(bilinear(s0.alphas, s0.betas, surface_at(tl, kk, ww), p[None])[0])
+                        for kk, ww, p in zip(k, w, ab)], np.float32)
+    L = len(tl.layers)
+    g = np.asarray(tl.grad_norms, np.float32) if tl.grad_norms is not None and \
+        len(tl.grad_norms) else np.full((int(steps.max()) + 1, L), np.nan, np.float32)
+    gn = g[np.clip(steps, 0, len(g) - 1)][:, None, :]
+    group = dict(info or {})
+    group.setdefault("name", name)
+    z = np.zeros((T, 1), bool)
+    return Trajectory(steps, ab[:, None, :], heights[:, None], heights[:, None], gn,
+                      np.full_like(gn, np.nan), list(tl.layers), z, z.copy(),
+                      np.zeros(1, np.int32), [group], mode="projected",
+                      off_plane=lerp(tl.off_plane).astype(np.float32)[:, None],
+                      true_loss=lerp(tl.loss).astype(np.float32)[:, None],
+                      meta={"timelapse": tl.kind}, grad_overflow=~np.isfinite(gn))

@@ -41,6 +41,7 @@ class View:
         self.panel_on = True
         self.alt_panel = None
         self.alt_panel_on = False
+        self.center_label = "θ*"     # what the plane's centre is (a riding timelapse: θ_t)
         self.census = None          # labels when a frame carries no census of its own
         self.last_frame = None
         self.speed_text = ""
@@ -110,7 +111,8 @@ class View:
                                        render=False, reset_camera=False)
             act["theta"].mapper.scale_factor = 0.9 * self.radius
             if sl.theta_pin is None:
-                lab = world_label(self.renderer, "θ*", sl.theta_star + [0, 0, self.radius],
+                lab = world_label(self.renderer, self.center_label,
+                                  sl.theta_star + [0, 0, self.radius],
                                   size=15, color=colors.THETA_STAR, bold=True, justify="right",
                                   vjust="top", fs=self.stage.font_scale, offset=(-6, -4))
             else:
@@ -121,7 +123,8 @@ class View:
                                                color=colors.THETA_STAR, line_width=2.0,
                                                lighting=False, pickable=False, render=False,
                                                reset_camera=False)
-                lab = world_label(self.renderer, f"θ*  loss {sl.theta_loss:.3g}", top, size=14,
+                lab = world_label(self.renderer, f"{self.center_label}  loss {sl.theta_loss:.3g}",
+                                  top, size=14,
                                   color=colors.THETA_STAR, bold=True, justify="center",
                                   vjust="bottom", fs=self.stage.font_scale, offset=(0, 4),
                                   background=0.75)
@@ -476,6 +479,14 @@ class View:
             self.alt_panel.set_visible(False)
         self.alt_panel = make(getattr(self, "panel_rect", (0.66, 0.10, 0.985, 0.50)))
         self.alt_panel_on = True
+
+    def morph(self, loss) -> None:
+        """Redraw the surface with a new loss grid on the same grid and the same height and
+        colour scale (a surface that changes as training goes; `landscape.timelapse`)."""
+        a, b, _, acc, relief, n_contours, max_res = self._surface_args
+        self.set_surface((a, b, np.asarray(loss), acc), log_scale=self.scale.log, relief=relief,
+                         n_contours=n_contours, max_res=max_res,
+                         loss_range=(self.scale.lo, self.scale.hi))
 
     def set_log_scale(self, on: bool) -> None:
         if self._surface_args is None:

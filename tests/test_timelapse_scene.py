@@ -1,0 +1,78 @@
+"""The training-timelapse scene: the real network's ball sits on its own checkpoint's surface,
+at its own loss (checked against an independent forward pass), and the scene's claims about
+the two runs hold; a timelapse that cannot be made is a one-line error at construction."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from landscape import player
+from landscape.errors import LandscapeError
+from landscape.scene import Roll, Scene
+from landscape.scene_loader import build_scene
+from landscape.timelapse import checkpoint_position, full_losses, surface_at
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def computed():
+    scene = build_scene(os.path.join(ROOT, "scenes", "training_timelapse.py"), quality="tiny")
+    return player.compute(scene)
+
+
+def test_the_network_ball_sits_on_its_checkpoint_surface_at_its_own_loss(computed):
+    for r in computed.runs:
+        tl, tr = r.timelapse, r.trajectory
+        assert tl.kind == "riding" and tr.n_balls == 1
+        k, w = checkpoint_position(tl, tr.n_frames)
+        c = tl.surfaces[0].loss.shape[0] // 2                 # the grid's centre node: θ_t
+        task = r.landscape.config.build_task()
+        thetas = np.asarray(task.checkpoints, np.float32)
+        idx = [int(np.flatnonzero(np.asarray(task.checkpoint_steps) == s)[0]) for s in tl.steps]
+        own = full_losses(task, thetas[idx], [task.at(t).bn_stats for t in thetas[idx]])
+        for t in (0, tr.n_frames - 1):
+            kk = int(k[t]) + (1 if w[t] == 1.0 else 0)        # the checkpoint at this frame
+            grid = surface_at(tl, int(k[t]), float(w[t]))
+            np.testing.assert_array_equal(tr.positions[t, 0], [0.0, 0.0])
+            assert tr.heights[t, 0] == pytest.approx(float(grid[c, c]), rel=1e-6)
+            assert float(grid[c, c]) == pytest.approx(float(own[kk]), rel=1e-4)
+            assert tr.true_loss[t, 0] == pytest.approx(float(own[kk]), rel=1e-4)
+        # the panel's numbers are the run's own per-step gradient norms (the last checkpoint,
+        # after the last step, shows that step's)
+        for t in (0, tr.n_frames // 2, tr.n_frames - 1):
+            s = min(int(tr.steps[t]), len(tl.grad_norms) - 1)
+            np.testing.assert_array_equal(tr.grad_norms[t, 0], tl.grad_norms[s])
+
+
+def test_sigmoid_first_layer_starts_vanishing_and_lags_relu_keeps_level(computed):
+    sig, relu = computed.runs
+    g = sig.timelapse.grad_norms
+    assert g[0, 0] < 0.05 * g[0, -1]                          # ~1/50 at the start: blue
+    rc = sig.timelapse.relative_change[-1]
+    assert rc[0] < 0.5 * rc[-1]                              # the first layer moved least
+    rr = relu.timelapse.relative_change[-1]
+    assert rr[0] > 0.5 * rr[-1]
+    gr = relu.timelapse.grad_norms[0]
+    assert 1 / 3 < gr[0] / gr[-1] < 3
+    assert relu.timelapse.loss[-1] < 0.1 * sig.timelapse.loss[-1]
+
+
+def test_a_timelapse_needs_a_trained_network_and_two_checkpoints():
+    class Untrained(Scene):
+        def construct(self):
+            self.timelapse(train_steps=0)
+            self.play(Roll(steps=5))
+
+    class One(Scene):
+        def construct(self):
+            self.timelapse(train_steps=10, n_checkpoints=1)
+            self.play(Roll(steps=5))
+
+    with pytest.raises(LandscapeError, match="not trained"):
+        Untrained(quality="tiny").construct()
+    with pytest.raises(LandscapeError, match="at least 2 checkpoints"):
+        One(quality="tiny").construct()
