@@ -225,7 +225,7 @@ def _timelapse_run(scene, land, *, cache, progress, log) -> Run:
     n = max(1, scene.steps(land))
     cfg = land.config
     traj = timelapse_trajectory(tl, n + 1, info={
-        "name": f"the network ({cfg.train_optimizer}, lr {cfg.train_lr:g})",
+        "name": "network",
         "optimizer": cfg.train_optimizer, "lr": cfg.train_lr})
     timings = {"build": time.perf_counter() - t0, "cached": False}
     log(f"landscape: [{land.index + 1}/{len(scene.landscapes)}] {land.title}: timelapse of "

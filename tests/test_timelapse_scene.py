@@ -5,14 +5,15 @@ the two runs hold; a timelapse that cannot be made is a one-line error at constr
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 import pytest
 
-from landscape import player
+sys.path.insert(0, os.path.dirname(__file__))
+
 from landscape.errors import LandscapeError
 from landscape.scene import Roll, Scene
-from landscape.scene_loader import build_scene
 from landscape.timelapse import checkpoint_position, full_losses, surface_at
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -20,8 +21,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 @pytest.fixture(scope="module")
 def computed():
-    scene = build_scene(os.path.join(ROOT, "scenes", "training_timelapse.py"), quality="tiny")
-    return player.compute(scene)
+    from test_scenes import computed as scene_computed   # one compute per session
+
+    return scene_computed("training_timelapse")
 
 
 def test_the_network_ball_sits_on_its_checkpoint_surface_at_its_own_loss(computed):
@@ -76,3 +78,18 @@ def test_a_timelapse_needs_a_trained_network_and_two_checkpoints():
         Untrained(quality="tiny").construct()
     with pytest.raises(LandscapeError, match="at least 2 checkpoints"):
         One(quality="tiny").construct()
+
+
+def test_transfer_learning_reused_layers_reach_a_lower_loss_in_the_same_steps():
+    """The transfer scene's race on its own data: the networks that reuse the conv layers of
+    the 0–4 network are below the one from scratch after the same number of steps, from a
+    tenth of the run on, and at the end; the frozen run's conv layers never changed."""
+    from test_scenes import computed as scene_computed
+
+    scratch, tuned, frozen = (r.timelapse for r in scene_computed("transfer_learning").runs)
+    np.testing.assert_array_equal(scratch.steps, tuned.steps)
+    late = scratch.steps >= 0.1 * scratch.steps[-1]
+    assert np.all(tuned.loss[late] < scratch.loss[late]), (tuned.loss, scratch.loss)
+    assert np.all(frozen.loss[late] < scratch.loss[late]), (frozen.loss, scratch.loss)
+    assert frozen.relative_change[-1][:2].max() == 0.0         # conv layers frozen
+    assert tuned.relative_change[-1][:2].min() > 0.0
