@@ -203,6 +203,9 @@ def compute(scene: Scene, *, log=None, cache: bool = True, simulate: bool = True
             log(f"landscape:       {traj.n_balls} balls × {n_steps} steps in "
                 f"{timings['simulate']:.1f} s")
         acts = None
+        if land.panel == "features":
+            raise LandscapeError(f"{land.title!r}: the features panel follows a training run; "
+                                 "use it on a timelapse (self.timelapse(..., panel=\"features\"))")
         if land.panel == "activations":
             from landscape.saturation import activation_stats
 
@@ -230,7 +233,26 @@ def _timelapse_run(scene, land, *, cache, progress, log) -> Run:
     timings = {"build": time.perf_counter() - t0, "cached": False}
     log(f"landscape: [{land.index + 1}/{len(scene.landscapes)}] {land.title}: timelapse of "
         f"{tl.n_checkpoints} checkpoints in {timings['build']:.1f} s")
-    return Run(land, tl.surfaces[-1], traj, timings, timelapse=tl)
+    extra = features_of(tl) if land.panel == "features" else None
+    return Run(land, tl.surfaces[-1], traj, timings, activations=extra, timelapse=tl)
+
+
+def features_of(tl) -> dict:
+    """The first layer's weights at each checkpoint of a riding timelapse, as images
+    (`landscape.features.first_layer_features`), and the features panel's colour scale: twice
+    the standard deviation of the initial weights."""
+    from landscape.config import task_from_surface
+    from landscape.features import first_layer_features
+
+    if tl.kind != "riding":
+        raise LandscapeError("the features panel follows the network through its checkpoints: "
+                             "use it with a riding timelapse (kind=\"riding\")")
+    model = task_from_surface(tl.surfaces[0]).model
+    n_in = model.layout.get("dense_0", "w").shape[0] if model.spec.get("kind") == "mlp" else 0
+    side = int(round(np.sqrt(n_in)))
+    shape = (side, side) if side * side == n_in else None
+    feats = np.stack([first_layer_features(model, s.theta, shape) for s in tl.surfaces])
+    return {"features": feats, "scale": 2.0 * float(np.std(feats[0]))}
 
 
 # ------------------------------------------------------------------ timeline
@@ -308,6 +330,8 @@ def build_stage(computed: Computed, *, size=None, off_screen=None, theme: str | 
             v.show_activations(r.activations)
         elif r.landscape.panel == "chain":
             v.show_chain(r.activations)
+        elif r.landscape.panel == "features":
+            v.show_features(r.activations["features"][0], r.activations["scale"])
         else:
             v.show_panel(bool(r.landscape.panel))
         v.update(r.trajectory.frame(0, r.surface) if r.trajectory is not None
@@ -334,6 +358,8 @@ def morph_to(view, run: Run, t: int) -> None:
 
     k, w = checkpoint_position(tl, run.trajectory.n_frames)
     view.morph(surface_at(tl, int(k[t]), float(w[t])))
+    if run.landscape.panel == "features":      # the nearest checkpoint's first layer
+        view.alt_panel.update(run.activations["features"][int(k[t]) + int(w[t] >= 0.5)])
 
 
 def title(run: Run) -> str:

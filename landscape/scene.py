@@ -49,7 +49,7 @@ from landscape.quality import QUALITIES, Quality, get_quality  # noqa: F401  (th
 
 CAMERAS = ("iso", "top", "side")  # the renderer's presets
 MODES = ("slice", "projected")
-PANELS = ("gradients", "activations", "chain")  # panel=True is "gradients", False none
+PANELS = ("gradients", "activations", "chain", "features")  # True: "gradients"; False: none
 
 
 @dataclasses.dataclass
@@ -261,7 +261,8 @@ class Scene:
         ``"gradients"``) the per-layer gradient panel, ``"activations"`` each hidden layer's
         activation distribution and saturated share at θ* (`landscape.saturation`),
         ``"chain"`` the chain rule's factors for a chain of single neurons
-        (`landscape.chain_view`), ``False`` none. Names and numbers are checked here, so a typo is reported at the line
+        (`landscape.chain_view`), ``"features"`` the first layer's weights as images as a
+        riding timelapse trains (`landscape.render.features_panel`), ``False`` none. Names and numbers are checked here, so a typo is reported at the line
         of the scene that made it.
         """
         from landscape.config import LandscapeConfig

@@ -15,7 +15,8 @@ SCENE_FILES = sorted(glob.glob(os.path.join(ROOT, "scenes", "*.py")))
 EXPECTED = {"two_layer_network", "local_minima", "vanishing_gradient", "initialization",
             "activations", "batch_norm", "exploding_gradient", "gradient_clipping",
             "optimizers", "learning_rate", "skip_connections", "layer_speed",
-            "saturation", "chain_rule", "training_timelapse", "transfer_learning"}
+            "saturation", "chain_rule", "training_timelapse", "transfer_learning",
+            "early_layers"}
 
 _computed = {}
 

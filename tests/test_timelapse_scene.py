@@ -93,3 +93,36 @@ def test_transfer_learning_reused_layers_reach_a_lower_loss_in_the_same_steps():
     assert np.all(frozen.loss[late] < scratch.loss[late]), (frozen.loss, scratch.loss)
     assert frozen.relative_change[-1][:2].max() == 0.0         # conv layers frozen
     assert tuned.relative_change[-1][:2].min() > 0.0
+
+
+def test_early_layers_panel_draws_each_units_weight_change_and_relu_learns_more():
+    """The features panel's images are the first layer's weights at the checkpoint (reshaped
+    8×8 per unit) minus those at initialization; the ReLU network's first layer changes many
+    times more, relative to its size, than the sigmoid network's."""
+    from test_scenes import computed as scene_computed
+
+    from landscape.config import task_from_surface
+    from landscape.render import Stage
+
+    sig, relu = scene_computed("early_layers").runs
+    for r in (sig, relu):
+        feats = r.activations["features"]
+        tl = r.timelapse
+        model = task_from_surface(tl.surfaces[0]).model
+        p = model.layout.get("dense_0", "w")
+        w_last = tl.surfaces[-1].theta[p.offset:p.stop].reshape(p.shape)
+        np.testing.assert_array_equal(feats[-1], w_last.T.reshape(-1, 8, 8))
+    change = lambda r: (np.linalg.norm(r.activations["features"][-1] - r.activations["features"][0])
+                        / np.linalg.norm(r.activations["features"][0]))
+    assert change(relu) > 5 * change(sig), (change(relu), change(sig))
+    st = Stage(1, size=(640, 360), off_screen=True)
+    v = st.view(0)
+    v.set_surface(relu.surface)
+    v.set_balls(relu.trajectory.groups, relu.trajectory.group, relu.trajectory.layers)
+    f = relu.activations["features"]
+    v.show_features(f[0], relu.activations["scale"])
+    v.alt_panel.update(f[-1])
+    np.testing.assert_array_equal(v.alt_panel.rgba[1:], v.alt_panel.colors_of(f[-1]))
+    blank = v.alt_panel.colors_of(f[0])                  # no change: the panel's background
+    assert (blank == blank[0]).all()
+    st.close()

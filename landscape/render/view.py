@@ -471,6 +471,15 @@ class View:
 
         self._replace_panel(make)
 
+    def show_features(self, w0, scale: float) -> None:
+        """Replace the gradient panel with the first-layer features (`landscape.render.
+        features_panel`): ``w0`` the initial weights as images, ``scale`` full colour."""
+        from landscape.render.features_panel import FeaturesPanel
+
+        self._replace_panel(lambda rect: FeaturesPanel(
+            self.renderer, w0, scale, rect=rect, fs=self.stage.font_scale,
+            view_size=self.stage.view_size))
+
     def _replace_panel(self, make) -> None:
         if self.panel is not None:
             self.panel.set_visible(False)
