@@ -57,7 +57,7 @@ from landscape.interp import plateau_height
 from landscape.serial import key_list
 from landscape.stacked import stacked_consts, supports_stacked
 from landscape.state import BallState, SimState
-from landscape.stepper import Program
+from landscape.stepper import Program, scalar_consts
 from landscape.trajectory import MODES, Frame, Trajectory
 
 __all__ = ["BallGroup", "Simulator", "simulate", "group_norm_stats"]
@@ -156,9 +156,9 @@ class Simulator:
         self.n_devices = len(devices)
         finite = np.asarray(surface.loss)[np.isfinite(surface.loss)]
         loss_range = float(finite.max() - finite.min()) if finite.size else 0.0
+        consts.update(scalar_consts(self.bounds, self.settle_tol, loss_range))
         self._prog = Program.get(task, mode, self.stacked, groups, self.batch_sizes, n_data,
-                                  self.bounds, self.settle_tol, self.settle_steps, loss_range,
-                                  rows_per_chunk, devices)
+                                  self.settle_steps, rows_per_chunk, devices)
         self._txs = self._prog.txs
 
         # balls: groups are contiguous internally; `_ext` keeps the user-facing order

@@ -29,6 +29,7 @@ Settled. A ball is *still* on a step when it is going nowhere, in one of two way
 
 from __future__ import annotations
 
+import json
 import weakref
 
 import jax
@@ -60,6 +61,18 @@ def finite_rows(v):
 
 
 PROGRAMS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+SHARED: dict = {}      # stacked programs by (network spec, batch-norm policy); oldest dropped
+MAX_SHARED = 16
+
+
+def scalar_consts(bounds, settle_tol: float, loss_range: float) -> dict:
+    """The per-plane numbers a program reads as arguments: the escape bounds
+    ``(a_lo, a_hi, b_lo, b_hi)``, the settle tolerance and the stop rule's loss tolerance
+    (`STOP_LOSS_RTOL` of the surface's loss range), as float32 (what they were compared in
+    when they were constants)."""
+    return {"bounds": jnp.asarray(bounds, jnp.float32),
+            "settle_tol": jnp.float32(settle_tol),
+            "stop_loss_tol": jnp.float32(STOP_LOSS_RTOL * loss_range)}
 
 
 class Program:
@@ -67,13 +80,12 @@ class Program:
     same settings on the same task share it, so they compile once (JAX's jit cache is per
     function object)."""
 
-    def __init__(self, task, mode, stacked, groups, batch_sizes, n_data, bounds, settle_tol,
-                 settle_steps, loss_range, rows_per_chunk, devices):
+    def __init__(self, task, mode, stacked, groups, batch_sizes, n_data, settle_steps,
+                 rows_per_chunk, devices):
         self.devices = devices
         self.mode, self.n_data = mode, n_data      # no reference to task: PROGRAMS is weak
         self.loss_fn = task.loss_fn()
-        self.bounds, self.settle_tol, self.settle_steps = bounds, settle_tol, settle_steps
-        self.stop_loss_tol = STOP_LOSS_RTOL * loss_range
+        self.settle_steps = settle_steps
         self.batch_sizes = batch_sizes
         if mode == "slice":
             make = stacked_measure if stacked else generic_measure
@@ -87,16 +99,27 @@ class Program:
         self._build_fns()
 
     @classmethod
-    def get(cls, task, mode, stacked, groups, batch_sizes, n_data, bounds, settle_tol,
-            settle_steps, loss_range, rows_per_chunk, devices):
-        sig = (mode, stacked, tuple(batch_sizes), n_data, tuple(bounds), settle_tol,
-               settle_steps, loss_range, rows_per_chunk, tuple(devices),
-               tuple(tuple(getattr(g, k) for k in OPT_KEYS) for g in groups))
-        progs = PROGRAMS.setdefault(task, {})
+    def get(cls, task, mode, stacked, groups, batch_sizes, n_data, settle_steps,
+            rows_per_chunk, devices):
+        """The program for these settings. The span's bounds, the settle tolerance and the
+        loss-range tolerance are arguments (`scalar_consts`), not part of the program, so the
+        views of one network on different planes share it. A stacked slice-mode program
+        depends on the task only through its network's spec and batch-norm policy (every array
+        it reads is in the constants): tasks that agree there share one, so a scene's second
+        view of the same network does not compile again. Other programs close over the task
+        (`Task.loss_fn`) and are kept per task."""
+        sig = (mode, stacked, tuple(batch_sizes), n_data, settle_steps, rows_per_chunk,
+               tuple(devices), tuple(tuple(getattr(g, k) for k in OPT_KEYS) for g in groups))
+        if mode == "slice" and stacked:
+            key = (json.dumps(task.model.spec, sort_keys=True, default=str), task.bn_policy)
+            progs = SHARED.setdefault(key, {})
+            while len(SHARED) > MAX_SHARED:
+                SHARED.pop(next(iter(SHARED)))
+        else:
+            progs = PROGRAMS.setdefault(task, {})
         if sig not in progs:
-            progs[sig] = cls(task, mode, stacked, groups, batch_sizes, n_data, bounds,
-                             settle_tol, settle_steps, loss_range, rows_per_chunk,
-                             tuple(devices))
+            progs[sig] = cls(task, mode, stacked, groups, batch_sizes, n_data, settle_steps,
+                             rows_per_chunk, tuple(devices))
         return progs[sig]
 
     def position(self, x, consts):
@@ -138,7 +161,7 @@ class Program:
             gw=gw, gb=gb, overflow=~jnp.isfinite(gw) | ~jnp.isfinite(gb), esc=esc)
 
     def step_group(self, gs: BallState, t, consts, gi, norms=True) -> BallState:
-        lo_a, hi_a, lo_b, hi_b = self.bounds
+        lo_a, hi_a, lo_b, hi_b = (consts["bounds"][i] for i in range(4))
         upd, opt_new = jax.vmap(self.txs[gi].update)(gs.g, gs.opt, gs.x)
         x_new = gs.x + upd
         pos_new, off_new = self.position(x_new, consts)
@@ -159,20 +182,20 @@ class Program:
         gs = self.measure_group(gs, t + 1, consts, gi, norms)
         drift = jnp.sqrt(jnp.sum(vel * vel, 1))
         ratio = jnp.where(gs.settled, SETTLE_RELEASE, SETTLE_DRIFT)
-        still = (drift < self.settle_tol) & (drift < ratio * spd)
+        still = (drift < consts["settle_tol"]) & (drift < ratio * spd)
         if self.batch_sizes[gi] is None:
-            gs = self.stop_window(gs, t + 1)
+            gs = self.stop_window(gs, t + 1, consts)
             still = still | gs.stopped
         slow = jnp.where(still & ~gs.esc, gs.slow + 1, 0)
         return gs.replace(slow=slow, settled=(slow >= self.settle_steps) & ~gs.esc)
 
-    def stop_window(self, gs: BallState, t) -> BallState:
+    def stop_window(self, gs: BallState, t, consts) -> BallState:
         """The stop rule (module docstring), evaluated when a window ends at step ``t``."""
         end = (t % self.settle_steps) == 0
         d = gs.pos - gs.anchor_pos
         disp = jnp.sqrt(jnp.sum(d * d, 1))
-        tol = jnp.maximum(STOP_LOSS_RTOL * jnp.abs(gs.anchor_loss), self.stop_loss_tol)
-        stop = (disp < STOP_FRACTION * self.settle_tol) & (disp <= STOP_DECAY * gs.window_disp) \
+        tol = jnp.maximum(STOP_LOSS_RTOL * jnp.abs(gs.anchor_loss), consts["stop_loss_tol"])
+        stop = (disp < STOP_FRACTION * consts["settle_tol"]) & (disp <= STOP_DECAY * gs.window_disp) \
             & (gs.loss >= gs.anchor_loss - tol)
         return gs.replace(stopped=jnp.where(end, stop, gs.stopped),
                           window_disp=jnp.where(end, disp, gs.window_disp),

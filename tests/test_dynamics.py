@@ -392,3 +392,34 @@ def test_cli_simulate_several_optimizers_race_from_the_same_points(tmp_path, cap
     code = main(["simulate", "--optimizer", "sgd,adam", "--lr", "0.1,0.2,0.3", "-q"])
     err = capsys.readouterr().err
     assert code == 2 and "--lr has 3 values for 2 optimizers" in err
+
+
+def test_views_of_one_network_share_a_program_and_keep_their_own_bounds(world):
+    """A scene's second view of the same network reuses the first one's compiled step loop
+    (another task object, another plane, another span): its run equals a freshly compiled
+    one bit for bit, escapes by its own bounds and settles by its own tolerances."""
+    import copy
+
+    from landscape import stepper
+
+    task, plane, surf = world
+    other = copy.copy(task)
+    plane2 = directions.random_plane(other, key=jax.random.key(5))
+    small = surface.compute_surface(other, plane2, span=0.15, resolution=5, progress=False)
+    g = [BallGroup(n=12, optimizer="sgd", lr=30.0, batch_size=32)]
+    first = Simulator(task, plane, surf, g, key=3)
+    first.advance(4)
+    second = Simulator(other, plane2, small, g, key=4)
+    assert second._prog is first._prog and first.stacked
+    shared = second.run(30)
+    stepper.SHARED.clear()
+    alone = Simulator(other, plane2, small, g, key=4)
+    assert alone._prog is not first._prog
+    fresh = alone.run(30)
+    for k in ("positions", "escaped", "settled", "grad_norms", "batch_loss"):
+        np.testing.assert_array_equal(getattr(shared, k), getattr(fresh, k))
+    # its own bounds: ±(0.15 + half the extent) — balls left the small span, none past it
+    a0, a1, b0, b1 = second.bounds
+    assert shared.escaped[-1].any() and a1 < 0.5
+    live = ~shared.escaped[-1]
+    assert (np.abs(shared.positions[-1][live]) <= a1 + 1e-6).all()
