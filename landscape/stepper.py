@@ -76,9 +76,9 @@ def scalar_consts(bounds, settle_tol: float, loss_range: float) -> dict:
 
 
 class Program:
-    """The compiled step loop for one task and one static configuration. Simulators with the
-    same settings on the same task share it, so they compile once (JAX's jit cache is per
-    function object)."""
+    """The compiled step loop for one static configuration. Simulators with the same
+    settings share it (`Program.get` says when), so they compile once (JAX's jit cache is
+    per function object)."""
 
     def __init__(self, task, mode, stacked, groups, batch_sizes, n_data, settle_steps,
                  rows_per_chunk, devices):
@@ -110,7 +110,7 @@ class Program:
         (`Task.loss_fn`) and are kept per task."""
         sig = (mode, stacked, tuple(batch_sizes), n_data, settle_steps, rows_per_chunk,
                tuple(devices), tuple(tuple(getattr(g, k) for k in OPT_KEYS) for g in groups))
-        if mode == "slice" and stacked:
+        if stacked:                             # only ever in slice mode
             key = (json.dumps(task.model.spec, sort_keys=True, default=str), task.bn_policy)
             progs = SHARED.setdefault(key, {})
             while len(SHARED) > MAX_SHARED:
@@ -195,8 +195,8 @@ class Program:
         d = gs.pos - gs.anchor_pos
         disp = jnp.sqrt(jnp.sum(d * d, 1))
         tol = jnp.maximum(STOP_LOSS_RTOL * jnp.abs(gs.anchor_loss), consts["stop_loss_tol"])
-        stop = (disp < STOP_FRACTION * consts["settle_tol"]) & (disp <= STOP_DECAY * gs.window_disp) \
-            & (gs.loss >= gs.anchor_loss - tol)
+        stop = (disp < STOP_FRACTION * consts["settle_tol"]) \
+            & (disp <= STOP_DECAY * gs.window_disp) & (gs.loss >= gs.anchor_loss - tol)
         return gs.replace(stopped=jnp.where(end, stop, gs.stopped),
                           window_disp=jnp.where(end, disp, gs.window_disp),
                           anchor_pos=jnp.where(end, gs.pos, gs.anchor_pos),
