@@ -52,10 +52,14 @@ def main(argv=None) -> int:
     import jax
     import jax.numpy as jnp
 
-    from landscape.config import LandscapeConfig, build_surface, plane_from_surface, task_from_surface
-    from landscape.dynamics import BallGroup, Simulator
+    from landscape.balls import BallGroup, Simulator, stacked_consts, stacked_measure
     from landscape.flops import matmul_peak, stacked_step_flops, xla_flops
-    from landscape.stacked import stacked_consts, stacked_measure
+    from landscape.pipeline import (
+        LandscapeConfig,
+        build_surface,
+        plane_from_surface,
+        task_from_surface,
+    )
 
     cfg = LandscapeConfig(grid=51)
     t0 = time.perf_counter()

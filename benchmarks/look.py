@@ -24,9 +24,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))  # synthetic surfaces live with the tests
 
-from landscape.render import Stage  # noqa: E402
-from landscape.render.look import get_look  # noqa: E402
 from synthetic import bowl_surface, spiral_trajectory  # noqa: E402
+
+from landscape.render import (
+    Stage,  # noqa: E402
+    get_look,  # noqa: E402
+)
 
 PLAIN = get_look("plain")
 CINE = get_look("cinematic")

@@ -33,8 +33,9 @@ def main() -> None:
     warnings.filterwarnings("ignore", "os.fork", RuntimeWarning)   # JAX's, for chromium's start
 
     from browser import Browser
-    from landscape.exports import export
     from plotly.offline import get_plotlyjs
+
+    from landscape.exports import export
 
     out = os.path.join(tempfile.mkdtemp(), "page.html")
     t0 = time.perf_counter()

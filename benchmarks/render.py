@@ -25,14 +25,15 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "tests"))  # synthetic surfaces live with the tests
 
-from landscape.render import Stage, VideoWriter  # noqa: E402
 from synthetic import bowl_surface, spiral_trajectory  # noqa: E402
+
+from landscape.render import Stage, VideoWriter  # noqa: E402
 
 
 def surface(real: bool):
     if not real:
         return bowl_surface(201), "synthetic bowl 201×201"
-    from landscape.config import LandscapeConfig, build_surface
+    from landscape.pipeline import LandscapeConfig, build_surface
 
     s, _ = build_surface(LandscapeConfig(grid=201, train_steps=200))
     return (s.alphas, s.betas, s.loss, s.accuracy), "MLP 64-64-64 digits 201×201"

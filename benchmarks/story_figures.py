@@ -18,8 +18,12 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-from landscape.config import (LandscapeConfig, build_surface, plane_from_surface,  # noqa: E402
-                              task_from_surface)
+from landscape.pipeline import (
+    LandscapeConfig,
+    build_surface,
+    plane_from_surface,
+    task_from_surface,
+)
 
 DEEP = dict(widths=(32,) * 10, train_steps=0, grid=15)
 NETS = (("sigmoid N(0,1)", dict(activation="sigmoid", init="normal")),
@@ -51,7 +55,7 @@ def planes():
 
 
 def balls():
-    from landscape.dynamics import BallGroup, simulate
+    from landscape.balls import BallGroup, simulate
 
     print("## 50 SGD balls (lr 0.05, batch 256, 150 steps) on layer planes of the 10×32 net")
     for name, kw in NETS[::2]:
@@ -67,8 +71,8 @@ def balls():
 
 
 def flow_():
-    from landscape import flow
-    from landscape.gradient_report import layer_gradient_norms
+    from landscape import measures as flow
+    from landscape.measures import layer_gradient_norms
 
     print("## full-batch gradient norm ratios to the output layer, at init")
     for name, kw in NETS + (("tanh Xavier×3 8×32", dict(widths=(32,) * 8, activation="tanh",
@@ -80,7 +84,7 @@ def flow_():
 
 
 def saturation():
-    from landscape.saturation import activation_stats
+    from landscape.measures import activation_stats
 
     print("## saturated fraction (act′ < 0.1·max) and dead units per hidden layer, at init")
     for name, kw in NETS + (("tanh N(0,1)", dict(activation="tanh", init="normal")),):
@@ -90,7 +94,7 @@ def saturation():
 
 
 def change():
-    from landscape.timelapse import relative_change
+    from landscape.pipeline import relative_change
 
     print("## relative weight change ‖W_l(T) − W_l(0)‖/‖W_l(0)‖ after training the 10×32 net")
     for opt, lr in (("sgd", 0.1), ("adam", 1e-3)):
@@ -103,7 +107,7 @@ def change():
 
 
 def transfer():
-    from landscape.dynamics import BallGroup, simulate
+    from landscape.balls import BallGroup, simulate
 
     print("## transfer: CNN 8,16 trained on digits 0–4 (Adam, 500 steps), reused for 5–9")
     src = LandscapeConfig(model="cnn", widths=(8, 16), classes=(0, 1, 2, 3, 4), train_steps=500)
@@ -126,7 +130,7 @@ def transfer():
 
 
 def chain():
-    from landscape.chain import chain_rule
+    from landscape.measures import chain_rule
 
     print("## chain of single sigmoid neurons (widths 1,1,1; moons): product vs autodiff")
     for seed in range(3):
@@ -141,7 +145,7 @@ def chain():
 
 
 def timelapse():
-    from landscape.timelapse import compute_timelapse
+    from landscape.pipeline import compute_timelapse
 
     print("## timelapse, 10×32 nets, 300 SGD steps lr 0.1, 6 checkpoints, 15×15 (seconds: "
           "loaded machine)")

@@ -40,8 +40,8 @@ def build_case(name: str):
     import jax
     import numpy as np
 
-    from landscape import data, directions, models, train
-    from landscape.config import LandscapeConfig
+    from landscape import data, nets, planes, training
+    from landscape.pipeline import LandscapeConfig
 
     if name in ("reference", "big"):
         cfg = LandscapeConfig()
@@ -55,11 +55,11 @@ def build_case(name: str):
         rng = np.random.default_rng(0)
         x = rng.standard_normal((60000, 784), dtype=np.float32)
         y = rng.integers(0, 10, 60000).astype(np.int32)
-        m = models.mlp((256, 256), n_in=784, n_out=10)
-        task = train.task_from_params(m, data.Dataset("synthetic", x, y, x, y, 10),
+        m = nets.mlp((256, 256), n_in=784, n_out=10)
+        task = training.task_from_params(m, data.Dataset("synthetic", x, y, x, y, 10),
                                       m.init(key=jax.random.key(0)))
         # blocks of 27 points, so the rate excludes compilation (the first block)
-        return task, directions.random_plane(task, key=jax.random.key(1)), {"block": 27}
+        return task, planes.random_plane(task, key=jax.random.key(1)), {"block": 27}
     raise SystemExit(f"unknown case {name}")
 
 
@@ -73,8 +73,8 @@ def worker(name: str, grid: int, repeats: int) -> dict:
     configure_devices()  # one JAX device per core, as the CLI does
     import jax
     import jax.numpy as jnp
-
     from common import peak_rss_mib
+
     from landscape.flops import surface_flops, xla_flops
     from landscape.surface import compute_surface, point_fn
 

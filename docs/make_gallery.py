@@ -34,8 +34,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     enable_compile_cache()
 
-    from landscape import player
-    from landscape.scene_loader import build_scene, load_scenes
+    from landscape.scene import build_scene, compute_scene, load_scenes, still
 
     files = sorted(glob.glob(os.path.join(ROOT, "scenes", "*.py")))
     if args.scenes:
@@ -47,9 +46,9 @@ def main(argv=None) -> int:
         for name in load_scenes(f):
             t0 = time.perf_counter()
             scene = build_scene(f, name, quality=args.quality)
-            computed = player.compute(scene)
+            computed = compute_scene(scene)
             out = os.path.join(args.out, f"{stem}.png")
-            player.still(computed, out, at=args.at, size=size)
+            still(computed, out, at=args.at, size=size)
             print(f"{out}  ({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
             break  # one image per file
     return 0

@@ -16,7 +16,7 @@ import os
 
 import numpy as np
 
-from landscape.errors import choice, LandscapeError
+from landscape.errors import LandscapeError, choice
 
 
 @dataclasses.dataclass(frozen=True)

@@ -52,7 +52,7 @@ def surface_flops(model, n_samples: int, block_points: int | None = None) -> dic
 
 
 def stacked_step_flops(spec: dict, batch: int, full: bool) -> int:
-    """FLOPs of one ball's step on the stacked path (`landscape.stacked`) with minibatch
+    """FLOPs of one ball's step on the stacked path (`landscape.balls._stacked`) with minibatch
     ``batch``: lean (``full=False``: no weight gradients formed) or full (recorded steps and
     clipped groups: each layer's ``Hᵀδ``, its dot products with the directions and its norm).
 

@@ -18,7 +18,7 @@ frozen; mean of 3 seeds).
     landscape render scenes/transfer_learning.py -q medium
 """
 
-from landscape.config import LandscapeConfig
+from landscape.pipeline import LandscapeConfig
 from landscape.scene import Orbit, Roll, Scene
 
 SOURCE = LandscapeConfig(model="cnn", widths=(8, 16), classes=(0, 1, 2, 3, 4), train_steps=500)

@@ -3,7 +3,7 @@ nothing written."""
 
 import os
 
-from landscape.cli import main
+from landscape.cli._main import main
 
 
 def run(capsys, *argv):

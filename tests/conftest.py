@@ -11,7 +11,11 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from landscape import data, models, train  # noqa: E402
+from landscape import (
+    data,
+    nets,  # noqa: E402
+    training,
+)
 
 
 @pytest.fixture(scope="session")
@@ -24,15 +28,15 @@ def small_digits():
 
 @pytest.fixture(scope="session")
 def mlp_task(small_digits):
-    m = models.mlp((16, 16), n_in=64, n_out=10, activation="tanh", init="xavier")
-    return train.train(m, small_digits, steps=60, lr=1e-2, key=jax.random.key(0))
+    m = nets.mlp((16, 16), n_in=64, n_out=10, activation="tanh", init="xavier")
+    return training.train(m, small_digits, steps=60, lr=1e-2, key=jax.random.key(0))
 
 
 @pytest.fixture(scope="session")
 def bn_task(small_digits):
-    m = models.mlp((16, 16), n_in=64, n_out=10, activation="relu", init="he", batchnorm=True,
+    m = nets.mlp((16, 16), n_in=64, n_out=10, activation="relu", init="he", batchnorm=True,
                    skip=True)
-    return train.train(m, small_digits, steps=60, lr=1e-2, key=jax.random.key(1))
+    return training.train(m, small_digits, steps=60, lr=1e-2, key=jax.random.key(1))
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""A hand-written MLP loss, independent of `landscape.models` and `landscape.stacked`: plain
+"""A hand-written MLP loss, independent of `landscape.nets` and `landscape.balls._stacked`: plain
 jnp matmuls on parameters cut from θ by its layout, and each output kind's loss written out
 from its definition. The tests check both measures against it."""
 

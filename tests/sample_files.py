@@ -8,10 +8,10 @@ import os
 
 import jax
 
-from landscape.directions import random_plane
-from landscape.dynamics import simulate
-from landscape.groups import BallGroup
-from landscape.surface import compute_surface
+from landscape.balls._groups import BallGroup
+from landscape.balls._simulator import simulate
+from landscape.planes import random_plane
+from landscape.surface._compute import compute_surface
 
 
 @dataclasses.dataclass

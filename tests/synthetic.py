@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from landscape.trajectory import Trajectory
+from landscape.balls._trajectory import Trajectory
 
 
 def bowl_surface(resolution: int = 101, span: float = 1.0):
@@ -42,7 +42,7 @@ def spiral_trajectory(alphas, betas, loss, n_balls: int = 100, n_frames: int = 6
     r = r0[None] * np.clip(1 - 1.5 * s, 0, 1) + 0.02 * rng.standard_normal((1, N))
     th = th0[None] + 4.0 * s
     pos = np.stack([r * np.cos(th), r * np.sin(th)], -1).astype(np.float32)
-    from landscape.interp import plateau_height
+    from landscape.surface._interp import plateau_height
 
     heights = plateau_height(alphas, betas, loss, pos.reshape(-1, 2))[0].reshape(T, N)
     depth = np.arange(L)[::-1]          # 0 at the output layer, L-1 at the input

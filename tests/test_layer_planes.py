@@ -11,16 +11,17 @@ import jax
 import numpy as np
 import pytest
 
-from landscape import directions, models
-from landscape.config import LandscapeConfig, build_surface
+from landscape import nets, planes
 from landscape.errors import LandscapeError
-from landscape.layers import layer_mask, resolve_layers, weight_layers
+from landscape.nets._layers import layer_mask, resolve_layers, weight_layers
+from landscape.pipeline._build import build_surface
+from landscape.pipeline._config import LandscapeConfig
 
 DEEP = dict(widths=(32,) * 10, train_steps=0, grid=15)  # the issue's network, untrained
 
 
 def test_resolve_layers_indices_names_negatives():
-    m = models.mlp((8, 8, 8), n_in=4, n_out=3)
+    m = nets.mlp((8, 8, 8), n_in=4, n_out=3)
     lay = m.layout
     assert weight_layers(lay) == ["dense_0", "dense_1", "dense_2", "dense_3"]
     assert resolve_layers(lay, 0) == (0,)
@@ -41,14 +42,14 @@ def test_resolve_layers_indices_names_negatives():
     ((True,), r"bad layer True"),
 ])
 def test_resolve_layers_errors(bad, match):
-    lay = models.mlp((8, 8, 8), n_in=4, n_out=3).layout
+    lay = nets.mlp((8, 8, 8), n_in=4, n_out=3).layout
     with pytest.raises(LandscapeError, match=match):
         resolve_layers(lay, bad)
 
 
 def test_masked_filter_plane_moves_only_its_layers_with_filter_norms(mlp_task):
     lay = mlp_task.model.layout
-    pl = directions.random_plane(mlp_task, layers=(1,), key=jax.random.key(3))
+    pl = planes.random_plane(mlp_task, layers=(1,), key=jax.random.key(3))
     keep = layer_mask(lay, (1,))
     for d in (pl.d1, pl.d2):
         assert np.all(d[~keep] == 0)
@@ -59,16 +60,16 @@ def test_masked_filter_plane_moves_only_its_layers_with_filter_norms(mlp_task):
         b = lay.get("dense_1", "b")
         assert np.all(d[b.offset:b.stop] == 0)  # biases ignored, as in Li et al.
     # the same draws as the all-layer plane, cut to the layer: masking happens after normalizing
-    full = directions.random_plane(mlp_task, key=jax.random.key(3))
+    full = planes.random_plane(mlp_task, key=jax.random.key(3))
     np.testing.assert_array_equal(pl.d1[keep], full.d1[keep])
     assert pl.meta["layers"] == [1] and pl.meta["layer_names"] == ["dense_1"]
-    assert directions.describe_plane(pl) == "layer 1 of 3 only, filter-normalized"
-    assert directions.describe_plane(full) == "all layers, filter-normalized"
+    assert planes.describe_plane(pl) == "layer 1 of 3 only, filter-normalized"
+    assert planes.describe_plane(full) == "all layers, filter-normalized"
 
 
 def test_absolute_normalization_gives_every_layer_the_same_rms(mlp_task):
     lay = mlp_task.model.layout
-    pl = directions.random_plane(mlp_task, norm="absolute", layers=(0, 2), key=jax.random.key(1))
+    pl = planes.random_plane(mlp_task, norm="absolute", layers=(0, 2), key=jax.random.key(1))
     w = mlp_task.theta[lay.mask(("weight",))].astype(np.float64)
     step = np.sqrt(np.mean(w ** 2))  # default: the RMS of all of θ*'s weights
     assert pl.meta["step"] == pytest.approx(step, rel=1e-6)
@@ -78,22 +79,22 @@ def test_absolute_normalization_gives_every_layer_the_same_rms(mlp_task):
         assert np.sqrt(np.mean(seg ** 2)) == pytest.approx(step, rel=1e-5)
     p = lay.get("dense_1", "w")
     assert np.all(pl.d1[p.offset:p.stop] == 0)
-    pl2 = directions.random_plane(mlp_task, norm="absolute", step=0.5, key=jax.random.key(1))
+    pl2 = planes.random_plane(mlp_task, norm="absolute", step=0.5, key=jax.random.key(1))
     for p in lay.params:
         seg = pl2.d1[p.offset:p.stop].astype(np.float64)
         want = 0.5 if p.role == "weight" else 0.0
         assert np.sqrt(np.mean(seg ** 2)) == pytest.approx(want, rel=1e-5, abs=1e-12)
-    assert directions.describe_plane(pl2) == "all layers, absolute step 0.5 per weight"
-    assert "layers 0, 2 of 3, absolute step" in directions.describe_plane(pl)
+    assert planes.describe_plane(pl2) == "all layers, absolute step 0.5 per weight"
+    assert "layers 0, 2 of 3, absolute step" in planes.describe_plane(pl)
 
 
 def test_step_only_with_absolute(mlp_task):
     with pytest.raises(LandscapeError, match="absolute normalization only"):
-        directions.random_plane(mlp_task, step=0.5, key=jax.random.key(0))
+        planes.random_plane(mlp_task, step=0.5, key=jax.random.key(0))
     with pytest.raises(LandscapeError, match="positive"):
-        directions.random_plane(mlp_task, norm="absolute", step=-1.0, key=jax.random.key(0))
+        planes.random_plane(mlp_task, norm="absolute", step=-1.0, key=jax.random.key(0))
     with pytest.raises(LandscapeError, match="random directions only"):
-        directions.make_plane(mlp_task, "pca", layers=(0,), key=jax.random.key(0))
+        planes.make_plane(mlp_task, "pca", layers=(0,), key=jax.random.key(0))
 
 
 def test_layer_plane_surface_equals_a_numpy_forward_pass_moving_only_that_layer():
@@ -154,8 +155,8 @@ def test_relu_he_layers_are_within_a_factor_of_a_few(layer_ranges):
 
 
 def test_balls_on_the_first_layer_plane_barely_descend_on_the_last_they_roll():
-    from landscape.config import plane_from_surface, task_from_surface
-    from landscape.dynamics import BallGroup, simulate
+    from landscape.balls._simulator import BallGroup, simulate
+    from landscape.pipeline._restore import plane_from_surface, task_from_surface
 
     drops = {}
     for layer in (0, -1):

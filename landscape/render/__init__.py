@@ -1,7 +1,7 @@
 """The 3D stage: a loss surface, rolling balls, a gradient panel, video and a window.
 
 This is the only package that imports PyVista/VTK. It draws what the numerical core hands it:
-a `landscape.surface.Surface` and, per frame, a `landscape.trajectory.Frame`.
+a `landscape.surface.Surface` and, per frame, a `landscape.balls._trajectory.Frame`.
 
 Public API (everything a scene needs)::
 
@@ -45,7 +45,7 @@ Public API (everything a scene needs)::
     QUALITY = {"low": (854, 480, 15), "medium": (1280, 720, 30), "high": (1920, 1080, 60)}
     resolve_quality("low", size=None, fps=None) -> ((854, 480), 15)
 
-Keys in the window (`landscape.render.window.HELP_ROWS`): space play/pause, Right step once,
+Keys in the window (`landscape.render._window.HELP_ROWS`): space play/pause, Right step once,
 r reset, +/- speed, a click (not a drag) on a surface drops a ball there (of the selected
 group), drag/shift-drag/wheel turn/pan/zoom, c or Home camera home, v next camera preset,
 t trails, g panel, l log scale, 1-9 the group the panel shows, f follow it, s screenshot (PNG
@@ -54,17 +54,31 @@ keys are switched off. Text sizes are pixels scaled from a 1280×720 window
 (`Stage.font_scale`; at least 11 px there in any layout) and follow the window when resized.
 
 Errors a user can cause raise a one-line `LandscapeError`; if VTK cannot render at all, the
-first `Stage` says what to install (`landscape.render.headless`: the display is asked through
+first `Stage` says what to install (`landscape.render._headless`: the display is asked through
 libX11; OpenGL is probed once per process in a subprocess, since VTK segfaults rather than
 raising; LANDSCAPE_SKIP_RENDER_PROBE=1 skips the probe). Costs on this 2-core llvmpipe machine are in
 benchmarks/render.py; everything drawn per frame is opaque and updated in place.
 """
 
-from landscape.render.video import QUALITY, VideoWriter, resolve_quality
-from landscape.render.headless import check_rendering, default_off_screen
-from landscape.render.stage import Stage
-from landscape.render.view import View
-from landscape.render.window import Controller, ReplaySource, open_window
+from landscape.render._headless import check_rendering, default_off_screen
+from landscape.render._stage import Stage
+from landscape.render._video import QUALITY, VideoWriter, resolve_quality
+from landscape.render._view import View
+from landscape.render._window import Controller, ReplaySource, open_window
 
 __all__ = ["Stage", "View", "VideoWriter", "QUALITY", "resolve_quality", "open_window",
            "Controller", "ReplaySource", "check_rendering", "default_off_screen"]
+from landscape.render._colors import (
+           GROUP_PALETTE,  # noqa: F401
+           NONFINITE,  # noqa: F401
+           THEMES,  # noqa: F401
+)
+from landscape.render._headless import (
+           require_display,  # noqa: F401
+           start_probe,  # noqa: F401
+)
+from landscape.render._look import (
+           LOOKS,  # noqa: F401
+           default_look,  # noqa: F401
+           get_look,  # noqa: F401
+)

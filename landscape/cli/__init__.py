@@ -1,0 +1,5 @@
+"""The ``landscape`` command line: `main`, and one module per command (``_surface``, ``_render``, ...)."""
+
+from landscape.cli._main import main as main
+
+__all__ = ["main"]

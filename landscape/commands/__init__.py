@@ -1,1 +1,0 @@
-"""One module per ``landscape`` subcommand; see `landscape.cli`."""

@@ -1,0 +1,208 @@
+"""Export a landscape for others: an interactive offline web page, 3D files, and the data
+behind them.
+
+    >>> import landscape as ls
+    >>> ls.export("scenes/local_minima.py", "local_minima.html")        # doctest: +SKIP
+    >>> ls.export("surface.npz", "surface.glb", trajectory="balls.npz")  # doctest: +SKIP
+
+The destination's extension picks the format (`FORMATS`):
+
+- ``.html``: one self-contained page (`landscape.exports._page`): rotate, zoom, hover, play and
+  scrub the balls; every view of a scene, side by side.
+- ``.glb`` / ``.gltf``: the surface with vertex colours, the balls' final positions as small
+  spheres and θ* (`landscape.exports._gltf`), for Blender, three.js and any glTF viewer.
+- ``.vtp`` / ``.vtk``: the surface with ``loss`` and ``accuracy`` point arrays, for ParaView;
+  ``.obj``, ``.stl`` (geometry) and ``.ply`` (with vertex colours) (`landscape.exports._meshfiles`).
+
+Every file is written atomically; every mistake a user can make (an unknown extension, a
+trajectory given as the surface or the other way round, a trajectory from another surface, an
+unwritable destination) raises a one-line `LandscapeError` before anything is computed or
+written.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from landscape.errors import LandscapeError
+
+FORMATS = {".html": "html", ".glb": "glb", ".gltf": "gltf", ".vtp": "vtp", ".vtk": "vtk",
+           ".obj": "obj", ".ply": "ply", ".stl": "stl"}
+SINGLE_SURFACE = ("vtp", "vtk", "obj", "ply", "stl")   # formats that hold one surface
+THEMES = ("dark", "light")
+
+
+def format_of(path) -> str:
+    """The export format of ``path`` from its extension; a one-line error lists the valid
+    ones."""
+    ext = os.path.splitext(os.fspath(path))[1].lower()
+    if ext not in FORMATS:
+        what = f"extension {ext}" if ext else "no extension"
+        raise LandscapeError(f"cannot export to {os.fspath(path)}: {what}; use one of "
+                             f"{', '.join(FORMATS)}")
+    return FORMATS[ext]
+
+
+def kind_of(path) -> str:
+    """``"scene"``, ``"surface"`` or ``"trajectory"``: what a source file is, from its
+    extension (``.py``) or the ``.npz`` format tag."""
+    from landscape.balls import FORMAT as TRAJECTORY
+    from landscape.files import format_tag
+    from landscape.surface import FORMAT as SURFACE
+
+    path = os.fspath(path)
+    if path.endswith(".py"):
+        return "scene"
+    if not os.path.exists(path):
+        raise LandscapeError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise LandscapeError(f"{path} is a directory; give a scene (.py) or a surface (.npz)")
+    tag = format_tag(path)
+    if tag == SURFACE:
+        return "surface"
+    if tag == TRAJECTORY:
+        return "trajectory"
+    raise LandscapeError(f"{path} is neither a scene (.py) nor a landscape surface file "
+                         f"(format tag {tag!r})")
+
+
+def check_destination(out) -> str:
+    """The format of ``out``, after checking that it can be written (before any compute)."""
+    from landscape.files import check_writable
+
+    fmt = format_of(out)
+    try:
+        check_writable(os.fspath(out))
+    except LandscapeError as e:
+        raise LandscapeError(f"cannot export to {os.fspath(out)}: {e}") from None
+    return fmt
+
+
+def export(source, out, *, scene: str | None = None, trajectory=None, quality=None,
+           seed: int | None = None, view: int | None = None, theme: str | None = None,
+           log_scale: bool | None = None, cache: bool = True, log=None) -> dict:
+    """Write ``source`` to ``out`` in the format its extension names.
+
+    Args:
+      source: a scene script (``.py``; ``scene`` names the class when it has several), a
+        surface file (``.npz``), a `landscape.surface.Surface`, or a computed scene
+        (`landscape.scene.Computed`).
+      out: the destination; its extension is the format (`FORMATS`).
+      trajectory: balls to show on a surface (a ``.npz`` from ``landscape simulate`` or a
+        `Trajectory`); they must have been simulated on that surface.
+      quality: the scene's quality preset (surface grid; default ``"medium"``); seed:
+        overrides the scene's seed. Both apply to scenes only.
+      view: export only this view of a multi-view scene (0-based); single-surface formats
+        (.vtp, .vtk, .obj, .ply, .stl) need it when a scene has several.
+      theme: ``"dark"`` (default) or ``"light"``: the page's colours (.html only; the 3D files
+        carry the colour map's own colours).
+      log_scale: heights and colours as log10(loss) (``None``: as the renderer decides).
+      cache: read and write the surface cache when computing a scene.
+      log: a callable taking one progress line (default: silent).
+
+    Returns:
+      A summary: ``output``, ``format``, ``bytes``, ``views``, ``seconds``.
+    """
+    from landscape.files import atomic_path, atomic_write
+
+    t0 = time.perf_counter()
+    log = log or (lambda line: None)
+    fmt = check_destination(out)
+    out = os.fspath(out)
+    if theme is not None and fmt != "html":
+        raise LandscapeError(f"--theme applies to a web page (.html); a .{fmt} file carries the "
+                             f"colour map's own colours")
+    theme = theme or "dark"
+    if theme not in THEMES:
+        raise LandscapeError(f"unknown theme {theme!r}; choose one of: {', '.join(THEMES)}")
+    content = _content(source, scene=scene, trajectory=trajectory, quality=quality, seed=seed,
+                       view=view, log_scale=log_scale, cache=cache, log=log, fmt=fmt)
+    try:
+        if fmt == "html":
+            from landscape.exports._page import render_page
+
+            text = render_page(content, theme=theme)
+            with atomic_write(out, "wb") as fh:
+                fh.write(text.encode("utf-8"))
+        elif fmt in ("glb", "gltf"):
+            from landscape.exports._gltf import write_gltf
+
+            write_gltf(content, out, binary=fmt == "glb")
+        else:
+            from landscape.exports._meshfiles import write_mesh
+
+            with atomic_path(out) as tmp:
+                open(tmp, "wb").close()   # fail here, in Python, not inside VTK's writer
+                write_mesh(content.views[0], tmp, fmt)
+    except OSError as e:   # the checks above passed, yet the system refused the write
+        raise LandscapeError(f"cannot write {out}: {e.strerror or e}") from None
+    size = os.path.getsize(out)
+    seconds = time.perf_counter() - t0
+    return {"output": out, "format": fmt, "bytes": size, "views": len(content.views),
+            "steps": content.n_steps if content.animated else 0, "seconds": seconds}
+
+
+def _content(source, *, scene, trajectory, quality, seed, view, log_scale, cache, log, fmt):
+    """Check every argument against the source, then load or compute it."""
+    from landscape.exports import _content as C
+
+    computed = None
+    if isinstance(source, (str, os.PathLike)):
+        kind = kind_of(source)
+    elif hasattr(source, "runs") and hasattr(source, "scene"):
+        kind, computed = "computed", source
+    elif hasattr(source, "loss") and hasattr(source, "fingerprint"):
+        kind = "surface"
+    else:
+        raise LandscapeError(f"cannot export a {type(source).__name__}; give a scene file, a "
+                             f"surface file or Surface, or a computed scene")
+    if kind == "trajectory":
+        raise LandscapeError(f"{os.fspath(source)} is a trajectory file; export the surface it "
+                             f"was simulated on and pass this file with --trajectory")
+    if kind in ("scene", "computed"):
+        if trajectory is not None:
+            raise LandscapeError("--trajectory applies to a surface file; a scene computes its "
+                                 "own balls")
+        if log_scale is not None:
+            raise LandscapeError("--log/--linear apply to a surface file; a scene sets its "
+                                 "own scale (Scene.landscape(log_scale=...))")
+    else:
+        if scene is not None:
+            raise LandscapeError(f"a scene name ({scene!r}) applies to a scene file, not to a "
+                                 f"surface")
+        for name, value in (("--quality", quality), ("--seed", seed)):
+            if value is not None:
+                raise LandscapeError(f"{name} applies to a scene file; a surface file is "
+                                     f"already computed")
+        if view not in (None, 0):
+            raise LandscapeError("--view applies to a scene with several landscapes; a surface "
+                                 "file has one")
+        if trajectory is not None and isinstance(trajectory, (str, os.PathLike)):
+            tk = kind_of(trajectory)
+            if tk != "trajectory":
+                raise LandscapeError(f"{os.fspath(trajectory)} is a {tk} file, not a "
+                                     f"trajectory; --trajectory wants the balls' file "
+                                     f"(landscape simulate -o BALLS.npz)")
+        return C.from_files(source, trajectory, log_scale=log_scale)
+    if kind == "scene":
+        from landscape.scene import build_scene, compute_scene, get_quality, pick_scene
+
+        q = get_quality(quality or "medium")
+        cls = pick_scene(source, scene)
+        built = build_scene(source, cls.__name__, seed=seed, quality=q)
+        _check_view(view, len(built.landscapes), fmt)
+        computed = compute_scene(built, log=log, cache=cache)
+    else:
+        _check_view(view, len(computed.runs), fmt)
+    return C.from_computed(computed, view=view)
+
+
+def _check_view(view, n: int, fmt: str) -> None:
+    if view is not None and not 0 <= int(view) < n:
+        raise LandscapeError(f"--view {int(view) + 1}: the scene has {n} landscape"
+                             f"{'s' if n > 1 else ''} (1..{n})")
+    if view is None and n > 1 and fmt in SINGLE_SURFACE:
+        raise LandscapeError(f"the scene has {n} landscapes and a .{fmt} file holds one "
+                             f"surface; choose one with --view 1..{n} (or export .html or "
+                             f".glb, which hold them all)")

@@ -1,0 +1,113 @@
+"""The built-in multilayer perceptron on a flat parameter vector (batch norm and residual
+connections optional)."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+
+from landscape.errors import LandscapeError, choice
+from landscape.nets._blocks import ACTIVATIONS, BN_EPS, INITS, OUTPUTS, sample_init
+from landscape.nets._layout import Layout
+from landscape.nets._model import Model
+
+
+def _norm(z, stats, bn_mode, collect):
+    if bn_mode == "batch":
+        mu, var = jnp.mean(z, 0), jnp.var(z, 0)
+    elif stats is None:  # never fall back to batch statistics silently
+        raise LandscapeError("batch norm in eval mode needs the statistics frozen at θ*, and "
+                             "none were given; use bn_policy='batch' or supply them")
+    else:
+        mu, var = stats
+    if collect is not None:
+        collect.append((mu, var))
+    return (z - mu) * jax.lax.rsqrt(var + BN_EPS)
+
+
+def mlp(widths=(64, 64, 64), *, n_in: int = 64, n_out: int = 10, activation: str = "relu",
+        init: str = "he", init_scale: float = 1.0, batchnorm: bool = False, skip: bool = False,
+        output: str = "softmax") -> Model:
+    """A multilayer perceptron ``n_in → widths... → n_out`` on a flat parameter vector.
+
+    Layers are named ``dense_0 … dense_L`` from input to output. ``skip=True`` adds a residual
+    connection around every hidden layer whose input and output widths are equal. ``output``
+    ``"sigmoid"`` makes one output logit for binary labels; ``"mse"`` a squared-error loss.
+
+    >>> m = mlp((8, 8), n_in=2, n_out=2, activation="tanh", init="xavier")
+    >>> m.layers
+    ('dense_0', 'dense_1', 'dense_2')
+    """
+    widths = tuple(int(w) for w in widths)
+    if not widths or any(w <= 0 for w in widths):
+        raise LandscapeError(f"widths must be one or more positive integers, got {list(widths)}")
+    choice("activation", activation, ACTIVATIONS)
+    choice("init", init, INITS)
+    choice("output", output, OUTPUTS)
+    if not (math.isfinite(init_scale) and init_scale > 0):
+        raise LandscapeError(f"init scale must be a positive number, got {init_scale}")
+    if output == "sigmoid":
+        n_out = 1
+    dims = (int(n_in),) + widths + (int(n_out),)
+    n_layers = len(dims) - 1
+    entries = []
+    for i in range(n_layers):
+        name = f"dense_{i}"
+        entries.append((name, "w", "weight", (dims[i], dims[i + 1])))
+        entries.append((name, "b", "bias", (dims[i + 1],)))
+        if batchnorm and i < n_layers - 1:
+            entries.append((name, "bn_scale", "bn", (dims[i + 1],)))
+            entries.append((name, "bn_shift", "bn", (dims[i + 1],)))
+    layout = Layout.build(entries)
+    act = ACTIVATIONS[activation]
+    params = layout.params
+
+    def init_fn(key):
+        keys = jax.random.split(key, n_layers)
+        parts = []
+        for p in params:
+            i = int(p.layer.split("_")[1])
+            if p.role == "weight":
+                parts.append(sample_init(keys[i], p.shape, init, dims[i], dims[i + 1], init_scale).ravel())
+            elif p.name == "bn_scale":
+                parts.append(jnp.ones(p.size, jnp.float32))
+            else:
+                parts.append(jnp.zeros(p.size, jnp.float32))
+        return jnp.concatenate(parts)
+
+    def first_fn(theta, x):
+        P = layout.unflatten(theta)["dense_0"]
+        return x @ P["w"] + P["b"]
+
+    def head_fn(theta, z, bn_stats, bn_mode, _collect=None, _acts=None):
+        P = layout.unflatten(theta)
+        h_prev = None
+        for i in range(n_layers):
+            # z is the pre-activation of layer i (already computed for i == 0)
+            L = P[f"dense_{i}"]
+            if i > 0:
+                z = h_prev @ L["w"] + L["b"]
+            if i == n_layers - 1:
+                return z
+            if batchnorm:
+                z = _norm(z, None if bn_stats is None else bn_stats[i], bn_mode, _collect)
+                z = z * L["bn_scale"] + L["bn_shift"]
+            h = act(z)
+            if _acts is not None:
+                _acts.append((z, h))
+            if skip and h_prev is not None and h_prev.shape[-1] == h.shape[-1]:
+                h = h + h_prev
+            h_prev = h
+
+    def apply_fn(theta, x, bn_stats=None, bn_mode="batch", _collect=None, _acts=None):
+        return head_fn(theta, first_fn(theta, x), bn_stats, bn_mode, _collect, _acts)
+
+    spec = {"kind": "mlp", "n_in": int(n_in), "widths": list(widths), "n_out": int(n_out),
+            "activation": activation, "init": init, "init_scale": float(init_scale),
+            "batchnorm": bool(batchnorm), "skip": bool(skip), "output": output,
+            "bn_eps": BN_EPS}
+    macs = sum(dims[i] * dims[i + 1] for i in range(n_layers))
+    return Model(spec, layout, output, macs, init_fn, first_fn, head_fn, apply_fn,
+                 n_bn=(n_layers - 1) if batchnorm else 0, first_macs=dims[0] * dims[1])

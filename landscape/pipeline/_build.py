@@ -1,0 +1,83 @@
+"""Surfaces from configs, through the cache: the surface of a `LandscapeConfig` is computed
+once and read back whenever nothing that changes it changed (its `digest` keys the cache).
+
+The cache lives in ``$LANDSCAPE_CACHE`` (default ``~/.cache/landscape``); writes are atomic,
+and a corrupt or truncated cache file is reported in one line and recomputed."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import jax
+
+from landscape.errors import LandscapeError
+from landscape.pipeline._config import LandscapeConfig
+from landscape.surface import Surface, compute_surface
+
+
+def cache_dir() -> str:
+    d = os.environ.get("LANDSCAPE_CACHE")
+    if not d:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        d = os.path.join(base, "landscape")
+    return d
+
+
+def build_surface(cfg: LandscapeConfig, *, cache: bool = True, progress: bool | None = None,
+                  log=None, job_dir: str | None = None) -> tuple[Surface, dict]:
+    """The surface for ``cfg``, from the cache when possible.
+
+    Returns ``(surface, timings)`` where timings has seconds per phase and ``cached``.
+    ``log`` (a callable taking one line) receives notices such as a corrupt cache file.
+    Completed blocks are checkpointed in ``job_dir`` (default, with the cache: a folder of the
+    cache named by the config's digest), so the same call after an interruption resumes.
+    """
+    log = log or (lambda line: print(line, file=sys.stderr))
+    cfg.validate()
+    path = os.path.join(cache_dir(), f"surface-{cfg.digest()}.npz")
+    if cache and os.path.exists(path):
+        t0 = time.perf_counter()
+        try:
+            s = Surface.load(path)
+            if s.meta.get("config") == cfg.to_dict():
+                return s, {"cached": True, "load": time.perf_counter() - t0, "cache_file": path}
+            log(f"landscape: cache file {path} does not match its config; recomputing")
+        except LandscapeError as e:
+            log(f"landscape: cache file is corrupt ({e}); recomputing")
+    timings: dict = {"cached": False}
+    t0 = time.perf_counter()
+    task = cfg.build_task()
+    timings["train"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    plane = cfg.build_plane(task)
+    timings["directions"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    span = cfg.span * float(plane.meta.get("span_unit", 1.0))
+    for note in plane.meta.get("notes", []):
+        log(f"landscape: note: {note}")
+    if job_dir is None and cache:
+        job_dir = os.path.join(cache_dir(), "jobs", f"surface-{cfg.digest()}")
+    s = compute_surface(task, plane, span=span, resolution=cfg.grid, progress=progress,
+                        eval_batch=cfg.eval_batch, job_dir=job_dir, keep_job=True, log=log)
+    s.meta["notes"] = list(plane.meta.get("notes", []))
+    timings["surface"] = time.perf_counter() - t0
+    s.meta["config"] = cfg.to_dict()
+    s.meta["config_hash"] = cfg.digest()
+    s.meta["train_loss_final"] = float(task.train_loss[-1]) if task.train_loss.size else None
+    timings["resume"] = s.meta.get("resume")
+    s.meta["train_records"] = task.records()
+    if cache:
+        try:
+            os.makedirs(cache_dir(), exist_ok=True)
+            s.save(path, embed_eval=True)
+            timings["cache_file"] = path
+        except (OSError, LandscapeError) as e:
+            log(f"landscape: could not write the cache ({e}); continuing without it")
+    if job_dir is not None:
+        import shutil
+
+        if jax.process_index() == 0:
+            shutil.rmtree(job_dir, ignore_errors=True)
+    return s, timings

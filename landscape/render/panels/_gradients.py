@@ -1,0 +1,283 @@
+"""The gradient panel: per-layer gradient norms of one group, input → output, on a log scale.
+
+Plain ``vtkActor2D`` geometry in normalized viewport coordinates (≈3 ms a frame; Chart2D
+cost 6–12 ms here): a translucent backdrop, one bar per layer from the axis floor to the mean
+norm over the group's balls, min–max whiskers with caps, and below them a learning-speed chart
+(`landscape.render.panels._speed`: each layer's bar height against time, one line per layer), so
+the history is visible in one frame. The y range only ever widens (by whole decades), so the
+axis never jitters.
+
+What the colour means: each bar is coloured by its ratio to the output layer's bar
+(`landscape.measures._flow`), the error signal before it travels back through the network: green while
+the layer gets between a third and three times the output layer's gradient (the shaded band
+marks that range around the output layer's bar), blue as it falls to a tenth and below
+(vanishing), red as it rises to ten times and above (exploding). So a forty-fold fall over ten
+layers is blue whatever the absolute numbers are, and a balanced network is green throughout.
+A layer whose gradient norm overflowed (``inf``/NaN for any ball shown) is drawn as a full-height
+red bar marked ∞: an exploding gradient is never an empty bar at the floor.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import vtk
+from vtk.util.numpy_support import numpy_to_vtk
+
+from landscape import measures as flow
+from landscape.render import _colors as colors
+from landscape.render.panels._shapes import actor2d, quads, rect4
+from landscape.render.panels._speed import SpeedChart
+
+
+class GradientPanel:
+    """One panel in one renderer. ``rect`` = (x0, y0, x1, y1) in normalized viewport units."""
+
+    def __init__(self, renderer, layers, rect=(0.66, 0.04, 0.985, 0.44), band=(1e-3, 10.0),
+                 y_range=(1e-6, 1e3), strip: bool = True, strip_length: int = 90,
+                 title: str = "‖∇W‖ per layer", fs: float = 1.0, view_width: float = 1280.0,
+                 view_height: float = 720.0):
+        self.renderer = renderer
+        self.fs = fs
+        self.visible = True
+        self.layers = [str(x) for x in layers]
+        self.L = L = max(1, len(self.layers))
+        self.rect = rect
+        self.band = (float(np.log10(band[0])), float(np.log10(band[1])))
+        self.y_lo, self.y_hi = float(np.floor(np.log10(y_range[0]))), \
+            float(np.ceil(np.log10(y_range[1])))
+        self.strip_on = strip
+        self.W = int(strip_length)
+        x0, y0, x1, y1 = rect
+        h = y1 - y0
+        self.ax = (x0 + 0.16 * (x1 - x0), x1 - 0.03 * (x1 - x0))      # plot x range
+        strip_h = 0.22 * h if strip else 0.0
+        line = 15.0 * fs / float(view_height)                          # a text line, normalized
+        self.legend_y = y0 + 0.3 * line                                # the colour key's line
+        sy0 = y0 + (2.5 if strip else 1.3) * line
+        self.strip_box = (self.ax[0], sy0, self.ax[1], sy0 + strip_h)
+        base = self.strip_box[3] + max(0.11 * h, 2.3 * line)
+        self.ay = (base, y1 - 0.13 * h)                                 # plot y range
+        self.actors = []
+        self.texts = []
+        self.values = None   # (mean, lo, hi) log10 [L] after the last update
+
+        # polygons: backdrop, band, L bars
+        self.poly = vtk.vtkPolyData()
+        self.poly.SetPoints(vtk.vtkPoints())
+        self.poly.SetPolys(quads(2 + L))
+        self.poly_rgba = np.zeros((2 + L, 4), np.uint8)
+        self.poly_rgba[0] = colors.rgba_u8(colors.PANEL_BG, 0.78)
+        self.poly_rgba[1] = colors.rgba_u8(colors.BAND[:3], colors.BAND[3])
+        self._set_colors(self.poly, self.poly_rgba)
+        # lines: whisker + 2 caps per layer, then decade grid lines
+        self.lines = vtk.vtkPolyData()
+        self.lines.SetPoints(vtk.vtkPoints())
+        self.lines_rgba = None
+        self.poly_actor = actor2d(self.poly)
+        self.line_actor = actor2d(self.lines)
+        self.line_actor.GetProperty().SetLineWidth(1.5)
+        self.actors += [self.poly_actor, self.line_actor]
+        for a in self.actors:        # geometry first: text added later draws on top of it
+            renderer.AddViewProp(a)
+        self._grid_labels = []
+        self._build_static()
+        self.chart = (SpeedChart(renderer, L, self.strip_box, self.W, fs=fs,
+                                 label_x=self.ax[0] - 0.01 * (x1 - x0)) if strip else None)
+        # labels
+        self.title = self._text(title, (x0 + 0.03 * (x1 - x0), y1 - 0.04 * h), 12, bold=True,
+                                vjust="top")
+        # names wider than a bar collide: label bars by their common suffix (dense_3 -> 3);
+        # DejaVu Sans averages ~0.58 em a character
+        bar_px = (self.ax[1] - self.ax[0]) * view_width / self.L
+        widest = max(len(n) for n in self.layers) if self.layers else 0
+        short = len(self.layers) > 6 or 0.58 * 11 * fs * widest > 0.95 * bar_px
+        for i, name in enumerate(self.layers):
+            xc = self._bar_x(i).mean()
+            text = name.rsplit("_", 1)[-1] if short else name
+            self._text(text if len(text) <= 8 else text[:7] + "…",
+                       (xc, self.ay[0] - 0.015 * h), 11, justify="center", vjust="top",
+                       color=colors.TEXT_DIM)
+        if short:
+            self._text("layer, input → output", (0.5 * (self.ax[0] + self.ax[1]),
+                                                 self.ay[0] - 0.06 * h), 11,
+                       justify="center", vjust="top", color=colors.TEXT_DIM)
+        if strip:
+            self._text("each layer over time →", (self.ax[1], self.strip_box[1] - 0.1 * line),
+                       11, justify="right", vjust="top", color=colors.TEXT_DIM)
+        # the colour key: what a bar's colour says (its ratio to the output layer's bar)
+        self.key = [self._text("÷ output:", (x0 + 0.03 * (x1 - x0), self.legend_y),
+                               11, color=colors.TEXT_DIM)]
+        kx = x0 + 0.03 * (x1 - x0) + 0.58 * 11 * fs * 11 / float(view_width)
+        for word, col in (("<⅒", colors.VANISH), ("⅓–3", colors.HEALTHY),
+                          (">10", colors.EXPLODE)):
+            self.key.append(self._text(word, (kx, self.legend_y), 11, bold=True,
+                                       color=tuple(col)))
+            kx += 0.58 * 11 * fs * 6 / float(view_width)
+        # one ∞ mark per layer, shown above a bar whose norm overflowed
+        self.overflow_marks = [self._text("∞", (self._bar_x(i).mean(), self.ay[1]), 16,
+                                          bold=True, justify="center", vjust="bottom",
+                                          color=tuple(colors.EXPLODE))
+                               for i in range(L)]
+        self.overflow = np.zeros(L, bool)
+        self.update(np.zeros((0, L)))   # cells must never point past the points
+
+    # ---------------------------------------------------------------- geometry
+
+    def _bar_x(self, i: int) -> np.ndarray:
+        w = (self.ax[1] - self.ax[0]) / self.L
+        return np.array([self.ax[0] + (i + 0.2) * w, self.ax[0] + (i + 0.8) * w])
+
+    def y_of(self, log10_value) -> np.ndarray:
+        """Normalized viewport y of log10 values on the panel's axis (clipped to the axis)."""
+        t = (np.asarray(log10_value, np.float64) - self.y_lo) / (self.y_hi - self.y_lo)
+        return self.ay[0] + np.clip(t, 0.0, 1.0) * (self.ay[1] - self.ay[0])
+
+    def _build_static(self) -> None:
+        decades = np.arange(self.y_lo, self.y_hi + 1)
+        step = max(1, int(np.ceil(len(decades) / 6)))
+        self.decades = decades[::step]
+        for t in self._grid_labels:
+            self.renderer.RemoveViewProp(t)
+        self._grid_labels = []
+        x0, _, x1, _ = self.rect
+        for d in self.decades:
+            self._grid_labels.append(self._text(f"1e{int(d)}", (self.ax[0] - 0.012 * (x1 - x0),
+                                                                 float(self.y_of(d))), 11,
+                                                justify="right", vjust="center",
+                                                color=colors.TEXT_DIM, keep=False))
+        n_lines = 3 * self.L + len(self.decades)
+        cells = vtk.vtkCellArray()
+        for k in range(n_lines):
+            cells.InsertNextCell(2, [2 * k, 2 * k + 1])
+        self.lines.SetLines(cells)
+        self.lines_rgba = np.zeros((n_lines, 4), np.uint8)
+        self.lines_rgba[:3 * self.L] = colors.rgba_u8(colors.TEXT, 0.9)
+        self.lines_rgba[3 * self.L:] = colors.rgba_u8(colors.TEXT_DIM, colors.GRID_ALPHA)
+        self._set_colors(self.lines, self.lines_rgba)
+        self._line_pts = np.zeros((2 * n_lines, 3))
+        for j, d in enumerate(self.decades):
+            y = float(self.y_of(d))
+            k = 3 * self.L + j
+            self._line_pts[2 * k] = (self.ax[0], y, 0)
+            self._line_pts[2 * k + 1] = (self.ax[1], y, 0)
+        self._poly_pts = np.zeros((4 * (2 + self.L), 3))
+        self._poly_pts[0:4] = rect4(*self.rect)
+        self._place_band(getattr(self, "values", None))
+
+    def _place_band(self, values) -> None:
+        """Shade the balanced band (⅓ to 3 times the output layer's bar) across the plot; no
+        band while the output layer's norm is unknown."""
+        ref = values[0][-1] if values is not None else np.nan
+        if np.isfinite(ref):
+            lo, hi = ref + np.log10(flow.FADING), ref + np.log10(flow.GROWING)
+            self._poly_pts[4:8] = rect4(self.ax[0], self.y_of(lo), self.ax[1], self.y_of(hi))
+        else:
+            self._poly_pts[4:8] = rect4(self.ax[0], self.ay[0], self.ax[1], self.ay[0])
+
+    def _text(self, s, pos, size, bold=False, justify="left", vjust="bottom",
+              color=None, keep=True):
+        color = colors.TEXT if color is None else color
+        t = vtk.vtkTextActor()
+        t.SetInput(s)
+        colors.style_text(t.GetTextProperty(), size * self.fs, color, bold, justify=justify,
+                          vjustify=vjust)
+        t.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
+        t.GetPositionCoordinate().SetValue(float(pos[0]), float(pos[1]))
+        self.renderer.AddViewProp(t)
+        if keep:
+            self.texts.append(t)
+        return t
+
+    @staticmethod
+    def _set_colors(poly, rgba) -> None:
+        arr = numpy_to_vtk(rgba, deep=False)
+        arr.SetName("rgba")
+        poly.GetCellData().SetScalars(arr)
+        poly._rgba_keepalive = rgba  # the VTK array shares this buffer
+
+    # ---------------------------------------------------------------- per frame
+
+    def update(self, grad_norms: np.ndarray, title: str | None = None) -> None:
+        """``grad_norms``: float ``[n, L]`` for the balls shown (any n ≥ 0). A layer where any
+        ball's norm is not finite (it overflowed) is drawn full height, red, marked ∞; zeros
+        are drawn at the axis floor."""
+        g = np.asarray(grad_norms, np.float64).reshape(-1, self.L)
+        over = (~np.isfinite(g)).any(0)
+        self.overflow = over
+        g = np.where(np.isfinite(g), g, np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # a zero norm (a layer behind dead units) sits at the floor and never drags the
+            # axis down to 1e-300
+            lg = np.where(g > 0, np.log10(np.where(g > 0, g, 1.0)), np.nan)
+            if g.shape[0] == 0 or np.all(np.isnan(lg)):
+                mean = lo = hi = np.full(self.L, np.nan)
+            else:
+                with warnings.catch_warnings():   # a layer where every ball overflowed: NaN
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    mean = np.log10(np.nanmean(np.where(np.isnan(g), np.nan, g), 0))
+                    lo, hi = np.nanmin(lg, 0), np.nanmax(lg, 0)
+        finite = np.concatenate([x[np.isfinite(x)] for x in (lo, hi)])
+        if finite.size and (finite.min() < self.y_lo or finite.max() > self.y_hi):
+            self.y_lo = min(self.y_lo, float(np.floor(finite.min())))
+            self.y_hi = max(self.y_hi, float(np.ceil(finite.max())))
+            self._build_static()
+        self.values = (mean, lo, hi)
+        floor = self.ay[0]
+        for i in range(self.L):
+            x = self._bar_x(i)
+            top = float(self.y_of(mean[i])) if np.isfinite(mean[i]) else floor
+            if over[i]:
+                top = self.ay[1]
+            self._poly_pts[4 * (2 + i):4 * (3 + i)] = rect4(x[0], floor, x[1], top)
+            xc, xw = x.mean(), 0.22 * (x[1] - x[0])
+            ylo = float(self.y_of(lo[i])) if np.isfinite(lo[i]) else floor
+            yhi = float(self.y_of(hi[i])) if np.isfinite(hi[i]) else floor
+            if over[i]:
+                ylo, yhi = (ylo if np.isfinite(lo[i]) else self.ay[1]), self.ay[1]
+            self._line_pts[6 * i:6 * i + 6] = [(xc, ylo, 0), (xc, yhi, 0), (xc - xw, ylo, 0),
+                                               (xc + xw, ylo, 0), (xc - xw, yhi, 0),
+                                               (xc + xw, yhi, 0)]
+        self._place_band(self.values)
+        col = colors.flow_colors(self.log_ratios(mean))
+        col[over] = colors.EXPLODE
+        self.poly_rgba[2:] = colors.rgba_u8(col, 0.95)
+        for i, t in enumerate(self.overflow_marks):
+            t.SetVisibility(bool(over[i]) and self.visible)
+        self.poly.GetPoints().SetData(numpy_to_vtk(self._poly_pts, deep=True))
+        self.lines.GetPoints().SetData(numpy_to_vtk(self._line_pts, deep=True))
+        self.poly.GetCellData().GetScalars().Modified()
+        self.poly.Modified()
+        self.lines.Modified()
+        if self.chart is not None and g.shape[0]:
+            self.chart.push(np.where(over, np.inf, mean))
+        if title is not None:
+            self.title.SetInput(title)
+
+    @staticmethod
+    def log_ratios(log_mean) -> np.ndarray:
+        """``log10`` of each bar's ratio to the output layer's bar (NaN where either is
+        unknown): what the bar's colour encodes."""
+        m = np.asarray(log_mean, np.float64)
+        return m - m[-1]
+
+    def bands(self) -> list[str]:
+        """The `landscape.measures._flow` band of each bar after the last update (``"overflow"`` for a
+        layer whose norm overflowed)."""
+        mean = self.values[0]
+        out = list(flow.classify(10.0 ** mean))
+        return ["overflow" if o else b for b, o in zip(out, self.overflow)]
+
+    def bar_tops(self) -> np.ndarray:
+        """Normalized viewport y of each bar's top, input → output (for tests and layout)."""
+        return self._poly_pts[4 * 2 + 2::4, 1][:self.L].copy()
+
+    def set_visible(self, on: bool) -> None:
+        self.visible = bool(on)
+        for a in self.actors + self.texts + self._grid_labels:
+            a.SetVisibility(bool(on))
+        if self.chart is not None:
+            self.chart.set_visible(on)
+        for a, o in zip(self.overflow_marks, self.overflow):
+            a.SetVisibility(bool(on) and bool(o))

@@ -1,0 +1,130 @@
+"""Resumable grid jobs: completed blocks checkpointed in a folder, so an interrupted surface
+(Ctrl-C, ``kill -9``, a reboot) resumes where it stopped and finishes bit for bit as an
+uninterrupted run would (the blocks and the compiled program are the same).
+
+A job folder holds ``job.json`` (format ``landscape.job/1``: the job's hash, block count and
+block size) and one ``block-NNNNNN.npy`` (float32 ``[block_points, k]``) per completed block,
+each written atomically. The hash covers everything that determines the numbers (model, θ,
+directions, evaluation set, grid, block layout, software versions): a folder left by a different
+job is reported and its blocks discarded.
+
+Several hosts (``jax.distributed``): process 0 alone reads and writes the folder; the list of
+missing blocks is broadcast from it, so every process computes the same blocks in the same
+order, and the finished grid is broadcast back so every process returns the same surface.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+
+import jax
+import numpy as np
+
+from landscape.files import atomic_write, json_default
+
+FORMAT = "landscape.job/1"
+
+
+def job_hash(parts: dict) -> str:
+    """SHA-256 (first 24 hex digits) of named arrays and JSON-able values, in key order."""
+    h = hashlib.sha256()
+    for k in sorted(parts):
+        v = parts[k]
+        h.update(k.encode())
+        if isinstance(v, (np.ndarray, jax.Array)):
+            a = np.ascontiguousarray(np.asarray(v))
+            h.update(f"{a.dtype.str}{a.shape}".encode())
+            h.update(a.tobytes())
+        else:
+            h.update(json.dumps(v, sort_keys=True, default=json_default).encode())
+    return h.hexdigest()[:24]
+
+
+def array_digest(*arrays) -> str:
+    """SHA-256 of arrays' dtypes, shapes and bytes (the content hash of an evaluation set)."""
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(np.asarray(a))
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def broadcast(a: np.ndarray) -> np.ndarray:
+    """Process 0's value of ``a`` on every process (a no-op on one host)."""
+    if jax.process_count() == 1:
+        return a
+    from jax.experimental import multihost_utils
+
+    return np.asarray(multihost_utils.broadcast_one_to_all(a))
+
+
+class BlockJob:
+    """The completed blocks of one job in ``folder`` (see the module docstring).
+
+    Attributes:
+      done: bool ``[n_blocks]``, blocks already on disk (the same on every process).
+      discarded: a one-line notice when the folder held a different job's blocks, else None.
+    """
+
+    def __init__(self, folder: str, hash_: str, n_blocks: int, block_shape, *, what: str = ""):
+        self.folder, self.hash, self.n_blocks = folder, hash_, n_blocks
+        self.block_shape = tuple(int(s) for s in block_shape)
+        self.primary = jax.process_index() == 0
+        self.discarded = None
+        done = np.zeros(n_blocks, bool)
+        if self.primary:
+            os.makedirs(folder, exist_ok=True)
+            info = self._read_info()
+            if info is not None and info.get("hash") != hash_:
+                self.discarded = (f"{folder} holds blocks of a different job (hash {info.get('hash')}, "
+                                  f"this one {hash_}): discarding them and recomputing")
+                self._clear()
+            if info is None or self.discarded:
+                with atomic_write(os.path.join(folder, "job.json"), "w") as fh:
+                    json.dump({"format": FORMAT, "hash": hash_, "n_blocks": n_blocks,
+                               "block_shape": list(self.block_shape), "what": what}, fh)
+            for k in range(n_blocks):
+                done[k] = self.load(k) is not None
+        self.done = broadcast(done.astype(np.int32)).astype(bool)
+
+    def _read_info(self):
+        try:
+            with open(os.path.join(self.folder, "job.json")) as fh:
+                info = json.load(fh)
+            return info if isinstance(info, dict) and info.get("format") == FORMAT else {}
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return {}  # unreadable: treated as a foreign job
+
+    def _clear(self):
+        for name in os.listdir(self.folder):
+            if name.startswith("block-") or name == "job.json":
+                os.remove(os.path.join(self.folder, name))
+
+    def path(self, k: int) -> str:
+        return os.path.join(self.folder, f"block-{k:06d}.npy")
+
+    def load(self, k: int) -> np.ndarray | None:
+        """Block ``k`` from disk (process 0), or None if absent or not whole."""
+        try:
+            a = np.load(self.path(k), allow_pickle=False)
+        except (OSError, ValueError, EOFError):
+            return None
+        return a if a.shape == self.block_shape and a.dtype == np.float32 else None
+
+    def save(self, k: int, a: np.ndarray) -> None:
+        """Write block ``k`` atomically (process 0 only; others return at once)."""
+        if not self.primary:
+            return
+        with atomic_write(self.path(k)) as fh:
+            np.save(fh, np.asarray(a, np.float32))
+
+    def remove(self) -> None:
+        """Delete the folder once its result is safely elsewhere (process 0)."""
+        if self.primary:
+            shutil.rmtree(self.folder, ignore_errors=True)

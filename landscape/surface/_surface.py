@@ -1,0 +1,204 @@
+"""The `Surface` record and its file: ``loss[i, j] = L(θ* + alphas[i]·d1 + betas[j]·d2)``
+on the whole evaluation set, with the accuracy on the same grid, and everything needed to
+recompute any point of it (the format is in docs/FORMAT.md). Computed by
+`landscape.surface._compute`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+import numpy as np
+
+from landscape.errors import LandscapeError
+from landscape.files import atomic_savez, check_writable, json_default, read_npz
+from landscape.nets import Layout
+from landscape.surface._interp import bilinear
+
+FORMAT = "landscape.surface/1"
+#: evaluation sets up to this size are embedded in surface files; larger ones are stored by
+#: content hash and regenerated (or supplied) when needed, unless ``embed_eval=True``
+EMBED_LIMIT_BYTES = 32 << 20
+
+
+@dataclasses.dataclass(eq=False)
+class Surface:
+    """A computed loss surface and everything needed to recompute any point of it.
+
+    Attributes:
+      alphas: float32 ``[Ra]``, coordinates along d1.
+      betas: float32 ``[Rb]``, coordinates along d2.
+      loss: float32 ``[Ra, Rb]``, mean cross-entropy (nats) on the evaluation set.
+      accuracy: float32 ``[Ra, Rb]``, in [0, 1].
+      theta, d1, d2: float32 ``[P]``, θ* and the two directions.
+      spec: the network spec (JSON-able); layout: the flat-vector `Layout`.
+      x_eval: float32 ``[n, d]``, y_eval: int32 ``[n]``: the evaluation data.
+      bn_stats: float32 ``[n_bn, 2, width]`` running (mean, var) at θ*, or empty.
+      meta: dataset, seeds, direction method, normalization, batch-norm policy, timings, ...
+      extra: further fields over (possibly coarser) grids of the same plane, by name:
+        ``{"sharpness": {"alphas": [Ka], "betas": [Kb], "values": [Ka, Kb]}}``.
+    """
+
+    alphas: np.ndarray
+    betas: np.ndarray
+    loss: np.ndarray
+    accuracy: np.ndarray
+    theta: np.ndarray
+    d1: np.ndarray
+    d2: np.ndarray
+    spec: dict
+    layout: Layout
+    x_eval: np.ndarray
+    y_eval: np.ndarray
+    bn_stats: np.ndarray
+    meta: dict
+    extra: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.loss.shape
+
+    @property
+    def span(self) -> tuple[float, float, float, float]:
+        return (float(self.alphas[0]), float(self.alphas[-1]),
+                float(self.betas[0]), float(self.betas[-1]))
+
+    @property
+    def center_loss(self) -> float:
+        """The surface at (0, 0) when the grid contains it (it does for odd resolutions)."""
+        return float(self.meta["center_loss"])
+
+    def summary(self) -> dict:
+        finite = self.loss[np.isfinite(self.loss)]
+        return {"grid": list(self.shape), "span": list(self.span),
+                "min_loss": float(finite.min()) if finite.size else None,
+                "max_loss": float(finite.max()) if finite.size else None,
+                "center_loss": self.meta.get("center_loss"),
+                "center_accuracy": self.meta.get("center_accuracy"),
+                "n_nonfinite": int(self.meta.get("n_nonfinite", 0)),
+                "direction": self.meta.get("direction"), "norm": self.meta.get("norm"),
+                "bn_policy": self.meta.get("bn_policy")}
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        lo, hi = s["min_loss"], s["max_loss"]
+        rng = f"{lo:.3g}–{hi:.3g}" if lo is not None else "none finite"
+        net = self.spec.get("kind", "net")
+        widths = self.spec.get("widths")
+        if widths:
+            net += " " + "-".join(map(str, widths)) + f" {self.spec.get('activation', '')}"
+        extra = f", {s['n_nonfinite']} non-finite" if s["n_nonfinite"] else ""
+        center = self.meta.get("center_loss")
+        return (f"Surface({s['grid'][0]}×{s['grid'][1]} grid, a ∈ [{s['span'][0]:g}, "
+                f"{s['span'][1]:g}], b ∈ [{s['span'][2]:g}, {s['span'][3]:g}], loss {rng}"
+                + (f", at θ* {center:.3g}" if center is not None else "") + extra
+                + f"; {net.strip()}, {s['direction']} directions, {self.theta.size:,} params)")
+
+    def interpolate(self, ab, field: str = "loss") -> np.ndarray:
+        """Bilinear interpolation of ``loss`` (or ``accuracy``) at points ``ab`` ``[..., 2]``;
+        points outside the grid take the nearest edge value."""
+        return bilinear(self.alphas, self.betas, getattr(self, field), ab)
+
+    def eval_data(self, x=None, y=None) -> tuple[np.ndarray, np.ndarray]:
+        """The evaluation set ``(x, y)``: the embedded one, else ``x, y`` given by the caller,
+        else regenerated from ``meta["eval_set"]["source"]``; the last two are checked against
+        the stored content hash (a mismatch raises `LandscapeError`)."""
+        from landscape.surface._jobs import array_digest
+
+        info = self.meta.get("eval_set", {})
+        if x is None and self.x_eval.shape[0] == info.get("n", self.x_eval.shape[0]):
+            return self.x_eval, self.y_eval
+        if x is None:
+            src = info.get("source")
+            if not src:
+                raise LandscapeError("this surface file does not embed its evaluation set and "
+                                     "it cannot be regenerated; pass x, y")
+            from landscape import data as data_mod
+
+            d = data_mod.load(src["dataset"], seed=src.get("seed") or 0, n=src.get("n"),
+                              classes=src.get("classes"))
+            if info.get("subset"):
+                sub = info["subset"]
+                d = data_mod.eval_subset(d, sub["size"], seed=sub["seed"])
+            x, y = d.x_eval, d.y_eval
+        x, y = np.asarray(x, np.float32), np.asarray(y, np.int32)
+        want = info.get("sha256")
+        if want and array_digest(x, y) != want:
+            raise LandscapeError(f"the evaluation set given does not match this surface's "
+                                 f"(sha256 {want[:12]}…); it was computed on other data")
+        return x, y
+
+    def fingerprint(self) -> str:
+        """A short hash of the grid (``alphas``, ``betas``) and the plane (θ*, d1, d2): two
+        surfaces with the same fingerprint put the same (a, b) at the same weights.
+        Trajectories record it (``meta["surface_fingerprint"]``), so balls are never drawn
+        on a surface they did not roll on."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for v in (self.alphas, self.betas, self.theta, self.d1, self.d2):
+            h.update(np.ascontiguousarray(v, np.float32).tobytes())
+            h.update(b"|")
+        return h.hexdigest()[:20]
+
+    # ------------------------------------------------------------ file format
+
+    def save(self, path: str, *, embed_eval: bool | None = None) -> str:
+        """Write an ``.npz`` (no pickle) atomically: a temporary file renamed when complete.
+
+        ``embed_eval``: store the evaluation set in the file (default: when it is at most
+        `EMBED_LIMIT_BYTES`); otherwise only its content hash and how to regenerate it are kept
+        in ``meta["eval_set"]`` and ``x_eval``/``y_eval`` are saved empty."""
+        path = os.fspath(path)
+        check_writable(path)
+        nbytes = self.x_eval.size * 4 + self.y_eval.size * 4
+        embed = nbytes <= EMBED_LIMIT_BYTES if embed_eval is None else bool(embed_eval)
+        if self.x_eval.shape[0] == 0 and self.meta.get("eval_set", {}).get("n"):
+            embed = False  # loaded without its data: nothing to embed
+        meta = dict(self.meta)
+        meta["eval_set"] = {**self.meta.get("eval_set", {}), "embedded": embed}
+        x = self.x_eval if embed else self.x_eval[:0]
+        y = self.y_eval if embed else self.y_eval[:0]
+        arrays = {
+            "format": np.array(FORMAT),
+            "alphas": self.alphas.astype(np.float32), "betas": self.betas.astype(np.float32),
+            "loss": self.loss.astype(np.float32), "accuracy": self.accuracy.astype(np.float32),
+            "theta": self.theta.astype(np.float32), "d1": self.d1.astype(np.float32),
+            "d2": self.d2.astype(np.float32),
+            "x_eval": x.astype(np.float32), "y_eval": y.astype(np.int32),
+            "bn_stats": self.bn_stats.astype(np.float32),
+            "spec": np.array(json.dumps(self.spec)),
+            "layout": np.array(json.dumps(self.layout.to_json())),
+            "meta": np.array(json.dumps(meta, default=json_default)),
+        }
+        for name, f in self.extra.items():
+            for k in ("alphas", "betas", "values"):
+                arrays[f"extra_{name}_{k}"] = np.asarray(f[k], np.float32)
+        return atomic_savez(path, arrays)
+
+    @classmethod
+    def load(cls, path: str) -> "Surface":
+        """Read a file written by `save`; a missing, unreadable or foreign file raises a
+        `LandscapeError` naming it."""
+        arrays = read_npz(path, FORMAT, ("alphas", "betas", "loss", "accuracy", "theta", "d1",
+                                         "d2", "x_eval", "y_eval", "bn_stats", "spec", "layout",
+                                         "meta"))
+        with np.load(os.fspath(path), allow_pickle=False) as z:
+            extra_keys = [k for k in z.files if k.startswith("extra_") and k.endswith("_values")]
+            extra = {k[6:-7]: {f: z[f"{k[:-7]}_{f}"] for f in ("alphas", "betas", "values")}
+                     for k in extra_keys}
+        try:
+            return cls(arrays["alphas"], arrays["betas"], arrays["loss"], arrays["accuracy"],
+                       arrays["theta"], arrays["d1"], arrays["d2"],
+                       json.loads(str(arrays["spec"])),
+                       Layout.from_json(json.loads(str(arrays["layout"]))),
+                       arrays["x_eval"], arrays["y_eval"], arrays["bn_stats"],
+                       json.loads(str(arrays["meta"])), extra)
+        except (ValueError, KeyError, TypeError) as e:
+            raise LandscapeError(f"{path}: not a valid landscape surface file ({e})") from None
+
+
+
+
