@@ -13,7 +13,7 @@ import pytest
 
 from landscape import planes
 from landscape.balls._simulator import BallGroup, Simulator, simulate
-from landscape.surface import _surface as surface_mod
+from landscape import surface as surface_mod
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from landscape.balls._measure import Clip, generic_consts, generic_measure
 from landscape.balls._simulator import BallGroup, Simulator, simulate
 from landscape.balls._stacked import stacked_consts, stacked_measure
 from landscape.nets import layer_segments
-from landscape.surface import _surface as surface_mod
+from landscape import surface as surface_mod
 
 
 @pytest.fixture(scope="module", params=["bn_skip", "plain"])

@@ -14,7 +14,7 @@ from landscape.balls._simulator import BallGroup, Simulator, simulate
 from landscape.balls._stacked import stacked_consts, stacked_measure
 from landscape.balls._trajectory import Trajectory
 from landscape.nets import layer_segments
-from landscape.surface import _surface as surface_mod
+from landscape import surface as surface_mod
 from landscape.surface._interp import plateau_height
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from landscape import data, nets, planes, training
 from landscape.balls._simulator import BallGroup, Simulator, simulate
-from landscape.surface import _surface as surface
+from landscape import surface
 
 
 class _Task(training.Task):

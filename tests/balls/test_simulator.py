@@ -15,7 +15,7 @@ from landscape.balls._simulator import BallGroup, Simulator, simulate
 from landscape.balls._trajectory import Trajectory
 from landscape.errors import LandscapeError
 from landscape.measures._gradients import layer_gradient_norms
-from landscape.surface import _surface as surface
+from landscape import surface
 
 
 @pytest.fixture(scope="module")
@@ -326,7 +326,7 @@ def test_cli_simulate_bad_input_exits_2_writes_nothing(tmp_path, capsys, args, m
 
 _SHARD_SCRIPT = """
 import json, jax, numpy as np
-from landscape import data, directions, models, surface, train
+from landscape import data, nets, planes, surface, training
 from landscape.balls._simulator import BallGroup, Simulator
 d = data.moons(64, seed=0)
 m = nets.mlp((8,), n_in=2, n_out=2, activation="tanh", init="xavier")

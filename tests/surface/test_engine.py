@@ -94,7 +94,7 @@ def test_evaluator_compiles_once_for_many_planes(mlp_task):
 _BIG = r"""
 import sys, json
 import jax, jax.numpy as jnp, numpy as np
-from landscape import data, directions, models, train
+from landscape import data, nets, planes, training
 from landscape.surface import compute_surface
 kind = sys.argv[1]
 rng = np.random.default_rng(0)
@@ -145,7 +145,7 @@ def test_large_evaluation_set_in_bounded_memory(kind):
 _RESUME = r"""
 import json, os, signal, sys
 import numpy as np
-from landscape.pipeline._config import LandscapeConfig
+from landscape.pipeline import LandscapeConfig
 from landscape.surface import compute_surface
 job, kill_after, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 cfg = LandscapeConfig(dataset="moons", n_samples=200, widths=(16, 16), train_steps=30)
@@ -211,7 +211,7 @@ import json, sys, jax, numpy as np
 pid, port, job, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 jax.config.update("jax_cpu_collectives_implementation", "gloo")
 jax.distributed.initialize(coordinator_address=f"127.0.0.1:{port}", num_processes=2, process_id=pid)
-from landscape.pipeline._config import LandscapeConfig
+from landscape.pipeline import LandscapeConfig
 from landscape.surface import compute_surface
 cfg = LandscapeConfig(dataset="moons", n_samples=200, widths=(16, 16), train_steps=30)
 task = cfg.build_task()

@@ -103,7 +103,7 @@ def test_same_seed_same_surface_bit_for_bit(mlp_task):
 
 _SHARD_SCRIPT = r"""
 import sys, jax, numpy as np
-from landscape.pipeline._config import LandscapeConfig, build_surface
+from landscape.pipeline import LandscapeConfig, build_surface
 cfg = LandscapeConfig(dataset="moons", n_samples=200, widths=(16, 16), train_steps=30, grid=11)
 s, _ = build_surface(cfg, cache=False, progress=False)
 assert len(jax.devices()) == int(sys.argv[2]), jax.devices()
@@ -202,7 +202,7 @@ pid, port, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 jax.config.update("jax_cpu_collectives_implementation", "gloo")
 jax.distributed.initialize(coordinator_address=f"127.0.0.1:{port}", num_processes=2, process_id=pid)
 assert jax.process_count() == 2 and len(jax.devices()) == 2 and len(jax.local_devices()) == 1
-from landscape.pipeline._config import LandscapeConfig, build_surface
+from landscape.pipeline import LandscapeConfig, build_surface
 cfg = LandscapeConfig(dataset="moons", n_samples=200, widths=(16, 16), train_steps=30, grid=11)
 s, _ = build_surface(cfg, cache=False, progress=False)
 np.save(out, np.stack([s.loss, s.accuracy]))
