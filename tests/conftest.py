@@ -3,8 +3,12 @@
 import os
 import tempfile
 
-# A private surface cache for the whole test session, set before landscape is imported.
-os.environ.setdefault("LANDSCAPE_CACHE", tempfile.mkdtemp(prefix="landscape-test-cache-"))
+# A private surface cache for the whole test session, set before landscape is imported. Under
+# pytest-xdist each worker gets its own folder inside it, so that no two processes compute into
+# one cache at once (the suite tests concurrent processes on purpose, where it means to).
+_base = os.environ.get("LANDSCAPE_CACHE") or tempfile.mkdtemp(prefix="landscape-test-cache-")
+_worker = os.environ.get("PYTEST_XDIST_WORKER")
+os.environ["LANDSCAPE_CACHE"] = os.path.join(_base, _worker) if _worker else _base
 os.environ.setdefault("PYVISTA_OFF_SCREEN", "true")
 
 import jax  # noqa: E402
