@@ -28,20 +28,9 @@ import importlib.resources
 import numpy as np
 
 from landscape.exports._content import Content, View
-from landscape.picture import format_loss, loss_ticks
+from landscape.picture import CAMERAS, NONFINITE, THEMES, format_loss, loss_ticks
+from landscape.picture import group_colors as palette_colors
 
-THEMES = {
-    "dark": {"bg": "#151a23", "panel": "#1b2130", "text": "#e9ebf0", "dim": "#9aa3b2",
-             "grid": "#3a4356", "accent": "#ffd166", "theta": "#ffffff", "escaped": "#8c8c94",
-             "contour": "rgba(255,255,255,0.55)", "pane": "#10141c"},
-    "light": {"bg": "#ffffff", "panel": "#f5f6f8", "text": "#1d2330", "dim": "#5b6475",
-              "grid": "#cfd4dc", "accent": "#b5179e", "theta": "#111111", "escaped": "#8c8c94",
-              "contour": "rgba(20,20,30,0.45)", "pane": "#f0f2f5"},
-}
-# On a light page the renderer's near-white group colour would vanish: darker equivalents.
-GROUP_PALETTE_LIGHT = ["#e5383b", "#222222", "#f77f00", "#b5179e", "#0077b6", "#e9c46a",
-                       "#7209b7", "#2a9d8f"]
-CAMERAS = {"iso": (38.0, -55.0), "top": (89.9, -90.0), "side": (6.0, -90.0)}
 MAX_MESH = 121          # as the renderer: finer adds bytes, not visible detail
 N_CONTOURS = 14
 
@@ -65,10 +54,7 @@ def _sub(n: int, cap: int) -> np.ndarray:
 
 def group_colors(groups, theme: str) -> list[str]:
     """Each group's ``color``, else the renderer's palette (its light twin on a light page)."""
-    from landscape.render import GROUP_PALETTE
-
-    pal = GROUP_PALETTE if theme == "dark" else GROUP_PALETTE_LIGHT
-    return [g.get("color") or pal[k % len(pal)] for k, g in enumerate(groups)]
+    return palette_colors(groups, THEMES[theme].page_palette)
 
 
 def _camera(preset: str, ratio) -> dict:
@@ -89,7 +75,7 @@ def figure(view: View, theme: str, camera: str) -> dict:
     census labels (hidden until the last step)."""
     import plotly.graph_objects as go
 
-    t = THEMES[theme]
+    t = THEMES[theme].page
     s, sc = view.surface, view.scale
     ia, ib = _sub(len(s.alphas), MAX_MESH), _sub(len(s.betas), MAX_MESH)
     a, b = s.alphas[ia].astype(np.float64), s.betas[ib].astype(np.float64)
@@ -128,8 +114,6 @@ def figure(view: View, theme: str, camera: str) -> dict:
             hovertemplate=f"θ*, the trained weights<br>loss {format_loss(l0)}<extra></extra>"))
     bad = ~np.isfinite(s.loss)
     if bad.any():
-        from landscape.render import NONFINITE
-
         ii, jj = np.nonzero(bad)
         traces.append(go.Scatter3d(
             x=s.alphas[ii], y=s.betas[jj], z=np.full(ii.size, z_top * 1.01), mode="markers",
@@ -259,8 +243,8 @@ def render_page(content: Content, theme: str = "dark") -> str:
         views.append({"id": f"view{i}", "title": v.title, "subtitle": v.subtitle,
                       "figure": figure(v, theme, content.camera), "balls": ball_data(v, theme)})
     data = {"views": views, "captions": content.captions, "seconds": content.seconds,
-            "steps": content.n_steps, "animated": content.animated, "theme": THEMES[theme]}
-    t = THEMES[theme]
+            "steps": content.n_steps, "animated": content.animated, "theme": dict(THEMES[theme].page)}
+    t = THEMES[theme].page
     css_vars = "".join(f"--{k}:{v};" for k, v in t.items())
     panels = "\n".join(
         f'<section class="view"><h2>{html.escape(v["title"])}</h2>'

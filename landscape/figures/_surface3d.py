@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from landscape.picture import format_loss, loss_ticks, make_scale
+from landscape.picture import NONFINITE, format_loss, loss_ticks, make_scale
 
 MAX_CELLS = 80      # per side: finer is invisible at column width
 
@@ -23,7 +23,6 @@ def draw_surface(fig, surface, trajectory=None, *, log_scale=None, theme_colors,
     from matplotlib.colors import Normalize
 
     from landscape.figures._contour import outline, round_ticks
-    from landscape.render import NONFINITE
 
     c = theme_colors
     a, b = np.asarray(surface.alphas, np.float64), np.asarray(surface.betas, np.float64)

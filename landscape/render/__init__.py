@@ -68,7 +68,8 @@ from landscape.render._window import Controller, ReplaySource, open_window
 
 __all__ = ["Stage", "View", "VideoWriter", "QUALITY", "resolve_quality", "open_window",
            "Controller", "ReplaySource", "check_rendering", "default_off_screen"]
-from landscape.render._colors import (
+# the colour tables live in landscape.picture (no VTK); kept here for older imports
+from landscape.picture import (
            GROUP_PALETTE,  # noqa: F401
            NONFINITE,  # noqa: F401
            THEMES,  # noqa: F401

@@ -20,12 +20,12 @@ import sys
 import numpy as np
 
 from landscape.errors import LandscapeError, choice
-from landscape.picture import QUALITIES
+from landscape.picture import QUALITIES, VIDEO_FORMATS, extension
 from landscape.render._headless import quiet_fork
 
 #: preset → (width, height, frames per second), from the one table of presets
 QUALITY = {k: (*q.size, q.fps) for k, q in QUALITIES.items() if k != "tiny"}
-FORMATS = ("mp4", "gif", "png")
+FORMATS = tuple(VIDEO_FORMATS.values())
 
 
 def resolve_quality(quality: str | None = None, size=None, fps=None) -> tuple[tuple[int, int], int]:
@@ -44,8 +44,8 @@ def resolve_quality(quality: str | None = None, size=None, fps=None) -> tuple[tu
 
 def format_of(path: str, fmt: str | None) -> str:
     if fmt is None:
-        ext = os.path.splitext(path)[1].lower().lstrip(".")
-        fmt = {"mp4": "mp4", "gif": "gif", "png": "png", "": "png"}.get(ext)
+        ext = extension(path)
+        fmt = {**VIDEO_FORMATS, "": "png"}.get(ext)
         if fmt is None:
             raise LandscapeError(f"cannot tell the video format from {path!r}; use .mp4, .gif, "
                                  f"or a folder name for PNG frames (or pass fmt=)")
