@@ -17,7 +17,6 @@ VTK = ("pyvista", "vtk", "vtkmodules")
 # Cycles still to be broken (issue 18); this list only ever shrinks.
 KNOWN_CYCLES: set[frozenset] = {
     frozenset({"landscape.pipeline._config", "landscape.pipeline._transfer"}),
-    frozenset({"landscape.render._stage", "landscape.render._view"}),
 }
 
 # VTK users outside render/ still to be moved (issue 18); this list only ever shrinks.

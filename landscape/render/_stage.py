@@ -167,6 +167,11 @@ class Stage:
             self.rig.frame_bounds(b)
             self._framed = True
 
+    def reframe(self) -> None:
+        """Frame the camera on every view's surface again before the next picture (a view
+        calls this when it draws its first surface)."""
+        self._framed = False
+
     def camera(self, preset: str = "iso") -> None:
         """Jump to a preset: ``"iso"``, ``"top"`` or ``"side"`` (shared by all views)."""
         if not self._framed:
@@ -174,7 +179,7 @@ class Stage:
         self.rig.preset(preset)
         for v in self.views:
             if v.surface_layer is not None:
-                v._surface_actors["axes"].show_loss_axis(preset != "top")
+                v.show_loss_axis(preset != "top")
 
     def orbit(self, degrees: float) -> None:
         """Turn the camera about the vertical axis by ``degrees`` (one call per frame)."""

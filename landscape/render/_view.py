@@ -6,7 +6,7 @@ A view is built once (`View.set_surface`, `View.set_balls`) and then updated per
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pyvista as pv
@@ -27,14 +27,27 @@ from landscape.render._meshes import (
 from landscape.render.panels._gradients import GradientPanel
 from landscape.surface import plateau_height
 
-if TYPE_CHECKING:
-    from landscape.render._stage import Stage
+
+class StageLike(Protocol):
+    """What a view needs of the `Stage` it sits in (the stage, not the view, owns these):
+    the plotter, its theme and look, the text scale and one view's size, and `reframe`, which
+    asks the shared camera to frame every view again before the next picture."""
+
+    plotter: object
+    theme: object
+    look: object
+    font_scale: float
+    view_size: tuple[float, float]
+    view_aspect: float
+    view_height: float
+
+    def reframe(self) -> None: ...
 
 
 class View:
     """One landscape in a `Stage`: surface, balls, trails, gradient panel, HUD and census."""
 
-    def __init__(self, stage: Stage, index: int, renderer):
+    def __init__(self, stage: StageLike, index: int, renderer):
         self.stage, self.index, self.renderer = stage, index, renderer
         self.theme = stage.theme    # the stage's colours (`landscape.picture.Theme`)
         self.surface_layer = None
@@ -149,7 +162,13 @@ class View:
         if self.last_frame is not None and self.balls is not None:
             self.update(self.last_frame)
         if first:
-            self.stage._framed = False
+            self.stage.reframe()
+
+    def show_loss_axis(self, on: bool) -> None:
+        """Show or hide the loss axis' labels (the stage hides them looking straight down)."""
+        axes = self._surface_actors.get("axes")
+        if axes is not None:
+            axes.show_loss_axis(on)
 
     def _axes(self) -> Axes:
         sl = self.surface_layer

@@ -19,7 +19,8 @@ def sources():
         for f in fn:
             if f.endswith(".py"):
                 p = os.path.join(dp, f)
-                yield os.path.relpath(p, ROOT), open(p, encoding="utf-8").read()
+                with open(p, encoding="utf-8") as fh:
+                    yield os.path.relpath(p, ROOT), fh.read()
 
 
 def files_with(pattern: str) -> list[str]:
@@ -80,7 +81,7 @@ def test_camera_presets_agree_between_stage_rig_and_page():
     """The page's plotly eye points the same way as the stage's vtkCamera for every preset."""
     import numpy as np
 
-    from landscape.exports._page import _camera   # the page's own conversion
+    from landscape.exports._page import _camera  # the page's own conversion
 
     for name, (el, az) in picture.CAMERAS.items():
         eye = _camera(name, {"z": 0.0})["eye"]
