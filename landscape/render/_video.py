@@ -20,6 +20,7 @@ import sys
 import numpy as np
 
 from landscape.errors import LandscapeError, choice
+from landscape.files import check_writable, temporary_path
 from landscape.picture import QUALITIES, VIDEO_FORMATS, extension
 from landscape.render._headless import quiet_fork
 
@@ -73,16 +74,9 @@ class VideoWriter:
         self.path = os.path.abspath(os.fspath(path))
         self.fmt = format_of(self.path, fmt)
         self.size, self.fps = resolve_quality(quality, size, fps)
-        d = os.path.dirname(self.path)
-        if not os.path.isdir(d):
-            raise LandscapeError(f"output directory {d} does not exist")
-        if not os.access(d, os.W_OK):
-            raise LandscapeError(f"output directory {d} is not writable")
-        if self.fmt != "png" and os.path.isdir(self.path):
-            raise LandscapeError(f"output path {self.path} is a directory")
-        base = os.path.basename(self.path)
-        self.tmp = os.path.join(d, f".{base}.{os.getpid()}.part" +
-                                ("" if self.fmt == "png" else f".{self.fmt}"))
+        check_writable(self.path, allow_directory=self.fmt == "png")
+        self.tmp = temporary_path(self.path, ".part" + ("" if self.fmt == "png" else
+                                                         f".{self.fmt}"))
         self.n_frames = 0
         self.crf, self.preset = int(crf), preset
         self._writer = None
