@@ -154,6 +154,10 @@ class Hud:
         self.title.SetInput(text)
         self._layout(text.count("\n") + 1 if text else 0)
 
+    def replace_census_labels(self) -> None:
+        """Place the census labels again at the next `set_census` (the heights moved)."""
+        self._census_key = None
+
     def set_warning(self, text: str) -> None:
         self.warning.SetInput(text)
 

@@ -96,11 +96,24 @@ class View:
         pl = self.stage.plotter
         pl.subplot(*divmod(self.index, pl.shape[1]))
         first = not self._surface_actors
+        self._remove_surface_actors()
+        act = self._add_surface_meshes(sl, first)
+        act.update(self._add_theta_star(sl))
+        act["axes"] = self._axes()
+        self._surface_actors = act
+        self._surface_changed(first)
+
+    def _remove_surface_actors(self) -> None:
         for key, actor in self._surface_actors.items():
             if key == "axes":
                 actor.remove()
             else:
                 self.renderer.RemoveViewProp(actor)
+        self._surface_actors = {}
+
+    def _add_surface_meshes(self, sl: SurfaceLayer, first: bool) -> dict:
+        """The surface, its contours (on it and on the floor) and the non-finite points."""
+        pl = self.stage.plotter
         clim = (self.scale.lo, self.scale.hi)
         act = {}
         look = self.stage.look
@@ -124,38 +137,49 @@ class View:
             act["nonfinite"] = pl.add_mesh(sl.nonfinite, color=NONFINITE, point_size=5,
                                            style="points", pickable=False, render=False,
                                            reset_camera=False)
-        if sl.theta_star is not None:
-            star = pv.PolyData(sl.theta_star[None] + [0, 0, 1.2 * self.radius])
-            act["theta"] = pl.add_mesh(star, color=THETA_STAR, style="points_gaussian",
-                                       render_points_as_spheres=True, pickable=False,
-                                       render=False, reset_camera=False)
-            act["theta"].mapper.scale_factor = 0.9 * self.radius
-            if sl.theta_pin is None:
-                lab = world_label(self.renderer, self.center_label,
-                                  sl.theta_star + [0, 0, self.radius],
-                                  size=15, color=THETA_STAR, bold=True, justify="right",
-                                  vjust="top", fs=self.stage.font_scale, offset=(-6, -4),
-                                  theme=self.theme)
-            else:
-                # θ* hidden in a pit narrower than the mesh (or behind a spike): a pin from
-                # θ* up through the surface, labelled with its loss at the top
-                top = np.array([0.0, 0.0, sl.theta_pin])
-                act["theta_pin"] = pl.add_mesh(pv.Line(sl.theta_star, top),
-                                               color=THETA_STAR, line_width=2.0,
-                                               lighting=False, pickable=False, render=False,
-                                               reset_camera=False)
-                lab = world_label(self.renderer, f"{self.center_label}  loss {sl.theta_loss:.3g}",
-                                  top, size=14,
-                                  color=THETA_STAR, bold=True, justify="center",
-                                  vjust="bottom", fs=self.stage.font_scale, offset=(0, 4),
-                                  background=0.75, theme=self.theme)
-            act["theta_label"] = lab
-        act["axes"] = self._axes()
-        self._surface_actors = act
-        self._scalar_bar_for(act["surface"])
+        return act
+
+    def _add_theta_star(self, sl: SurfaceLayer) -> dict:
+        """θ* (the plane's centre) as a white sprite with its label, or a pin up through the
+        surface when it lies hidden in a pit."""
+        if sl.theta_star is None:
+            return {}
+        pl = self.stage.plotter
+        act = {}
+        star = pv.PolyData(sl.theta_star[None] + [0, 0, 1.2 * self.radius])
+        act["theta"] = pl.add_mesh(star, color=THETA_STAR, style="points_gaussian",
+                                   render_points_as_spheres=True, pickable=False,
+                                   render=False, reset_camera=False)
+        act["theta"].mapper.scale_factor = 0.9 * self.radius
+        if sl.theta_pin is None:
+            lab = world_label(self.renderer, self.center_label,
+                              sl.theta_star + [0, 0, self.radius],
+                              size=15, color=THETA_STAR, bold=True, justify="right",
+                              vjust="top", fs=self.stage.font_scale, offset=(-6, -4),
+                              theme=self.theme)
+        else:
+            # θ* hidden in a pit narrower than the mesh (or behind a spike): a pin from
+            # θ* up through the surface, labelled with its loss at the top
+            top = np.array([0.0, 0.0, sl.theta_pin])
+            act["theta_pin"] = pl.add_mesh(pv.Line(sl.theta_star, top),
+                                           color=THETA_STAR, line_width=2.0,
+                                           lighting=False, pickable=False, render=False,
+                                           reset_camera=False)
+            lab = world_label(self.renderer, f"{self.center_label}  loss {sl.theta_loss:.3g}",
+                              top, size=14,
+                              color=THETA_STAR, bold=True, justify="center",
+                              vjust="bottom", fs=self.stage.font_scale, offset=(0, 4),
+                              background=0.75, theme=self.theme)
+        act["theta_label"] = lab
+        return act
+
+    def _surface_changed(self, first: bool) -> None:
+        """Bring what depends on the surface along: colour bar, HUD, ball sizes, the last
+        frame; a first surface asks the stage to frame the camera again."""
+        self._scalar_bar_for(self._surface_actors["surface"])
         if self.hud is not None:
             self._warn_nonfinite()
-            self.hud._census_key = None          # heights moved: re-place the labels
+            self.hud.replace_census_labels()          # heights moved: re-place the labels
         if self.balls is not None and self.balls.n:
             self.ball_actor.mapper.scale_factor = self.radius
             self.ring_actor.mapper.scale_factor = 1.45 * self.radius

@@ -51,21 +51,35 @@ class GradientPanel:
             float(np.ceil(np.log10(y_range[1])))
         self.strip_on = strip
         self.W = int(strip_length)
+        self._lay_out(rect, strip, fs, view_height)
+        self.actors = []
+        self.texts = []
+        self.values = None   # (mean, lo, hi) log10 [L] after the last update
+        self._build_geometry(renderer)
+        x0, _, x1, _ = rect
+        self.chart = (SpeedChart(renderer, L, self.strip_box, self.W, fs=fs,
+                                 label_x=self.ax[0] - 0.01 * (x1 - x0), theme=self.theme)
+                      if strip else None)
+        self._build_labels(title, fs, view_width, view_height)
+        self.overflow = np.zeros(L, bool)
+        self.update(np.zeros((0, L)))   # cells must never point past the points
+
+    def _lay_out(self, rect, strip: bool, fs: float, view_height: float) -> None:
+        """Where the bars, the learning-speed strip and the colour key go inside ``rect``."""
         x0, y0, x1, y1 = rect
         h = y1 - y0
         self.ax = (x0 + 0.16 * (x1 - x0), x1 - 0.03 * (x1 - x0))      # plot x range
         strip_h = 0.22 * h if strip else 0.0
-        line = 15.0 * fs / float(view_height)                          # a text line, normalized
+        self.text_line = line = 15.0 * fs / float(view_height)   # a text line, normalized
         self.legend_y = y0 + 0.3 * line                                # the colour key's line
         sy0 = y0 + (2.5 if strip else 1.3) * line
         self.strip_box = (self.ax[0], sy0, self.ax[1], sy0 + strip_h)
         base = self.strip_box[3] + max(0.11 * h, 2.3 * line)
         self.ay = (base, y1 - 0.13 * h)                                 # plot y range
-        self.actors = []
-        self.texts = []
-        self.values = None   # (mean, lo, hi) log10 [L] after the last update
 
-        # polygons: backdrop, band, L bars
+    def _build_geometry(self, renderer) -> None:
+        """The backdrop, the healthy band and the bars (polygons), whiskers and grid (lines)."""
+        L = self.L
         self.poly = vtk.vtkPolyData()
         self.poly.SetPoints(vtk.vtkPoints())
         self.poly.SetPolys(quads(2 + L))
@@ -85,10 +99,15 @@ class GradientPanel:
             renderer.AddViewProp(a)
         self._grid_labels = []
         self._build_static()
-        self.chart = (SpeedChart(renderer, L, self.strip_box, self.W, fs=fs,
-                                 label_x=self.ax[0] - 0.01 * (x1 - x0), theme=self.theme)
-                      if strip else None)
-        # labels
+
+    def _build_labels(self, title: str, fs: float, view_width: float,
+                      view_height: float) -> None:
+        """The title, the bars' layer names, the strip's caption, the colour key and the ∞
+        marks of overflowed layers."""
+        x0, y0, x1, y1 = self.rect
+        h = y1 - y0
+        line = self.text_line
+        dim = self.theme.text_dim
         self.title = self._text(title, (x0 + 0.03 * (x1 - x0), y1 - 0.04 * h), 12, bold=True,
                                 vjust="top")
         # names wider than a bar collide: label bars by their common suffix (dense_3 -> 3);
@@ -101,17 +120,17 @@ class GradientPanel:
             text = name.rsplit("_", 1)[-1] if short else name
             self._text(text if len(text) <= 8 else text[:7] + "…",
                        (xc, self.ay[0] - 0.015 * h), 11, justify="center", vjust="top",
-                       color=self.theme.text_dim)
+                       color=dim)
         if short:
             self._text("layer, input → output", (0.5 * (self.ax[0] + self.ax[1]),
                                                  self.ay[0] - 0.06 * h), 11,
-                       justify="center", vjust="top", color=self.theme.text_dim)
-        if strip:
+                       justify="center", vjust="top", color=dim)
+        if self.strip_on:
             self._text("each layer over time →", (self.ax[1], self.strip_box[1] - 0.1 * line),
-                       11, justify="right", vjust="top", color=self.theme.text_dim)
+                       11, justify="right", vjust="top", color=dim)
         # the colour key: what a bar's colour says (its ratio to the output layer's bar)
         self.key = [self._text("÷ output:", (x0 + 0.03 * (x1 - x0), self.legend_y),
-                               11, color=self.theme.text_dim)]
+                               11, color=dim)]
         kx = x0 + 0.03 * (x1 - x0) + 0.58 * 11 * fs * 11 / float(view_width)
         for word, col in (("<⅒", self.theme.vanish), ("⅓–3", self.theme.healthy),
                           (">10", self.theme.explode)):
@@ -122,9 +141,7 @@ class GradientPanel:
         self.overflow_marks = [self._text("∞", (self._bar_x(i).mean(), self.ay[1]), 16,
                                           bold=True, justify="center", vjust="bottom",
                                           color=tuple(self.theme.explode))
-                               for i in range(L)]
-        self.overflow = np.zeros(L, bool)
-        self.update(np.zeros((0, L)))   # cells must never point past the points
+                               for i in range(self.L)]
 
     # ---------------------------------------------------------------- geometry
 
