@@ -45,6 +45,6 @@ def ascii_text(text: str) -> str:
 def write_mesh(view, path: str, fmt: str) -> str:
     """Write ``view``'s surface to ``path`` (a temporary name: the caller renames it) as
     ``fmt`` (``vtp``, ``vtk``, ``ply``, ``obj`` or ``stl``)."""
-    from landscape.render import write_mesh_file   # VTK, for these formats only
+    from landscape.render import write_mesh_file  # VTK, for these formats only
 
     return write_mesh_file(path, fmt, *mesh_data(view))

@@ -9,7 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from landscape.errors import LandscapeError
-from landscape.picture import CAMERAS as PRESETS  # (elevation, azimuth), one table for all
+from landscape.picture import CAMERAS as PRESETS
+
+# PRESETS: preset → (elevation, azimuth), the one table every picture reads
 
 
 class CameraRig:

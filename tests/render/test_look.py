@@ -14,8 +14,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from cli_errors import one_line_error  # noqa: E402
 from synthetic import bowl_surface, spiral_trajectory  # noqa: E402
 
-from landscape.render import Stage  # noqa: E402
 from landscape.picture import THEMES  # noqa: E402
+from landscape.render import Stage  # noqa: E402
 from landscape.render._look import get_look  # noqa: E402
 
 SIZE = (480, 270)

@@ -15,8 +15,8 @@ from synthetic import bowl_surface, spiral_trajectory  # noqa: E402
 
 from landscape.balls._trajectory import Frame  # noqa: E402
 from landscape.errors import LandscapeError  # noqa: E402
-from landscape.render import Stage, check_rendering  # noqa: E402
 from landscape.picture import THEMES, rgba_u8  # noqa: E402
+from landscape.render import Stage, check_rendering  # noqa: E402
 from landscape.render import _headless as headless
 
 SIZE = (320, 240)
