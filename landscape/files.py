@@ -30,14 +30,15 @@ def versions() -> dict:
     return out
 
 
-def check_writable(path: str) -> None:
-    """Raise a one-line `LandscapeError` unless ``path``'s directory exists and is writable."""
+def check_writable(path: str, allow_directory: bool = False) -> None:
+    """Raise a one-line `LandscapeError` unless ``path``'s directory exists and is writable
+    (and ``path`` is not a directory, unless ``allow_directory``: a folder of frames)."""
     d = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(d):
         raise LandscapeError(f"output directory {d} does not exist")
     if not os.access(d, os.W_OK):
         raise LandscapeError(f"output directory {d} is not writable")
-    if os.path.isdir(path):
+    if os.path.isdir(path) and not allow_directory:
         raise LandscapeError(f"output path {path} is a directory")
 
 

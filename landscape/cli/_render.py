@@ -7,8 +7,9 @@ import time
 
 from landscape.cli._common import info, print_json
 from landscape.errors import LandscapeError, choice
+from landscape.picture import VIDEO_FORMATS
 
-FORMATS = ("mp4", "gif", "png")
+FORMATS = tuple(VIDEO_FORMATS.values())
 
 
 def register(sub) -> None:
@@ -43,7 +44,8 @@ def add_look_args(p) -> None:
 
 def check_look_args(args) -> None:
     """Fail at once on an unknown theme or look."""
-    from landscape.render import LOOKS, THEMES
+    from landscape.picture import THEMES
+    from landscape.render import LOOKS
 
     if args.theme is not None:
         choice("theme", args.theme, tuple(THEMES))

@@ -26,17 +26,18 @@ import os
 import time
 
 from landscape.errors import LandscapeError
+from landscape.picture import EXPORT_FORMATS, VTK_FORMATS, extension
+from landscape.picture import THEMES as PICTURE_THEMES
 
-FORMATS = {".html": "html", ".glb": "glb", ".gltf": "gltf", ".vtp": "vtp", ".vtk": "vtk",
-           ".obj": "obj", ".ply": "ply", ".stl": "stl"}
-SINGLE_SURFACE = ("vtp", "vtk", "obj", "ply", "stl")   # formats that hold one surface
-THEMES = ("dark", "light")
+FORMATS = EXPORT_FORMATS
+SINGLE_SURFACE = VTK_FORMATS   # the formats written through VTK hold one surface each
+THEMES = tuple(PICTURE_THEMES)
 
 
 def format_of(path) -> str:
     """The export format of ``path`` from its extension; a one-line error lists the valid
     ones."""
-    ext = os.path.splitext(os.fspath(path))[1].lower()
+    ext = extension(path)
     if ext not in FORMATS:
         what = f"extension {ext}" if ext else "no extension"
         raise LandscapeError(f"cannot export to {os.fspath(path)}: {what}; use one of "

@@ -1,5 +1,5 @@
-"""The surface as a file for ParaView and mesh tools, through VTK's own writers (PyVista,
-imported here only; no render window is opened).
+"""The surface as a file for ParaView and mesh tools, through VTK's own writers (which
+`landscape.render` owns: it is imported only when one of these formats is asked for).
 
 - ``.vtp`` (XML PolyData) and ``.vtk`` (legacy): one point per grid point, triangles between
   them, and the point arrays ``loss`` and ``accuracy`` exactly as computed (non-finite losses
@@ -16,30 +16,23 @@ import numpy as np
 from landscape.exports._geometry import surface_mesh
 
 
-def polydata(view):
-    """A ``pyvista.PolyData`` of the view's surface with its point and field data."""
-    import pyvista as pv
-
+def mesh_data(view) -> tuple[np.ndarray, np.ndarray, dict, dict]:
+    """``(points [P, 3], triangles [T, 3], point_data, field_data)`` of the view's surface."""
     m = surface_mesh(view)
-    faces = np.c_[np.full(len(m.triangles), 3, np.int64), m.triangles.astype(np.int64)]
-    pd = pv.PolyData(m.points.astype(np.float64), faces=faces.ravel())
     loss = m.arrays["loss"]
-    pd.point_data["loss"] = loss
-    pd.point_data["accuracy"] = m.arrays["accuracy"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        pd.point_data["log10_loss"] = np.log10(np.where(loss > 0, loss, np.nan)).astype(np.float32)
-    pd.point_data["height"] = m.arrays["height"]
-    pd.point_data["a"] = m.points[:, 0]
-    pd.point_data["b"] = m.points[:, 1]
-    pd.point_data["Normals"] = m.normals
-    pd.point_data["rgb"] = m.colors
+        log10 = np.log10(np.where(loss > 0, loss, np.nan)).astype(np.float32)
+    point_data = {"loss": loss, "accuracy": m.arrays["accuracy"], "log10_loss": log10,
+                  "height": m.arrays["height"], "a": m.points[:, 0], "b": m.points[:, 1],
+                  "Normals": m.normals, "rgb": m.colors}
     sc = view.scale
-    pd.field_data["title"] = np.array([ascii_text(view.title)])
-    pd.field_data["height_scale"] = np.array([f"z = ({'log10(loss)' if sc.log else 'loss'} "
-                                              f"clipped to [{sc.lo:.6g}, {sc.hi:.6g}] minus "
-                                              f"its value at {sc.lo:.6g}) * {sc.z_per_h:.6g}"])
-    pd.field_data["grid_shape"] = np.array(view.surface.shape, np.int64)
-    return pd
+    field_data = {
+        "title": np.array([ascii_text(view.title)]),
+        "height_scale": np.array([f"z = ({'log10(loss)' if sc.log else 'loss'} "
+                                  f"clipped to [{sc.lo:.6g}, {sc.hi:.6g}] minus "
+                                  f"its value at {sc.lo:.6g}) * {sc.z_per_h:.6g}"]),
+        "grid_shape": np.array(view.surface.shape, np.int64)}
+    return m.points, m.triangles, point_data, field_data
 
 
 def ascii_text(text: str) -> str:
@@ -52,15 +45,6 @@ def ascii_text(text: str) -> str:
 def write_mesh(view, path: str, fmt: str) -> str:
     """Write ``view``'s surface to ``path`` (a temporary name: the caller renames it) as
     ``fmt`` (``vtp``, ``vtk``, ``ply``, ``obj`` or ``stl``)."""
-    pd = polydata(view)
-    if fmt in ("vtp", "vtk"):
-        pd.save(path, binary=True)
-    elif fmt == "ply":
-        pd.save(path, binary=True, texture="rgb")
-    elif fmt == "stl":
-        pd.save(path, binary=True)
-    elif fmt == "obj":
-        pd.save(path)
-    else:  # pragma: no cover - callers check the format first
-        raise ValueError(fmt)
-    return path
+    from landscape.render import write_mesh_file  # VTK, for these formats only
+
+    return write_mesh_file(path, fmt, *mesh_data(view))

@@ -28,20 +28,9 @@ import importlib.resources
 import numpy as np
 
 from landscape.exports._content import Content, View
-from landscape.picture import format_loss, loss_ticks
+from landscape.picture import CAMERAS, NONFINITE, THEMES, format_loss, loss_ticks
+from landscape.picture import group_colors as palette_colors
 
-THEMES = {
-    "dark": {"bg": "#151a23", "panel": "#1b2130", "text": "#e9ebf0", "dim": "#9aa3b2",
-             "grid": "#3a4356", "accent": "#ffd166", "theta": "#ffffff", "escaped": "#8c8c94",
-             "contour": "rgba(255,255,255,0.55)", "pane": "#10141c"},
-    "light": {"bg": "#ffffff", "panel": "#f5f6f8", "text": "#1d2330", "dim": "#5b6475",
-              "grid": "#cfd4dc", "accent": "#b5179e", "theta": "#111111", "escaped": "#8c8c94",
-              "contour": "rgba(20,20,30,0.45)", "pane": "#f0f2f5"},
-}
-# On a light page the renderer's near-white group colour would vanish: darker equivalents.
-GROUP_PALETTE_LIGHT = ["#e5383b", "#222222", "#f77f00", "#b5179e", "#0077b6", "#e9c46a",
-                       "#7209b7", "#2a9d8f"]
-CAMERAS = {"iso": (38.0, -55.0), "top": (89.9, -90.0), "side": (6.0, -90.0)}
 MAX_MESH = 121          # as the renderer: finer adds bytes, not visible detail
 N_CONTOURS = 14
 
@@ -65,10 +54,7 @@ def _sub(n: int, cap: int) -> np.ndarray:
 
 def group_colors(groups, theme: str) -> list[str]:
     """Each group's ``color``, else the renderer's palette (its light twin on a light page)."""
-    from landscape.render import GROUP_PALETTE
-
-    pal = GROUP_PALETTE if theme == "dark" else GROUP_PALETTE_LIGHT
-    return [g.get("color") or pal[k % len(pal)] for k, g in enumerate(groups)]
+    return palette_colors(groups, THEMES[theme].page_palette)
 
 
 def _camera(preset: str, ratio) -> dict:
@@ -89,19 +75,36 @@ def figure(view: View, theme: str, camera: str) -> dict:
     census labels (hidden until the last step)."""
     import plotly.graph_objects as go
 
-    t = THEMES[theme]
+    t = THEMES[theme].page
+    traces = [surface_trace(view, t)] + theta_star_traces(view, t) + nonfinite_traces(view)
+    annotations = []
+    if view.trajectory is not None:
+        traces += group_traces(view, theme, t)
+        markers, annotations = census_marks(view, t)
+        traces += markers
+    return go.Figure(data=traces, layout=layout(view, t, camera, annotations)).to_plotly_json()
+
+
+def _z_ticks(sc):
+    """The loss ticks as colour-bar values, heights and labels."""
+    ticks = loss_ticks(sc)
+    return sc.h(ticks), sc.z(ticks), [format_loss(v) for v in ticks]
+
+
+def surface_trace(view: View, t: dict):
+    """The surface, coloured by loss (log or linear as the scale), with its contours."""
+    import plotly.graph_objects as go
+
     s, sc = view.surface, view.scale
     ia, ib = _sub(len(s.alphas), MAX_MESH), _sub(len(s.betas), MAX_MESH)
     a, b = s.alphas[ia].astype(np.float64), s.betas[ib].astype(np.float64)
     loss = s.loss[np.ix_(ia, ib)].astype(np.float64)
     acc = s.accuracy[np.ix_(ia, ib)].astype(np.float64)
     z = sc.z(loss)
-    z_top, floor = sc.z_top, -0.12 * sc.z_top
-    ticks = loss_ticks(sc)
-    tick_h, tick_z = sc.h(ticks), sc.z(ticks)
-    labels = [format_loss(v) for v in ticks]
+    z_top = sc.z_top
+    tick_h, _, labels = _z_ticks(sc)
     step = z_top / (N_CONTOURS + 1)
-    traces = [go.Surface(
+    return go.Surface(
         x=a, y=b, z=z.T, surfacecolor=sc.h(loss).T, cmin=sc.h_lo, cmax=sc.h_hi,
         colorscale=viridis_scale(), customdata=np.stack([loss.T, acc.T], -1),
         hovertemplate=("a %{x:.3f}, b %{y:.3f}<br>loss %{customdata[0]:.4g}<br>"
@@ -115,80 +118,118 @@ def figure(view: View, theme: str, camera: str) -> dict:
                         "highlight": False, "project": {"z": True}}},
         lighting={"ambient": 0.55, "diffuse": 0.75, "specular": 0.12, "roughness": 0.55,
                   "fresnel": 0.05},
-        lightposition={"x": -1e4, "y": -1e4, "z": 2e4})]
-    x0, x1, y0, y1 = (float(v) for v in s.span)
-    l0 = view.theta_star_loss()
-    if l0 is not None:
-        traces.append(go.Scatter3d(
-            x=[0.0], y=[0.0], z=[float(sc.z(l0)) + 2.2 * view.radius], mode="markers+text",
-            text=["θ*"], textposition="middle left", name="θ* (trained weights)",
-            marker={"size": 6, "symbol": "diamond", "color": t["theta"],
-                    "line": {"color": t["bg"], "width": 1}},
-            textfont={"color": t["theta"], "size": 15},
-            hovertemplate=f"θ*, the trained weights<br>loss {format_loss(l0)}<extra></extra>"))
-    bad = ~np.isfinite(s.loss)
-    if bad.any():
-        from landscape.render import NONFINITE
+        lightposition={"x": -1e4, "y": -1e4, "z": 2e4})
 
-        ii, jj = np.nonzero(bad)
+
+def theta_star_traces(view: View, t: dict) -> list:
+    """θ*, a diamond above the surface at the plane's centre (none when its loss is unknown)."""
+    import plotly.graph_objects as go
+
+    l0 = view.theta_star_loss()
+    if l0 is None:
+        return []
+    return [go.Scatter3d(
+        x=[0.0], y=[0.0], z=[float(view.scale.z(l0)) + 2.2 * view.radius], mode="markers+text",
+        text=["θ*"], textposition="middle left", name="θ* (trained weights)",
+        marker={"size": 6, "symbol": "diamond", "color": t["theta"],
+                "line": {"color": t["bg"], "width": 1}},
+        textfont={"color": t["theta"], "size": 15},
+        hovertemplate=f"θ*, the trained weights<br>loss {format_loss(l0)}<extra></extra>")]
+
+
+def nonfinite_traces(view: View) -> list:
+    """The grid points whose loss is not finite, just above the top of the scale."""
+    import plotly.graph_objects as go
+
+    s = view.surface
+    bad = ~np.isfinite(s.loss)
+    if not bad.any():
+        return []
+    ii, jj = np.nonzero(bad)
+    return [go.Scatter3d(
+        x=s.alphas[ii], y=s.betas[jj], z=np.full(ii.size, view.scale.z_top * 1.01),
+        mode="markers", name=f"non-finite loss ({ii.size} points)",
+        marker={"size": 2.5, "color": "#%02x%02x%02x" % tuple(int(255 * v) for v in NONFINITE)},
+        hoverinfo="skip")]
+
+
+def group_traces(view: View, theme: str, t: dict) -> list:
+    """Per ball group an (empty) path trace and ball trace; ``page.js`` fills them per step."""
+    import plotly.graph_objects as go
+
+    tr = view.trajectory
+    colors = group_colors(tr.groups, theme)
+    traces = []
+    for g, info in enumerate(tr.groups):
+        name = str(info.get("name", f"group {g}"))
         traces.append(go.Scatter3d(
-            x=s.alphas[ii], y=s.betas[jj], z=np.full(ii.size, z_top * 1.01), mode="markers",
-            name=f"non-finite loss ({ii.size} points)",
-            marker={"size": 2.5, "color": "#%02x%02x%02x" % tuple(int(255 * v) for v in NONFINITE)},
-            hoverinfo="skip"))
+            x=[], y=[], z=[], mode="lines", name=name, legendgroup=f"g{g}",
+            showlegend=False, hoverinfo="skip", connectgaps=False,
+            line={"color": colors[g], "width": 2.5}, opacity=0.75))
+        traces.append(go.Scatter3d(
+            x=[], y=[], z=[], mode="markers", name=name, legendgroup=f"g{g}",
+            marker={"size": 4.5, "color": colors[g], "line": {"color": t["bg"], "width": 0.5},
+                    "opacity": 1.0},
+            hovertemplate=("<b>%{fullData.name}</b><br>loss %{customdata[0]:.4g}<br>"
+                           "a %{customdata[1]:.3f}, b %{customdata[2]:.3f}<br>%{text}"
+                           "<extra></extra>")))
+    return traces
+
+
+def census_marks(view: View, t: dict) -> tuple[list, list]:
+    """The minima the balls settled in (the census at the last step): ``(traces,
+    annotations)``, a marker with a hover read-out and a label drawn over the scene (an
+    annotation: scene text would hide behind ridges); ``page.js`` shows both at the last step
+    only."""
+    import plotly.graph_objects as go
+
+    sc = view.scale
+    cen = [c for c in (view.trajectory.census or []) if c.get("position") is not None][:6]
+    if not cen:
+        return [], []
+    p = np.array([c["position"] for c in cen], np.float64)
+    cl = np.array([c.get("loss", np.nan) for c in cen], np.float64)
+    zc = sc.z(np.where(np.isfinite(cl), cl, sc.hi)) + 1.5 * view.radius
+    hover = [f"a minimum: {c.get('n_balls', 0)} balls "
+             f"({100 * float(c.get('share', 0)):.0f}%) settled here"
+             f"<br>loss {format_loss(c.get('loss', np.nan))}"
+             + (f", accuracy {100 * float(c['accuracy']):.1f}%"
+                if c.get("accuracy") is not None else "") for c in cen]
+    traces = [go.Scatter3d(
+        x=p[:, 0], y=p[:, 1], z=zc, mode="markers", name="minima found",
+        visible=False, marker={"size": 5, "symbol": "circle", "color": t["accent"],
+                               "line": {"color": t["bg"], "width": 1}},
+        hovertext=hover, hovertemplate="%{hovertext}<extra></extra>")]
+    annotations = []
+    for c, (x, y), z in zip(cen, p, zc):
+        acc = (f" · acc {100 * float(c['accuracy']):.0f}%"
+               if c.get("accuracy") is not None else "")
+        annotations.append({
+            "x": float(x), "y": float(y), "z": float(z), "visible": False,
+            "text": f"<b>loss {format_loss(c.get('loss', np.nan))}</b>{acc}<br>"
+                    f"{100 * float(c.get('share', 0)):.0f}% of the balls",
+            "showarrow": True, "arrowhead": 0, "arrowwidth": 1, "ax": 0, "ay": -34,
+            "arrowcolor": t["accent"], "font": {"size": 11, "color": t["text"]},
+            "bgcolor": t["panel"], "bordercolor": t["accent"], "borderwidth": 1,
+            "borderpad": 3, "opacity": 0.92})
+    return traces, annotations
+
+
+def layout(view: View, t: dict, camera: str, annotations: list):
+    """The page's axes in the theme, the aspect ratio of the landscape, and the camera."""
+    import plotly.graph_objects as go
+
+    sc = view.scale
+    x0, x1, y0, y1 = (float(v) for v in view.surface.span)
+    z_top, floor = sc.z_top, -0.12 * sc.z_top
+    _, tick_z, labels = _z_ticks(sc)
     ratio = {"x": (x1 - x0) / view.span, "y": (y1 - y0) / view.span,
              "z": (z_top - floor) / view.span}
-    tr = view.trajectory
-    annotations = []
-    if tr is not None:
-        colors = group_colors(tr.groups, theme)
-        for g, info in enumerate(tr.groups):
-            name = str(info.get("name", f"group {g}"))
-            traces.append(go.Scatter3d(
-                x=[], y=[], z=[], mode="lines", name=name, legendgroup=f"g{g}",
-                showlegend=False, hoverinfo="skip", connectgaps=False,
-                line={"color": colors[g], "width": 2.5}, opacity=0.75))
-            traces.append(go.Scatter3d(
-                x=[], y=[], z=[], mode="markers", name=name, legendgroup=f"g{g}",
-                marker={"size": 4.5, "color": colors[g], "line": {"color": t["bg"], "width": 0.5},
-                        "opacity": 1.0},
-                hovertemplate=("<b>%{fullData.name}</b><br>loss %{customdata[0]:.4g}<br>"
-                               "a %{customdata[1]:.3f}, b %{customdata[2]:.3f}<br>%{text}"
-                               "<extra></extra>")))
-        cen = [c for c in (tr.census or []) if c.get("position") is not None][:6]
-        if cen:
-            # the minima the balls settled in (the census at the last step): a marker with a
-            # hover read-out, and a label drawn over the scene (an annotation: scene text
-            # would hide behind ridges); page.js shows both at the last step only
-            p = np.array([c["position"] for c in cen], np.float64)
-            cl = np.array([c.get("loss", np.nan) for c in cen], np.float64)
-            zc = sc.z(np.where(np.isfinite(cl), cl, sc.hi)) + 1.5 * view.radius
-            hover = [f"a minimum: {c.get('n_balls', 0)} balls "
-                     f"({100 * float(c.get('share', 0)):.0f}%) settled here"
-                     f"<br>loss {format_loss(c.get('loss', np.nan))}"
-                     + (f", accuracy {100 * float(c['accuracy']):.1f}%"
-                        if c.get("accuracy") is not None else "") for c in cen]
-            traces.append(go.Scatter3d(
-                x=p[:, 0], y=p[:, 1], z=zc, mode="markers", name="minima found",
-                visible=False, marker={"size": 5, "symbol": "circle", "color": t["accent"],
-                                       "line": {"color": t["bg"], "width": 1}},
-                hovertext=hover, hovertemplate="%{hovertext}<extra></extra>"))
-            for c, (x, y), z in zip(cen, p, zc):
-                acc = (f" · acc {100 * float(c['accuracy']):.0f}%"
-                       if c.get("accuracy") is not None else "")
-                annotations.append({
-                    "x": float(x), "y": float(y), "z": float(z), "visible": False,
-                    "text": f"<b>loss {format_loss(c.get('loss', np.nan))}</b>{acc}<br>"
-                            f"{100 * float(c.get('share', 0)):.0f}% of the balls",
-                    "showarrow": True, "arrowhead": 0, "arrowwidth": 1, "ax": 0, "ay": -34,
-                    "arrowcolor": t["accent"], "font": {"size": 11, "color": t["text"]},
-                    "bgcolor": t["panel"], "bordercolor": t["accent"], "borderwidth": 1,
-                    "borderpad": 3, "opacity": 0.92})
     axis = {"gridcolor": t["grid"], "zerolinecolor": t["grid"], "color": t["dim"],
             "showbackground": True, "backgroundcolor": t["pane"], "showspikes": False,
             "title": {"font": {"size": 13, "color": t["text"]}}, "tickfont": {"size": 11}}
     m = 0.02 * view.span
-    layout = go.Layout(
+    return go.Layout(
         paper_bgcolor=t["bg"], plot_bgcolor=t["bg"], font={"color": t["text"], "size": 13,
                                                          "family": "system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif"},
         margin={"l": 0, "r": 0, "t": 0, "b": 0}, showlegend=True, uirevision="keep",
@@ -204,7 +245,6 @@ def figure(view: View, theme: str, camera: str) -> dict:
                          "tickvals": tick_z.tolist(), "ticktext": labels},
                "aspectmode": "manual", "aspectratio": ratio, "annotations": annotations,
                "camera": _camera(camera, ratio)})
-    return go.Figure(data=traces, layout=layout).to_plotly_json()
 
 
 def ball_data(view: View, theme: str) -> dict | None:
@@ -259,8 +299,8 @@ def render_page(content: Content, theme: str = "dark") -> str:
         views.append({"id": f"view{i}", "title": v.title, "subtitle": v.subtitle,
                       "figure": figure(v, theme, content.camera), "balls": ball_data(v, theme)})
     data = {"views": views, "captions": content.captions, "seconds": content.seconds,
-            "steps": content.n_steps, "animated": content.animated, "theme": THEMES[theme]}
-    t = THEMES[theme]
+            "steps": content.n_steps, "animated": content.animated, "theme": dict(THEMES[theme].page)}
+    t = THEMES[theme].page
     css_vars = "".join(f"--{k}:{v};" for k, v in t.items())
     panels = "\n".join(
         f'<section class="view"><h2>{html.escape(v["title"])}</h2>'

@@ -50,41 +50,13 @@ def decades(levels: np.ndarray) -> np.ndarray:
 def draw_contour(fig, surface, trajectory=None, *, log_scale=None, theme_colors, title=None,
                  group_colors=None):
     """Draw the contour figure on ``fig`` (a ``matplotlib.figure.Figure``); returns the axes."""
-    from matplotlib.colors import LogNorm, Normalize
-    from matplotlib.patches import Patch
-
     c = theme_colors
     a, b = np.asarray(surface.alphas, np.float64), np.asarray(surface.betas, np.float64)
     loss = np.asarray(surface.loss, np.float64)
     levels, log = contour_levels(loss, log_scale)
-    fin = loss[np.isfinite(loss)]
-    lo, hi = float(fin.min()), float(fin.max())
-    if log:
-        lo = float(fin[fin > 0].min())
-        norm = LogNorm(lo, hi)
-    else:
-        norm = Normalize(lo, hi)
-    A, B = np.meshgrid(a, b, indexing="ij")
-    Z = np.ma.masked_invalid(np.where(loss > 0, loss, np.nan) if log else loss)
     ax = fig.add_subplot(1, 1, 1)
-    filled = ax.contourf(A, B, Z, levels=np.r_[lo, levels, hi], norm=norm, cmap="viridis",
-                         extend="neither")
-    filled.set_edgecolor("face")        # no hairline seams between bands in PDF viewers
-    filled.set_gid("loss-filled-contours")
-    lines = ax.contour(A, B, Z, levels=levels, colors=c["contour"],
-                       linewidths=CONTOUR_LINE_WIDTH, alpha=0.75)
-    lines.set_gid("loss-contour-lines")
-    labelled = decades(levels) if log else levels[::2]
-    if labelled.size:
-        ax.clabel(lines, levels=labelled, fmt=format_loss, fontsize=5.5, inline=True,
-                  inline_spacing=2)
-    bad = ~np.isfinite(loss)
-    handles = []
-    if bad.any():
-        ax.contourf(A, B, bad.astype(float), levels=[0.5, 1.5], colors="none",
-                    hatches=["////"])
-        handles.append(Patch(facecolor="none", edgecolor=c["fg"], hatch="////",
-                             label=f"non-finite loss ({int(bad.sum())} points)"))
+    filled = _draw_bands(ax, a, b, loss, levels, log, c)
+    handles = _draw_nonfinite(ax, a, b, loss, c)
     if a[0] <= 0 <= a[-1] and b[0] <= 0 <= b[-1]:
         ax.plot([0], [0], marker="*", markersize=8, color=c["theta"],
                 markeredgecolor=c["theta_edge"], markeredgewidth=0.6, linestyle="none",
@@ -105,7 +77,52 @@ def draw_contour(fig, surface, trajectory=None, *, log_scale=None, theme_colors,
     round_ticks(ax.yaxis)
     if title:
         ax.set_title(title)
-    # a colour bar exactly as tall as the (square) plot, beside it
+    _color_bar(fig, ax, filled, levels, log)
+    return ax
+
+
+def _draw_bands(ax, a, b, loss, levels, log: bool, c):
+    """The filled bands between ``levels`` and the labelled contour lines; returns the bands."""
+    from matplotlib.colors import LogNorm, Normalize
+
+    fin = loss[np.isfinite(loss)]
+    lo, hi = float(fin.min()), float(fin.max())
+    if log:
+        lo = float(fin[fin > 0].min())
+        norm = LogNorm(lo, hi)
+    else:
+        norm = Normalize(lo, hi)
+    A, B = np.meshgrid(a, b, indexing="ij")
+    Z = np.ma.masked_invalid(np.where(loss > 0, loss, np.nan) if log else loss)
+    filled = ax.contourf(A, B, Z, levels=np.r_[lo, levels, hi], norm=norm, cmap="viridis",
+                         extend="neither")
+    filled.set_edgecolor("face")        # no hairline seams between bands in PDF viewers
+    filled.set_gid("loss-filled-contours")
+    lines = ax.contour(A, B, Z, levels=levels, colors=c["contour"],
+                       linewidths=CONTOUR_LINE_WIDTH, alpha=0.75)
+    lines.set_gid("loss-contour-lines")
+    labelled = decades(levels) if log else levels[::2]
+    if labelled.size:
+        ax.clabel(lines, levels=labelled, fmt=format_loss, fontsize=5.5, inline=True,
+                  inline_spacing=2)
+    return filled
+
+
+def _draw_nonfinite(ax, a, b, loss, c) -> list:
+    """Hatch the cells whose loss is not finite; returns their legend entry (if any)."""
+    from matplotlib.patches import Patch
+
+    bad = ~np.isfinite(loss)
+    if not bad.any():
+        return []
+    A, B = np.meshgrid(a, b, indexing="ij")
+    ax.contourf(A, B, bad.astype(float), levels=[0.5, 1.5], colors="none", hatches=["////"])
+    return [Patch(facecolor="none", edgecolor=c["fg"], hatch="////",
+                  label=f"non-finite loss ({int(bad.sum())} points)")]
+
+
+def _color_bar(fig, ax, filled, levels, log: bool) -> None:
+    """A colour bar exactly as tall as the (square) plot, beside it, ticked in loss values."""
     cax = ax.inset_axes([1.04, 0.0, 0.05, 1.0])
     bar = fig.colorbar(filled, cax=cax)
     bar.set_label("loss" + (" (log scale)" if log else ""))
@@ -117,7 +134,6 @@ def draw_contour(fig, surface, trajectory=None, *, log_scale=None, theme_colors,
     bar.minorticks_off()
     bar.outline.set_linewidth(0.4)
     bar.ax.set_gid("loss-colorbar")
-    return ax
 
 
 def round_ticks(axis, n: int = 5) -> None:

@@ -19,9 +19,10 @@ import os
 
 from landscape.errors import LandscapeError
 from landscape.figures._style import COLUMN, THEMES, colors, styled
+from landscape.picture import FIGURE_FORMATS, GROUP_PALETTE, extension
 
 KINDS = ("contour", "surface", "line")
-FORMATS = (".pdf", ".svg", ".png")
+FORMATS = tuple(FIGURE_FORMATS)
 ASPECT = {"contour": 0.9, "surface": 0.82, "line": 0.68}    # height / width
 
 
@@ -52,7 +53,7 @@ def check_output(out) -> str:
     from landscape.files import check_writable
 
     path = os.fspath(out)
-    ext = os.path.splitext(path)[1].lower()
+    ext = extension(path)
     if ext not in FORMATS:
         what = f"extension {ext}" if ext else "no extension"
         raise LandscapeError(f"cannot plot to {path}: {what}; use one of {', '.join(FORMATS)}")
@@ -170,6 +171,4 @@ def _load(surface, trajectory):
 def _group_colors() -> list[str]:
     """The renderer's group palette: chosen to read on viridis, which these figures fill the
     plane with whatever the theme."""
-    from landscape.render import GROUP_PALETTE
-
     return list(GROUP_PALETTE)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 
+from landscape.picture import THEMES as PICTURE_THEMES
+
 COLUMN = 3.3          # inches: one column of a two-column paper
-THEMES = ("light", "dark")
+THEMES = tuple(reversed(PICTURE_THEMES))   # ("light", "dark"): figures default to light
 
 _BASE = {
     "font.family": "DejaVu Sans", "font.size": 8, "axes.titlesize": 8.5,
@@ -24,23 +26,13 @@ _BASE = {
     "savefig.pad_inches": 0.02, "figure.dpi": 150, "grid.linewidth": 0.3,
     "savefig.dpi": 300, "image.cmap": "viridis", "axes.unicode_minus": True,
 }
-_COLORS = {
-    "light": {"bg": "#ffffff", "fg": "#1d2330", "dim": "#5b6475", "grid": "#d7dbe2",
-              "theta": "#ffffff", "theta_edge": "#111111", "line": "#1f4e9a",
-              "line2": "#c2410c", "contour": "#ffffff", "hatch": "#b5179e"},
-    "dark": {"bg": "#151a23", "fg": "#e9ebf0", "dim": "#9aa3b2", "grid": "#3a4356",
-             "theta": "#ffffff", "theta_edge": "#111111", "line": "#7fb2ff",
-             "line2": "#ffb36b", "contour": "#ffffff", "hatch": "#ff5ce1"},
-}
-
-
 def colors(theme: str) -> dict:
     """The theme's named colours (``bg``, ``fg``, ``dim``, ``grid``, ``line``, ``line2``, ...)."""
-    return _COLORS[theme]
+    return dict(PICTURE_THEMES[theme].figure)
 
 
 def rc(theme: str) -> dict:
-    c = _COLORS[theme]
+    c = PICTURE_THEMES[theme].figure
     return {**_BASE, "figure.facecolor": c["bg"], "axes.facecolor": c["bg"],
             "savefig.facecolor": c["bg"], "text.color": c["fg"], "axes.labelcolor": c["fg"],
             "axes.edgecolor": c["dim"], "xtick.color": c["dim"], "ytick.color": c["dim"],

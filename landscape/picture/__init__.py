@@ -1,5 +1,13 @@
-"""What every picture shares and needs no VTK: the height scale, quality presets, themes, palettes and camera presets."""
+"""What every picture shares and needs no VTK: the height scale, quality presets, themes,
+palettes, camera presets and output formats by extension."""
 
+from landscape.picture._camera import CAMERAS as CAMERAS
+from landscape.picture._formats import EXPORT_FORMATS as EXPORT_FORMATS
+from landscape.picture._formats import FIGURE_FORMATS as FIGURE_FORMATS
+from landscape.picture._formats import VIDEO_FORMATS as VIDEO_FORMATS
+from landscape.picture._formats import VTK_FORMATS as VTK_FORMATS
+from landscape.picture._formats import extension as extension
+from landscape.picture._formats import format_from_extension as format_from_extension
 from landscape.picture._quality import QUALITIES as QUALITIES
 from landscape.picture._quality import Quality as Quality
 from landscape.picture._quality import get_quality as get_quality
@@ -9,5 +17,24 @@ from landscape.picture._scale import loss_ticks as loss_ticks
 from landscape.picture._scale import make_scale as make_scale
 from landscape.picture._scale import shared_loss_range as shared_loss_range
 from landscape.picture._scale import view_ranges as view_ranges
+from landscape.picture._theme import CONTOUR as CONTOUR
+from landscape.picture._theme import GROUP_PALETTE as GROUP_PALETTE
+from landscape.picture._theme import GROUP_PALETTE_LIGHT as GROUP_PALETTE_LIGHT
+from landscape.picture._theme import NONFINITE as NONFINITE
+from landscape.picture._theme import SURFACE_CMAP as SURFACE_CMAP
+from landscape.picture._theme import THEMES as THEMES
+from landscape.picture._theme import THETA_STAR as THETA_STAR
+from landscape.picture._theme import UNDEFINED as UNDEFINED
+from landscape.picture._theme import Theme as Theme
+from landscape.picture._theme import get_theme as get_theme
+from landscape.picture._theme import group_colors as group_colors
+from landscape.picture._theme import group_rgb as group_rgb
+from landscape.picture._theme import hex_rgb as hex_rgb
+from landscape.picture._theme import rgba_u8 as rgba_u8
 
-__all__ = ['HeightScale', 'QUALITIES', 'Quality', 'format_loss', 'get_quality', 'loss_ticks', 'make_scale', 'shared_loss_range', 'view_ranges']
+__all__ = ['CAMERAS', 'CONTOUR', 'EXPORT_FORMATS', 'FIGURE_FORMATS', 'GROUP_PALETTE',
+           'GROUP_PALETTE_LIGHT', 'HeightScale', 'NONFINITE', 'QUALITIES', 'Quality',
+           'SURFACE_CMAP', 'THEMES', 'THETA_STAR', 'Theme', 'UNDEFINED', 'VIDEO_FORMATS',
+           'VTK_FORMATS', 'extension', 'format_from_extension', 'format_loss', 'get_quality',
+           'get_theme', 'group_colors', 'group_rgb', 'hex_rgb', 'loss_ticks', 'make_scale',
+           'rgba_u8', 'shared_loss_range', 'view_ranges']

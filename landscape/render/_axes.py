@@ -31,19 +31,20 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}".replace("e-0", "e-").replace("e+0", "e")
 
 
-def world_label(renderer, text: str, xyz, size: int = 11, color=None,
+def world_label(renderer, text: str, xyz, size: int = 11, color=None, *, theme,
                 justify: str = "center", vjust: str = "center", bold: bool = False,
                 background: float = 0.0, fs: float = 1.0, offset=(0, 0)) -> vtk.vtkTextActor:
     """A 2D text actor pinned to world point ``xyz`` (drawn on top of the 3D scene), shifted
-    by ``offset`` pixels (scaled by ``fs``)."""
-    color = colors.TEXT_DIM if color is None else color
+    by ``offset`` pixels (scaled by ``fs``); ``theme`` gives the default colour and the
+    backdrop."""
+    color = theme.text_dim if color is None else color
     t = vtk.vtkTextActor()
     t.SetInput(text)
     p = t.GetTextProperty()
     colors.style_text(p, size * fs, color, bold, shadow=background == 0.0, justify=justify,
                       vjustify=vjust)
     if background:
-        p.SetBackgroundColor(*colors.LABEL_BG)
+        p.SetBackgroundColor(*theme.label_bg)
         p.SetBackgroundOpacity(background)
         p.SetFrame(False)
     if offset == (0, 0):
@@ -66,12 +67,12 @@ def world_label(renderer, text: str, xyz, size: int = 11, color=None,
 class Axes:
     """Floor frame, tick labels and the loss axis. ``remove()`` takes them all away."""
 
-    def __init__(self, renderer, extent, scale, floor_z: float, fs: float = 1.0):
+    def __init__(self, renderer, extent, scale, floor_z: float, fs: float = 1.0, *, theme):
         self.renderer = renderer
         self.z_props = []
 
         def label(*a, **k):
-            return world_label(*a, fs=fs, **k)
+            return world_label(*a, fs=fs, theme=theme, **k)
 
         self.props = []
         x0, x1, y0, y1 = extent
@@ -89,9 +90,9 @@ class Axes:
             segs.append(((x1, b, floor_z), (x1 + 0.5 * pad, b, floor_z)))
             self.props.append(label(renderer, _fmt(b), (x1 + 1.7 * pad, b, floor_z)))
         self.props.append(label(renderer, "a", ((x0 + x1) / 2, y0 - 4.0 * pad, floor_z),
-                                      size=14, color=colors.TEXT, bold=True))
+                                      size=14, color=theme.text, bold=True))
         self.props.append(label(renderer, "b", (x1 + 4.2 * pad, (y0 + y1) / 2, floor_z),
-                                      size=14, color=colors.TEXT, bold=True))
+                                      size=14, color=theme.text, bold=True))
         if scale.log:
             dec = np.arange(np.ceil(scale.h_lo - 1e-9), np.floor(scale.h_hi + 1e-9) + 1)
             step = max(1, int(np.ceil(len(dec) / 6)))
@@ -105,7 +106,7 @@ class Axes:
             segs.append(((x0, y0, z), (x0 - 0.5 * pad, y0 - 0.5 * pad, z)))
             self.z_props.append(label(renderer, lab, (x0 - pad, y0 - pad, z), justify="right"))
         self.z_props.append(label(renderer, "loss (nats)", (x0, y0, zt * 1.08), size=13,
-                                  color=colors.TEXT, bold=True))
+                                  color=theme.text, bold=True))
         self.props += self.z_props
         pts = np.asarray(segs, np.float64).reshape(-1, 3)
         poly = vtk.vtkPolyData()
@@ -119,7 +120,7 @@ class Axes:
         mapper.SetInputData(poly)
         actor = vtk.vtkActor()
         actor.SetMapper(mapper)
-        actor.GetProperty().SetColor(*colors.TEXT_DIM)
+        actor.GetProperty().SetColor(*theme.text_dim)
         actor.GetProperty().SetLineWidth(1.2)
         actor.GetProperty().LightingOff()
         actor.PickableOff()

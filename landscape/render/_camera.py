@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from landscape.errors import LandscapeError
+from landscape.picture import CAMERAS as PRESETS
 
-# elevation, azimuth (degrees); azimuth 0 looks along +a, -90 looks along +b
-PRESETS = {"iso": (38.0, -55.0), "top": (89.9, -90.0), "side": (6.0, -90.0)}
+# PRESETS: preset → (elevation, azimuth), the one table every picture reads
 
 
 class CameraRig:

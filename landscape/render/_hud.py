@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import vtk
 
+from landscape.picture import NONFINITE
 from landscape.render import _colors as colors
 from landscape.render._axes import world_label
 
@@ -78,20 +79,21 @@ class Hud:
     TITLE, BODY = 17, 12
 
     def __init__(self, renderer, groups, group_colors, title: str = "", fs: float = 1.0,
-                 view_height: float = 720.0, view_width: float = 1280.0):
+                 view_height: float = 720.0, view_width: float = 1280.0, *, theme):
         self.renderer = renderer
+        self.theme = theme
         self.fs = fs
         self.view_height, self.view_width = float(view_height), float(view_width)
         self.groups = groups
         self.title = self._text("", (0.02, 0.975), self.TITLE, bold=True, vjust="top")
         self.title.GetTextProperty().SetLineSpacing(1.1)
-        self.step = self._text("", (0.02, 0.9), self.BODY, color=colors.TEXT_DIM, vjust="top")
+        self.step = self._text("", (0.02, 0.9), self.BODY, color=theme.text_dim, vjust="top")
         self.lines = []
         for k, g in enumerate(groups):
             self.lines.append(self._text("", (0.02, 0.9), self.BODY,
-                                         color=colors.on_background(group_colors[k]),
+                                         color=theme.on_background(group_colors[k]),
                                          vjust="top"))
-        self.warning = self._text("", (0.02, 0.02), 11, color=colors.NONFINITE)
+        self.warning = self._text("", (0.02, 0.02), 11, color=NONFINITE)
         self.census_actors = []
         self._census_key = None
         self.set_title(title)
@@ -121,7 +123,7 @@ class Hud:
 
     def _text(self, s, pos, size, bold=False, color=None, vjust="bottom",
               justify="left"):
-        color = colors.TEXT if color is None else color
+        color = self.theme.text if color is None else color
         t = vtk.vtkTextActor()
         t.SetInput(s)
         colors.style_text(t.GetTextProperty(), size * self.fs, color, bold, shadow=True,
@@ -152,6 +154,10 @@ class Hud:
         self.title.SetInput(text)
         self._layout(text.count("\n") + 1 if text else 0)
 
+    def replace_census_labels(self) -> None:
+        """Place the census labels again at the next `set_census` (the heights moved)."""
+        self._census_key = None
+
     def set_warning(self, text: str) -> None:
         self.warning.SetInput(text)
 
@@ -174,7 +180,7 @@ class Hud:
         if len(census) > len(shown):
             more = len(census) - len(shown)
             a = self._text(f"+{more} more minim{'a' if more > 1 else 'um'} (census)",
-                           (0.02, 0.06), 11, color=colors.TEXT_DIM)
+                           (0.02, 0.06), 11, color=self.theme.text_dim)
             self.census_actors.append(a)
         for c, p in zip(shown, xyz):
             acc = c.get("accuracy")
@@ -182,6 +188,6 @@ class Hud:
             if acc is not None:
                 text += f" · acc {100 * float(acc):.0f}%"
             text += f" · {100 * float(c.get('share', 0)):.0f}% of balls"
-            a = world_label(self.renderer, text, p, size=11, color=colors.TEXT,
-                            vjust="bottom", background=0.7, fs=self.fs, offset=(0, 22))
+            a = world_label(self.renderer, text, p, size=11, color=self.theme.text,
+                            vjust="bottom", background=0.7, fs=self.fs, theme=self.theme, offset=(0, 22))
             self.census_actors.append(a)

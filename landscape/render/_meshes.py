@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyvista as pv
 
-from landscape.picture import HeightScale, make_scale, shared_loss_range  # noqa: F401 (re-exported)
-from landscape.render import _colors as colors
+from landscape.picture import SURFACE_CMAP, HeightScale, make_scale, shared_loss_range  # noqa: F401 (re-exported)
 from landscape.surface import plateau_height
 
 # Display resolution cap: on llvmpipe a 201² mesh costs ~41 ms a frame at 720p, 121² ~20 ms, and
@@ -71,7 +70,7 @@ class SurfaceLayer:
 
             t = (np.asarray(lines.point_data["h"]) - scale.h_lo) / max(scale.h_hi - scale.h_lo,
                                                                        1e-12)
-            rgb = colormaps[colors.SURFACE_CMAP](np.clip(t, 0, 1))[:, :3]
+            rgb = colormaps[SURFACE_CMAP](np.clip(t, 0, 1))[:, :3]
             self.contours.point_data["rgb"] = ((0.45 * rgb + 0.55) * 255).astype(np.uint8)
             self.floor_contours.point_data["rgb"] = ((0.85 * rgb + 0.03) * 255).astype(np.uint8)
         if self.n_nonfinite:
@@ -113,12 +112,13 @@ class BallLayer:
 
     Everything here is opaque on purpose: on llvmpipe the first translucent actor in a view
     adds a whole translucent pass (~12 ms at 720p). So trails fade by darkening toward
-    ``colors.TRAIL_TAIL`` rather than by alpha, and the settled mark is a larger white sprite
+    the theme's ``trail_tail`` rather than by alpha, and the settled mark is a larger white sprite
     just under the ball (scale 0 for balls that have not settled) that shows as a white rim.
     """
 
-    def __init__(self, n: int, base_rgb: np.ndarray, trail_length: int = 20):
+    def __init__(self, n: int, base_rgb: np.ndarray, trail_length: int = 20, *, theme):
         self.n = n
+        self.theme = theme
         self.base_rgb = np.asarray(base_rgb, np.float64).reshape(n, 3)
         self.k = max(2, int(trail_length))
         self.balls = pv.PolyData(np.zeros((n, 3)))
@@ -137,7 +137,7 @@ class BallLayer:
 
     def update(self, xyz: np.ndarray, escaped: np.ndarray, settled: np.ndarray,
                ring_drop: float = 0.0) -> None:
-        rgb = np.where(escaped[:, None], colors.ESCAPED, self.base_rgb)
+        rgb = np.where(escaped[:, None], self.theme.escaped, self.base_rgb)
         self.balls.points[:] = xyz
         self.balls.point_data["rgb"][:] = (rgb * 255 + 0.5).astype(np.uint8)
         self.rings.points[:] = xyz - [0.0, 0.0, ring_drop]
@@ -149,7 +149,7 @@ class BallLayer:
             self.trail_buf[:, :-1] = self.trail_buf[:, 1:]
             self.trail_buf[:, -1] = xyz
         self.trails.points[:] = self.trail_buf.reshape(-1, 3) + [0.0, 0.0, self.lift]
-        tail = np.asarray(colors.TRAIL_TAIL)
+        tail = np.asarray(self.theme.trail_tail)
         tr = rgb[:, None, :] * self._trail_mix + tail * (1 - self._trail_mix)
         self.trails.point_data["rgb"][:] = (tr.reshape(-1, 3) * 255 + 0.5).astype(np.uint8)
         for m in (self.balls, self.rings, self.trails):

@@ -8,6 +8,7 @@ import pyvista as pv
 import vtk
 
 from landscape.errors import LandscapeError
+from landscape.picture import Theme, get_theme
 from landscape.render import _colors as colors
 from landscape.render._camera import CameraRig
 from landscape.render._headless import allow_window, check_rendering
@@ -27,17 +28,17 @@ class Stage:
       off_screen: render offscreen (the default, for videos and stills); False opens a window
         on the display (`landscape.render.open_window`).
       anti_aliasing: FXAA (cheap) when True; the 8× MSAA default costs ~3× here, never used.
-      theme: ``dark`` (default) or ``light`` (`landscape.render._colors.THEMES`).
+      theme: ``dark`` (default), ``light`` or a `landscape.picture.Theme`; the stage keeps it
+        (``stage.theme``) and hands it to everything it draws, so stages never share colours.
       look: ``plain`` (default) or ``cinematic`` (`landscape.render._look`).
     """
 
     def __init__(self, n_views: int = 1, size=(1280, 720), off_screen: bool | None = None,
-                 anti_aliasing: bool = False, theme: str = "dark", look: str = "plain"):
+                 anti_aliasing: bool = False, theme: str | Theme = "dark", look: str = "plain"):
         if n_views not in LAYOUTS:
             raise LandscapeError(f"a stage shows 1 to 4 views, not {n_views}")
         self.look = get_look(look)
-        colors.set_theme(theme)          # before anything reads a colour
-        self.theme = theme
+        self.theme = get_theme(theme)     # before anything reads a colour
         w, h = (int(x) for x in size)
         if w < 16 or h < 16:
             raise LandscapeError(f"stage size must be at least 16×16 pixels, got {w}×{h}")
@@ -53,7 +54,7 @@ class Stage:
         if aa:
             pl.enable_anti_aliasing(aa, multi_samples=4 if aa == "ssaa" else None)
         # a flat background: the gradient one costs ~6 ms a frame at 720p on llvmpipe
-        pl.set_background(colors.BACKGROUND)
+        pl.set_background(self.theme.background)
         self.layout = LAYOUTS[n_views]
         self._text_sizes = {}
         self._set_size((w, h))
@@ -81,9 +82,9 @@ class Stage:
         pl.ren_win.SetNumberOfLayers(2)
         pl.ren_win.AddRenderer(self._overlay)
         self._caption = vtk.vtkTextActor()
-        colors.style_text(self._caption.GetTextProperty(), self.px(20), colors.TEXT,
+        colors.style_text(self._caption.GetTextProperty(), self.px(20), self.theme.text,
                           justify="center", shadow=True)
-        self._caption.GetTextProperty().SetBackgroundColor(*colors.LABEL_BG)
+        self._caption.GetTextProperty().SetBackgroundColor(*self.theme.label_bg)
         self._caption.GetTextProperty().SetBackgroundOpacity(0.0)
         self._caption.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
         self._caption.GetPositionCoordinate().SetValue(0.5, 0.035)
@@ -166,6 +167,11 @@ class Stage:
             self.rig.frame_bounds(b)
             self._framed = True
 
+    def reframe(self) -> None:
+        """Frame the camera on every view's surface again before the next picture (a view
+        calls this when it draws its first surface)."""
+        self._framed = False
+
     def camera(self, preset: str = "iso") -> None:
         """Jump to a preset: ``"iso"``, ``"top"`` or ``"side"`` (shared by all views)."""
         if not self._framed:
@@ -173,7 +179,7 @@ class Stage:
         self.rig.preset(preset)
         for v in self.views:
             if v.surface_layer is not None:
-                v._surface_actors["axes"].show_loss_axis(preset != "top")
+                v.show_loss_axis(preset != "top")
 
     def orbit(self, degrees: float) -> None:
         """Turn the camera about the vertical axis by ``degrees`` (one call per frame)."""

@@ -20,12 +20,13 @@ import sys
 import numpy as np
 
 from landscape.errors import LandscapeError, choice
-from landscape.picture import QUALITIES
+from landscape.files import check_writable, temporary_path
+from landscape.picture import QUALITIES, VIDEO_FORMATS, extension
 from landscape.render._headless import quiet_fork
 
 #: preset → (width, height, frames per second), from the one table of presets
 QUALITY = {k: (*q.size, q.fps) for k, q in QUALITIES.items() if k != "tiny"}
-FORMATS = ("mp4", "gif", "png")
+FORMATS = tuple(VIDEO_FORMATS.values())
 
 
 def resolve_quality(quality: str | None = None, size=None, fps=None) -> tuple[tuple[int, int], int]:
@@ -44,8 +45,8 @@ def resolve_quality(quality: str | None = None, size=None, fps=None) -> tuple[tu
 
 def format_of(path: str, fmt: str | None) -> str:
     if fmt is None:
-        ext = os.path.splitext(path)[1].lower().lstrip(".")
-        fmt = {"mp4": "mp4", "gif": "gif", "png": "png", "": "png"}.get(ext)
+        ext = extension(path)
+        fmt = {**VIDEO_FORMATS, "": "png"}.get(ext)
         if fmt is None:
             raise LandscapeError(f"cannot tell the video format from {path!r}; use .mp4, .gif, "
                                  f"or a folder name for PNG frames (or pass fmt=)")
@@ -73,16 +74,9 @@ class VideoWriter:
         self.path = os.path.abspath(os.fspath(path))
         self.fmt = format_of(self.path, fmt)
         self.size, self.fps = resolve_quality(quality, size, fps)
-        d = os.path.dirname(self.path)
-        if not os.path.isdir(d):
-            raise LandscapeError(f"output directory {d} does not exist")
-        if not os.access(d, os.W_OK):
-            raise LandscapeError(f"output directory {d} is not writable")
-        if self.fmt != "png" and os.path.isdir(self.path):
-            raise LandscapeError(f"output path {self.path} is a directory")
-        base = os.path.basename(self.path)
-        self.tmp = os.path.join(d, f".{base}.{os.getpid()}.part" +
-                                ("" if self.fmt == "png" else f".{self.fmt}"))
+        check_writable(self.path, allow_directory=self.fmt == "png")
+        self.tmp = temporary_path(self.path, ".part" + ("" if self.fmt == "png" else
+                                                         f".{self.fmt}"))
         self.n_frames = 0
         self.crf, self.preset = int(crf), preset
         self._writer = None

@@ -6,13 +6,14 @@ A view is built once (`View.set_surface`, `View.set_balls`) and then updated per
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pyvista as pv
 import vtk
 
 from landscape.errors import LandscapeError
+from landscape.picture import NONFINITE, SURFACE_CMAP, THETA_STAR, group_rgb
 from landscape.render import _colors as colors
 from landscape.render._axes import Axes, world_label
 from landscape.render._hud import Hud
@@ -26,15 +27,29 @@ from landscape.render._meshes import (
 from landscape.render.panels._gradients import GradientPanel
 from landscape.surface import plateau_height
 
-if TYPE_CHECKING:
-    from landscape.render._stage import Stage
+
+class StageLike(Protocol):
+    """What a view needs of the `Stage` it sits in (the stage, not the view, owns these):
+    the plotter, its theme and look, the text scale and one view's size, and `reframe`, which
+    asks the shared camera to frame every view again before the next picture."""
+
+    plotter: object
+    theme: object
+    look: object
+    font_scale: float
+    view_size: tuple[float, float]
+    view_aspect: float
+    view_height: float
+
+    def reframe(self) -> None: ...
 
 
 class View:
     """One landscape in a `Stage`: surface, balls, trails, gradient panel, HUD and census."""
 
-    def __init__(self, stage: Stage, index: int, renderer):
+    def __init__(self, stage: StageLike, index: int, renderer):
         self.stage, self.index, self.renderer = stage, index, renderer
+        self.theme = stage.theme    # the stage's colours (`landscape.picture.Theme`)
         self.surface_layer = None
         self.balls = None
         self.panel = None
@@ -81,15 +96,28 @@ class View:
         pl = self.stage.plotter
         pl.subplot(*divmod(self.index, pl.shape[1]))
         first = not self._surface_actors
+        self._remove_surface_actors()
+        act = self._add_surface_meshes(sl, first)
+        act.update(self._add_theta_star(sl))
+        act["axes"] = self._axes()
+        self._surface_actors = act
+        self._surface_changed(first)
+
+    def _remove_surface_actors(self) -> None:
         for key, actor in self._surface_actors.items():
             if key == "axes":
                 actor.remove()
             else:
                 self.renderer.RemoveViewProp(actor)
+        self._surface_actors = {}
+
+    def _add_surface_meshes(self, sl: SurfaceLayer, first: bool) -> dict:
+        """The surface, its contours (on it and on the floor) and the non-finite points."""
+        pl = self.stage.plotter
         clim = (self.scale.lo, self.scale.hi)
         act = {}
         look = self.stage.look
-        act["surface"] = pl.add_mesh(sl.mesh, scalars="loss", cmap=colors.SURFACE_CMAP,
+        act["surface"] = pl.add_mesh(sl.mesh, scalars="loss", cmap=SURFACE_CMAP,
                                      clim=clim, log_scale=self.scale.log, smooth_shading=True,
                                      show_scalar_bar=False, specular=look.surface_specular,
                                      specular_power=look.surface_specular_power,
@@ -106,51 +134,70 @@ class View:
                                        line_width=1.4, pickable=False, render=False,
                                        lighting=False, reset_camera=False)
         if sl.nonfinite is not None:
-            act["nonfinite"] = pl.add_mesh(sl.nonfinite, color=colors.NONFINITE, point_size=5,
+            act["nonfinite"] = pl.add_mesh(sl.nonfinite, color=NONFINITE, point_size=5,
                                            style="points", pickable=False, render=False,
                                            reset_camera=False)
-        if sl.theta_star is not None:
-            star = pv.PolyData(sl.theta_star[None] + [0, 0, 1.2 * self.radius])
-            act["theta"] = pl.add_mesh(star, color=colors.THETA_STAR, style="points_gaussian",
-                                       render_points_as_spheres=True, pickable=False,
-                                       render=False, reset_camera=False)
-            act["theta"].mapper.scale_factor = 0.9 * self.radius
-            if sl.theta_pin is None:
-                lab = world_label(self.renderer, self.center_label,
-                                  sl.theta_star + [0, 0, self.radius],
-                                  size=15, color=colors.THETA_STAR, bold=True, justify="right",
-                                  vjust="top", fs=self.stage.font_scale, offset=(-6, -4))
-            else:
-                # θ* hidden in a pit narrower than the mesh (or behind a spike): a pin from
-                # θ* up through the surface, labelled with its loss at the top
-                top = np.array([0.0, 0.0, sl.theta_pin])
-                act["theta_pin"] = pl.add_mesh(pv.Line(sl.theta_star, top),
-                                               color=colors.THETA_STAR, line_width=2.0,
-                                               lighting=False, pickable=False, render=False,
-                                               reset_camera=False)
-                lab = world_label(self.renderer, f"{self.center_label}  loss {sl.theta_loss:.3g}",
-                                  top, size=14,
-                                  color=colors.THETA_STAR, bold=True, justify="center",
-                                  vjust="bottom", fs=self.stage.font_scale, offset=(0, 4),
-                                  background=0.75)
-            act["theta_label"] = lab
-        act["axes"] = self._axes()
-        self._surface_actors = act
-        self._scalar_bar_for(act["surface"])
+        return act
+
+    def _add_theta_star(self, sl: SurfaceLayer) -> dict:
+        """θ* (the plane's centre) as a white sprite with its label, or a pin up through the
+        surface when it lies hidden in a pit."""
+        if sl.theta_star is None:
+            return {}
+        pl = self.stage.plotter
+        act = {}
+        star = pv.PolyData(sl.theta_star[None] + [0, 0, 1.2 * self.radius])
+        act["theta"] = pl.add_mesh(star, color=THETA_STAR, style="points_gaussian",
+                                   render_points_as_spheres=True, pickable=False,
+                                   render=False, reset_camera=False)
+        act["theta"].mapper.scale_factor = 0.9 * self.radius
+        if sl.theta_pin is None:
+            lab = world_label(self.renderer, self.center_label,
+                              sl.theta_star + [0, 0, self.radius],
+                              size=15, color=THETA_STAR, bold=True, justify="right",
+                              vjust="top", fs=self.stage.font_scale, offset=(-6, -4),
+                              theme=self.theme)
+        else:
+            # θ* hidden in a pit narrower than the mesh (or behind a spike): a pin from
+            # θ* up through the surface, labelled with its loss at the top
+            top = np.array([0.0, 0.0, sl.theta_pin])
+            act["theta_pin"] = pl.add_mesh(pv.Line(sl.theta_star, top),
+                                           color=THETA_STAR, line_width=2.0,
+                                           lighting=False, pickable=False, render=False,
+                                           reset_camera=False)
+            lab = world_label(self.renderer, f"{self.center_label}  loss {sl.theta_loss:.3g}",
+                              top, size=14,
+                              color=THETA_STAR, bold=True, justify="center",
+                              vjust="bottom", fs=self.stage.font_scale, offset=(0, 4),
+                              background=0.75, theme=self.theme)
+        act["theta_label"] = lab
+        return act
+
+    def _surface_changed(self, first: bool) -> None:
+        """Bring what depends on the surface along: colour bar, HUD, ball sizes, the last
+        frame; a first surface asks the stage to frame the camera again."""
+        self._scalar_bar_for(self._surface_actors["surface"])
         if self.hud is not None:
             self._warn_nonfinite()
-            self.hud._census_key = None          # heights moved: re-place the labels
+            self.hud.replace_census_labels()          # heights moved: re-place the labels
         if self.balls is not None and self.balls.n:
             self.ball_actor.mapper.scale_factor = self.radius
             self.ring_actor.mapper.scale_factor = 1.45 * self.radius
         if self.last_frame is not None and self.balls is not None:
             self.update(self.last_frame)
         if first:
-            self.stage._framed = False
+            self.stage.reframe()
+
+    def show_loss_axis(self, on: bool) -> None:
+        """Show or hide the loss axis' labels (the stage hides them looking straight down)."""
+        axes = self._surface_actors.get("axes")
+        if axes is not None:
+            axes.show_loss_axis(on)
 
     def _axes(self) -> Axes:
         sl = self.surface_layer
-        return Axes(self.renderer, sl.extent, self.scale, sl.floor_z, fs=self.stage.font_scale)
+        return Axes(self.renderer, sl.extent, self.scale, sl.floor_z, fs=self.stage.font_scale,
+                    theme=self.theme)
 
     def _scalar_bar_for(self, actor) -> None:
         if self._scalar_bar is not None:
@@ -163,7 +210,7 @@ class View:
         bar.UnconstrainedFontSizeOn()
         fs = self.stage.font_scale
         for p, size in ((bar.GetTitleTextProperty(), 13), (bar.GetLabelTextProperty(), 11)):
-            colors.style_text(p, size * fs, colors.TEXT, shadow=False)
+            colors.style_text(p, size * fs, self.theme.text, shadow=False)
         bar.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
         wide = self.stage.view_aspect > 1.3
         bar.GetPositionCoordinate().SetValue(0.935 if wide else 0.90, 0.57 if wide else 0.50)
@@ -200,7 +247,7 @@ class View:
         self.groups = [g if isinstance(g, dict) else {"name": str(g)} for g in groups]
         if not self.groups:
             raise LandscapeError("set_balls needs at least one group")
-        self.group_rgb = colors.group_colors(self.groups)
+        self.group_rgb = group_rgb(self.groups)
         self.layers = list(layers)
         self.trail_length = trail_length
         self._set_group_ids(group_ids)
@@ -208,7 +255,7 @@ class View:
         if self.hud is None:
             self.hud = Hud(self.renderer, self.groups, self.group_rgb, title,
                            fs=self.stage.font_scale, view_height=self.stage.view_size[1],
-                           view_width=self.stage.view_size[0])
+                           view_width=self.stage.view_size[0], theme=self.theme)
         else:
             self.hud.set_title(title)
         self._warn_nonfinite()
@@ -222,7 +269,8 @@ class View:
                                        strip=strip and self.stage.view_size[1] >= 400,
                                        fs=self.stage.font_scale,
                                        view_width=self.stage.view_size[0],
-                                       view_height=self.stage.view_size[1])
+                                       view_height=self.stage.view_size[1],
+                                       theme=self.theme)
             self.panel.set_visible(panel)
             self.panel_on = panel
         self._place_scalar_bar()
@@ -242,7 +290,7 @@ class View:
         k = self.trail_length
         if k is None:
             k = int(np.clip(40_000 // max(n, 1), 8, 20))
-        self.balls = BallLayer(n, self.group_rgb[self.group_ids], k)
+        self.balls = BallLayer(n, self.group_rgb[self.group_ids], k, theme=self.theme)
         if n == 0:
             for name in ("balls", "rings", "trails"):
                 pl.remove_actor(f"v{self.index}-{name}", render=False)
@@ -459,7 +507,8 @@ class View:
         from landscape.render.panels._activations import ActivationPanel
 
         self._replace_panel(lambda rect: ActivationPanel(self.renderer, stats, rect=rect,
-                                                         fs=self.stage.font_scale))
+                                                         fs=self.stage.font_scale,
+                                                         theme=self.theme))
 
     def show_chain(self, chain_view) -> None:
         """Replace the gradient panel with the chain-rule table (`landscape.measures._chain`)."""
@@ -472,7 +521,7 @@ class View:
             x1, y0 = rect[2], rect[1]
             return ChainPanel(self.renderer, chain_view, rect=(max(0.0, x1 - w), y0, x1,
                                                                min(1.0, y0 + h)),
-                              fs=self.stage.font_scale)
+                              fs=self.stage.font_scale, theme=self.theme)
 
         self._replace_panel(make)
 
@@ -483,7 +532,7 @@ class View:
 
         self._replace_panel(lambda rect: FeaturesPanel(
             self.renderer, w0, scale, rect=rect, fs=self.stage.font_scale,
-            view_size=self.stage.view_size))
+            view_size=self.stage.view_size, theme=self.theme))
 
     def _replace_panel(self, make) -> None:
         if self.panel is not None:

@@ -227,10 +227,10 @@ class Controller:
         t = vtk.vtkTextActor()
         t.SetInput(text)
         p = t.GetTextProperty()
-        colors.style_text(p, self.stage.px(size), colors.TEXT, bold=bold, justify=justify,
+        colors.style_text(p, self.stage.px(size), self.stage.theme.text, bold=bold, justify=justify,
                           vjustify=vjust, mono=mono)
         if background:
-            p.SetBackgroundColor(*colors.LABEL_BG)
+            p.SetBackgroundColor(*self.stage.theme.label_bg)
             p.SetBackgroundOpacity(background)
         t.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
         t.GetPositionCoordinate().SetValue(*pos)

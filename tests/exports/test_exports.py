@@ -338,3 +338,35 @@ def test_scene_views_and_single_surface_formats(scene_file, tmp_path, capsys):
     doc = json.loads((tmp_path / "p.glb").read_bytes()[20:20 + doc_len])
     assert [doc["nodes"][k]["name"].split("  ·  ")[0] for k in doc["nodes"][0]["children"]] \
         == ["first", "second"]
+
+
+def test_plot_png_and_export_glb_html_load_no_vtk(files, tmp_path):
+    """``ls.plot(...)`` to a PNG and ``ls.export(...)`` to .glb and .html draw from
+    `landscape.picture`: no ``vtk*``/``pyvista*`` module is ever imported (a fresh process)."""
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+import landscape as ls
+s, t = {files.surface_path!r}, {files.trajectory_path!r}
+ls.plot(s, {str(tmp_path / "f.png")!r}, trajectory=t)
+ls.export(s, {str(tmp_path / "x.glb")!r}, trajectory=t)
+ls.export(s, {str(tmp_path / "x.html")!r}, trajectory=t)
+print(sorted(m for m in sys.modules if m.startswith(("vtk", "pyvista"))))
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
+                       check=False)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip().splitlines()[-1] == "[]", r.stdout
+    for f in ("f.png", "x.glb", "x.html"):
+        assert (tmp_path / f).stat().st_size > 1000
+    # and the VTK formats do load it, lazily
+    r = subprocess.run([sys.executable, "-c", f"""
+import sys
+import landscape as ls
+ls.export({files.surface_path!r}, {str(tmp_path / "x.vtp")!r})
+print(any(m.startswith("pyvista") for m in sys.modules))
+"""], capture_output=True, text=True, timeout=600,
+                       check=False)
+    assert r.returncode == 0 and r.stdout.strip().splitlines()[-1] == "True", r.stderr[-2000:]

@@ -14,8 +14,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from cli_errors import one_line_error  # noqa: E402
 from synthetic import bowl_surface, spiral_trajectory  # noqa: E402
 
+from landscape.picture import THEMES  # noqa: E402
 from landscape.render import Stage  # noqa: E402
-from landscape.render import _colors as colors
 from landscape.render._look import get_look  # noqa: E402
 
 SIZE = (480, 270)
@@ -57,13 +57,15 @@ def test_theme_background_and_text(theme):
 
 def test_light_theme_darkens_light_legend_colours_and_panel_keeps_contrast():
     st, v, _ = frame("light")
-    white = colors.on_background("#f8f9fa")
+    white = st.theme.on_background("#f8f9fa")
     assert luminance(np.array(white) * 255) < 0.5 * 255
-    assert colors.on_background("#ff4d6d") != (1.0, 0.0, 0.0)
-    assert luminance(np.asarray(colors.VANISH) * 255) < 150  # a blue bar on an off-white panel
+    assert st.theme.on_background("#ff4d6d") != (1.0, 0.0, 0.0)
+    assert THEMES["dark"].on_background("#f8f9fa") == (248 / 255, 249 / 255, 250 / 255)
+    assert luminance(np.asarray(st.theme.vanish) * 255) < 150  # a blue bar on an off-white panel
+    st2 = Stage(1, size=SIZE, off_screen=True)               # the next stage is dark
+    assert st2.theme.name == "dark" and st2.theme.background == "#151a23"
+    assert st.theme.name == "light"                          # and the first one stays light
     st.close()
-    st2 = Stage(1, size=SIZE, off_screen=True)               # the next stage is dark again
-    assert colors.THEME == "dark" and colors.BACKGROUND == "#151a23"
     st2.close()
 
 
@@ -98,3 +100,30 @@ def test_bad_theme_or_look_is_one_line(capsys, tmp_path):
     assert "--dry-run" in line
     line = one_line_error(capsys, tmp_path, "show", scene, "--theme", "pink")
     assert "theme" in line
+
+
+def test_two_stages_in_one_process_keep_their_own_themes():
+    """A theme is a value handed to the stage (as ``pyvista.Plotter(theme=...)``), never module
+    state: a light stage built while a dark one is half built leaves the dark one dark."""
+    from landscape.picture import rgba_u8
+
+    a, b, loss, acc = bowl_surface(41)
+    tr = spiral_trajectory(a, b, loss, n_balls=40, n_frames=10)
+    dark = Stage(1, size=SIZE, off_screen=True, theme="dark")
+    dark.view(0).set_surface((a, b, loss, acc))
+    light, _, light_img = frame("light")                    # built in between
+    v = dark.view(0)
+    v.set_balls(tr.groups, tr.group, tr.layers, title="A title in the theme's text colour")
+    v.update(tr.frame(5))
+    img = dark.screenshot()
+    np.testing.assert_array_equal(img[-1, 0], (0x15, 0x1A, 0x23))
+    assert (luminance(img[5:25, 5:200]) > 200).sum() > 50     # light text on the dark stage
+    assert luminance(light_img[-3:, :3]).mean() > 220         # and the light one stays light
+    d, lt = THEMES["dark"], THEMES["light"]
+    assert v.hud.step.GetTextProperty().GetColor() == pytest.approx(d.text_dim)
+    np.testing.assert_array_equal(v.panel.poly_rgba[0], rgba_u8(d.panel_bg, 0.78))
+    lv = light.view(0)
+    assert lv.hud.step.GetTextProperty().GetColor() == pytest.approx(lt.text_dim)
+    np.testing.assert_array_equal(lv.panel.poly_rgba[0], rgba_u8(lt.panel_bg, 0.78))
+    dark.close()
+    light.close()

@@ -15,8 +15,8 @@ from synthetic import bowl_surface, spiral_trajectory  # noqa: E402
 
 from landscape.balls._trajectory import Frame  # noqa: E402
 from landscape.errors import LandscapeError  # noqa: E402
+from landscape.picture import THEMES, rgba_u8  # noqa: E402
 from landscape.render import Stage, check_rendering  # noqa: E402
-from landscape.render import _colors as colors  # noqa: E402
 from landscape.render import _headless as headless
 
 SIZE = (320, 240)
@@ -69,7 +69,7 @@ def test_frame_shows_surface_and_balls(bowl):
     assert img.shape == (SIZE[1], SIZE[0], 3)
     assert img.std() > 20                                  # not blank
     v = st.view(0)
-    bg = np.array([int(colors.BACKGROUND[i:i + 2], 16) for i in (1, 3, 5)])
+    bg = np.array([int(THEMES["dark"].background[i:i + 2], 16) for i in (1, 3, 5)])
     # the surface: a point on it between the balls is coloured, not background
     s_xy = st.world_to_display(0, v.world([[0.0, -0.1]], surface_height(bowl, [[0.0, -0.1]]))
                                - [0, 0, v.radius])[0]
@@ -145,7 +145,6 @@ def test_panel_draws_an_overflowed_layer_full_height_red_marked_infinity():
     """An exploding gradient is never drawn as a vanishing one: a layer whose norm overflowed
     (inf or NaN for any ball shown) is a full-height red bar with ∞ above it; zero stays at the
     floor, and the finite layer keeps its height."""
-    from landscape.render import _colors as colors
     from landscape.render.panels._gradients import GradientPanel
 
     st = Stage(1, size=SIZE, off_screen=True)
@@ -158,7 +157,7 @@ def test_panel_draws_an_overflowed_layer_full_height_red_marked_infinity():
     assert tops[1] == p.ay[0]                                  # zero: the floor
     assert p.ay[0] < tops[3] <= p.ay[1]
     assert list(p.overflow) == [True, False, True, False]
-    np.testing.assert_array_equal(p.poly_rgba[2, :3], colors.rgba_u8(colors.EXPLODE)[:3])
+    np.testing.assert_array_equal(p.poly_rgba[2, :3], rgba_u8(THEMES["dark"].explode)[:3])
     marks = [bool(t.GetVisibility()) for t in p.overflow_marks]
     assert marks == [True, False, True, False] and p.overflow_marks[0].GetInput() == "∞"
     assert p.y_hi >= 9                                         # the finite 1e9 widened the axis
@@ -369,16 +368,17 @@ def test_panel_colours_each_bar_by_its_ratio_to_the_output_layer():
     """A forty-fold fall over eleven layers reads as vanishing whatever the absolute numbers
     (the bars sit inside any absolute 'healthy' range), and a balanced network is green."""
     from landscape.measures import _flow as flow
-    from landscape.render import _colors as colors
+    from landscape.picture import UNDEFINED
     from landscape.render.panels._gradients import GradientPanel
 
     # the colour map on numbers: ratio 1 green, 1/10 and below blue, 10 and above red
-    c = colors.flow_colors(np.log10([1.0, 0.1, 0.01, 10.0, 100.0, np.nan]))
-    np.testing.assert_allclose(c[0], colors.HEALTHY)
-    np.testing.assert_allclose(c[1], colors.VANISH)
-    np.testing.assert_allclose(c[2], colors.VANISH)
-    np.testing.assert_allclose(c[3], colors.EXPLODE)
-    np.testing.assert_allclose(c[5], colors.UNDEFINED)
+    for t in THEMES.values():
+        c = t.flow_colors(np.log10([1.0, 0.1, 0.01, 10.0, 100.0, np.nan]))
+        np.testing.assert_allclose(c[0], t.healthy)
+        np.testing.assert_allclose(c[1], t.vanish)
+        np.testing.assert_allclose(c[2], t.vanish)
+        np.testing.assert_allclose(c[3], t.explode)
+        np.testing.assert_allclose(c[5], UNDEFINED)
     st = Stage(1, size=SIZE, off_screen=True)
     p = GradientPanel(st.plotter.renderers[0], [f"dense_{i}" for i in range(11)])
     fall = np.geomspace(0.025, 1.0, 11)                     # 40× from input to output

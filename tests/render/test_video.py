@@ -129,6 +129,17 @@ def test_quality_table_and_bad_arguments(scene, tmp_path):
         VideoWriter(str(tmp_path / "x.webm"))
     with pytest.raises(LandscapeError, match="does not exist"):
         VideoWriter(str(tmp_path / "nope" / "x.mp4"))
+    # the same checks as every other output (landscape.files.check_writable): a video may not
+    # be a folder, a folder of PNG frames may already exist
+    (tmp_path / "d.mp4").mkdir()
+    with pytest.raises(LandscapeError, match="is a directory"):
+        VideoWriter(str(tmp_path / "d.mp4"))
+    (tmp_path / "d.mp4").rmdir()
+    (tmp_path / "frames").mkdir()
+    w = VideoWriter(str(tmp_path / "frames"), progress=False)
+    assert os.path.basename(w.tmp) == f".frames.{os.getpid()}.part"
+    w.abort()
+    os.rmdir(tmp_path / "frames")
     st = scene[0]
     with pytest.raises(LandscapeError, match="same size"):
         with VideoWriter(str(tmp_path / "x.mp4"), quality="low", progress=False) as w:

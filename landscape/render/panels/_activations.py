@@ -16,6 +16,7 @@ import numpy as np
 import vtk
 from vtk.util.numpy_support import numpy_to_vtk
 
+from landscape.picture import Theme, get_theme, rgba_u8
 from landscape.render import _colors as colors
 from landscape.render.panels._shapes import actor2d, quads, rect4, set_cell_colors
 
@@ -37,8 +38,9 @@ class ActivationPanel:
     """Draw `landscape.measures._saturation.ActivationStats` in ``rect`` (normalized viewport units)."""
 
     def __init__(self, renderer, stats, rect=(0.66, 0.10, 0.985, 0.50), fs: float = 1.0,
-                 title: str = "activations per layer at θ*"):
+                 title: str = "activations per layer at θ*", theme: str | Theme = "dark"):
         self.renderer = renderer
+        self.theme = get_theme(theme)
         self.stats = stats
         self.rect = rect
         self.fs = fs
@@ -53,10 +55,10 @@ class ActivationPanel:
         i5, i25, i50, i75, i95 = (q.index(p) for p in (5.0, 25.0, 50.0, 75.0, 95.0))
         v = np.asarray(stats.values, np.float64)
         self.columns = []
-        pts, rgba = [rect4(*rect)], [colors.rgba_u8(colors.PANEL_BG, 0.78)]
-        light = colors.rgba_u8(colors.VANISH, 0.35)
-        dark = colors.rgba_u8(colors.VANISH, 0.9)
-        med = colors.rgba_u8(colors.TEXT, 1.0)
+        pts, rgba = [rect4(*rect)], [rgba_u8(self.theme.panel_bg, 0.78)]
+        light = rgba_u8(self.theme.vanish, 0.35)
+        dark = rgba_u8(self.theme.vanish, 0.9)
+        med = rgba_u8(self.theme.text, 1.0)
         for i in range(H):
             cx0, cx1 = self.col_x(i)
             lo5, lo25, m, hi75, hi95 = (float(self.y_of(v[i, k])) for k in (i5, i25, i50, i75,
@@ -78,21 +80,21 @@ class ActivationPanel:
         self._text(title, (x0 + 0.03 * w, y1 - 0.03 * h), 12, bold=True, vjust="top")
         for val in (self.lo, self.hi, 0.5 * (self.lo + self.hi)):
             self._text(f"{val:.3g}", (self.ax[0] - 0.015 * w, float(self.y_of(val))), 11,
-                       justify="right", vjust="center", color=colors.TEXT_DIM)
+                       justify="right", vjust="center", color=self.theme.text_dim)
         self.saturated_texts = []
         for i in range(H):
             xc = float(np.mean(self.col_x(i)))
             self._text(str(i), (xc, self.ay[0] - 0.02 * h), 11, justify="center", vjust="top",
-                       color=colors.TEXT_DIM)
+                       color=self.theme.text_dim)
             s = float(stats.saturated[i])
             self.saturated_texts.append(self._text(
                 f"{100 * s:.0f}%", (xc, y0 + 0.04 * h), 11, bold=True, justify="center",
-                vjust="bottom", color=tuple(colors.HEALTHY * (1 - s) + colors.EXPLODE * s)))
+                vjust="bottom", color=tuple(np.asarray(self.theme.healthy) * (1 - s) + np.asarray(self.theme.explode) * s)))
         sat_word = "inactive" if stats.activation in ("relu", "leaky_relu", "elu", "gelu") \
             else "saturated"
         self._text(f"{sat_word} ↓ (act′ < {stats.threshold:g}·max)",
                    (x1 - 0.02 * w, y0 + 0.115 * h), 11, justify="right", vjust="bottom",
-                   color=colors.TEXT_DIM)
+                   color=self.theme.text_dim)
 
     def col_x(self, i: int) -> tuple[float, float]:
         n = max(1, len(self.stats.layers))
@@ -107,7 +109,7 @@ class ActivationPanel:
         t = vtk.vtkTextActor()
         t.SetInput(s)
         colors.style_text(t.GetTextProperty(), size * self.fs,
-                          colors.TEXT if color is None else color, bold, justify=justify,
+                          self.theme.text if color is None else color, bold, justify=justify,
                           vjustify=vjust)
         t.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
         t.GetPositionCoordinate().SetValue(float(pos[0]), float(pos[1]))

@@ -12,13 +12,16 @@ import numpy as np
 import vtk
 from vtk.util.numpy_support import numpy_to_vtk
 
+from landscape.picture import Theme, get_theme, rgba_u8
 from landscape.render import _colors as colors
 from landscape.render.panels._shapes import actor2d, quads, rect4, set_cell_colors
 
 
 class ChainPanel:
-    def __init__(self, renderer, view, rect=(0.55, 0.10, 0.985, 0.50), fs: float = 1.0):
+    def __init__(self, renderer, view, rect=(0.55, 0.10, 0.985, 0.50), fs: float = 1.0,
+                 theme: str | Theme = "dark"):
         self.renderer = renderer
+        self.theme = get_theme(theme)
         self.view = view
         self.fs = fs
         self.texts = []
@@ -42,13 +45,13 @@ class ChainPanel:
         self.backdrop.SetPoints(vtk.vtkPoints())
         self.backdrop.GetPoints().SetData(numpy_to_vtk(rect4(*rect), deep=True))
         self.backdrop.SetPolys(quads(1))
-        self.rgba = colors.rgba_u8(np.asarray([colors.PANEL_BG]), 0.82)
+        self.rgba = rgba_u8(np.asarray([self.theme.panel_bg]), 0.82)
         set_cell_colors(self.backdrop, self.rgba)
         self.actor = actor2d(self.backdrop)
         renderer.AddViewProp(self.actor)
         t = vtk.vtkTextActor()
         t.SetInput("\n".join(lines))
-        colors.style_text(t.GetTextProperty(), 14 * fs, colors.TEXT, mono=True, vjustify="top")
+        colors.style_text(t.GetTextProperty(), 14 * fs, self.theme.text, mono=True, vjustify="top")
         t.GetTextProperty().SetLineSpacing(1.0)
         t.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
         t.GetPositionCoordinate().SetValue(x0 + 0.02 * w, y1 - 0.03 * h)

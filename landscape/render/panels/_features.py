@@ -15,6 +15,7 @@ import numpy as np
 import vtk
 from vtk.util.numpy_support import numpy_to_vtk
 
+from landscape.picture import Theme, get_theme, rgba_u8
 from landscape.render import _colors as colors
 from landscape.render.panels._shapes import actor2d, quads, rect4, set_cell_colors
 
@@ -22,9 +23,11 @@ from landscape.render.panels._shapes import actor2d, quads, rect4, set_cell_colo
 class FeaturesPanel:
     def __init__(self, renderer, w0: np.ndarray, scale: float, rect=(0.66, 0.10, 0.985, 0.50),
                  fs: float = 1.0, view_size=(1280, 720), cols: int = 4,
-                 title: str = "first layer: W(t) − W(0) per unit"):
+                 title: str = "first layer: W(t) − W(0) per unit",
+                 theme: str | Theme = "dark"):
         """``w0``: float ``[units, h, w]``, the first layer's weights at initialization."""
         self.renderer = renderer
+        self.theme = get_theme(theme)
         self.w0 = np.asarray(w0, np.float64)
         self.scale = float(scale)
         self.texts = []
@@ -56,19 +59,19 @@ class FeaturesPanel:
         self.poly.GetPoints().SetData(numpy_to_vtk(np.concatenate(pts), deep=True))
         self.poly.SetPolys(quads(len(pts)))
         self.rgba = np.zeros((len(pts), 4), np.uint8)
-        self.rgba[0] = colors.rgba_u8(colors.PANEL_BG, 0.85)
+        self.rgba[0] = rgba_u8(self.theme.panel_bg, 0.85)
         set_cell_colors(self.poly, self.rgba)
         self.actor = actor2d(self.poly)
         renderer.AddViewProp(self.actor)
         t = vtk.vtkTextActor()
         t.SetInput(title)
-        colors.style_text(t.GetTextProperty(), 12 * fs, colors.TEXT, True, vjustify="top")
+        colors.style_text(t.GetTextProperty(), 12 * fs, self.theme.text, True, vjustify="top")
         t.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
         t.GetPositionCoordinate().SetValue(x0 + 0.03 * (x1 - x0), y1 - 0.03 * (y1 - y0))
         renderer.AddViewProp(t)
         self.texts.append(t)
         self.note = vtk.vtkTextActor()
-        colors.style_text(self.note.GetTextProperty(), 11 * fs, colors.TEXT_DIM)
+        colors.style_text(self.note.GetTextProperty(), 11 * fs, self.theme.text_dim)
         self.note.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
         self.note.GetPositionCoordinate().SetValue(x0 + 0.03 * (x1 - x0), y0 + 0.02 * (y1 - y0))
         renderer.AddViewProp(self.note)
@@ -79,9 +82,10 @@ class FeaturesPanel:
         """uint8 RGBA ``[n·h·w, 4]`` of the change ``w − w0`` (what `update` draws)."""
         d = (np.asarray(w, np.float64)[:self.n] - self.w0[:self.n]) / self.scale
         t = np.clip(d, -1.0, 1.0).reshape(-1, 1)
-        bg = np.asarray(colors.PANEL_BG, np.float64)
-        rgb = np.where(t >= 0, bg + t * (colors.EXPLODE - bg), bg - t * (colors.VANISH - bg))
-        return colors.rgba_u8(rgb, 1.0)
+        bg = np.asarray(self.theme.panel_bg, np.float64)
+        rgb = np.where(t >= 0, bg + t * (np.asarray(self.theme.explode) - bg),
+                       bg - t * (np.asarray(self.theme.vanish) - bg))
+        return rgba_u8(rgb, 1.0)
 
     def update(self, w: np.ndarray) -> None:
         """Draw the first layer's weights ``w [units, h, w]`` (at the current checkpoint)."""

@@ -26,6 +26,7 @@ import vtk
 from vtk.util.numpy_support import numpy_to_vtk
 
 from landscape import measures as flow
+from landscape.picture import Theme, get_theme, rgba_u8
 from landscape.render import _colors as colors
 from landscape.render.panels._shapes import actor2d, quads, rect4
 from landscape.render.panels._speed import SpeedChart
@@ -37,8 +38,9 @@ class GradientPanel:
     def __init__(self, renderer, layers, rect=(0.66, 0.04, 0.985, 0.44), band=(1e-3, 10.0),
                  y_range=(1e-6, 1e3), strip: bool = True, strip_length: int = 90,
                  title: str = "‖∇W‖ per layer", fs: float = 1.0, view_width: float = 1280.0,
-                 view_height: float = 720.0):
+                 view_height: float = 720.0, theme: str | Theme = "dark"):
         self.renderer = renderer
+        self.theme = get_theme(theme)
         self.fs = fs
         self.visible = True
         self.layers = [str(x) for x in layers]
@@ -49,27 +51,41 @@ class GradientPanel:
             float(np.ceil(np.log10(y_range[1])))
         self.strip_on = strip
         self.W = int(strip_length)
+        self._lay_out(rect, strip, fs, view_height)
+        self.actors = []
+        self.texts = []
+        self.values = None   # (mean, lo, hi) log10 [L] after the last update
+        self._build_geometry(renderer)
+        x0, _, x1, _ = rect
+        self.chart = (SpeedChart(renderer, L, self.strip_box, self.W, fs=fs,
+                                 label_x=self.ax[0] - 0.01 * (x1 - x0), theme=self.theme)
+                      if strip else None)
+        self._build_labels(title, fs, view_width, view_height)
+        self.overflow = np.zeros(L, bool)
+        self.update(np.zeros((0, L)))   # cells must never point past the points
+
+    def _lay_out(self, rect, strip: bool, fs: float, view_height: float) -> None:
+        """Where the bars, the learning-speed strip and the colour key go inside ``rect``."""
         x0, y0, x1, y1 = rect
         h = y1 - y0
         self.ax = (x0 + 0.16 * (x1 - x0), x1 - 0.03 * (x1 - x0))      # plot x range
         strip_h = 0.22 * h if strip else 0.0
-        line = 15.0 * fs / float(view_height)                          # a text line, normalized
+        self.text_line = line = 15.0 * fs / float(view_height)   # a text line, normalized
         self.legend_y = y0 + 0.3 * line                                # the colour key's line
         sy0 = y0 + (2.5 if strip else 1.3) * line
         self.strip_box = (self.ax[0], sy0, self.ax[1], sy0 + strip_h)
         base = self.strip_box[3] + max(0.11 * h, 2.3 * line)
         self.ay = (base, y1 - 0.13 * h)                                 # plot y range
-        self.actors = []
-        self.texts = []
-        self.values = None   # (mean, lo, hi) log10 [L] after the last update
 
-        # polygons: backdrop, band, L bars
+    def _build_geometry(self, renderer) -> None:
+        """The backdrop, the healthy band and the bars (polygons), whiskers and grid (lines)."""
+        L = self.L
         self.poly = vtk.vtkPolyData()
         self.poly.SetPoints(vtk.vtkPoints())
         self.poly.SetPolys(quads(2 + L))
         self.poly_rgba = np.zeros((2 + L, 4), np.uint8)
-        self.poly_rgba[0] = colors.rgba_u8(colors.PANEL_BG, 0.78)
-        self.poly_rgba[1] = colors.rgba_u8(colors.BAND[:3], colors.BAND[3])
+        self.poly_rgba[0] = rgba_u8(self.theme.panel_bg, 0.78)
+        self.poly_rgba[1] = rgba_u8(self.theme.band[:3], self.theme.band[3])
         self._set_colors(self.poly, self.poly_rgba)
         # lines: whisker + 2 caps per layer, then decade grid lines
         self.lines = vtk.vtkPolyData()
@@ -83,9 +99,15 @@ class GradientPanel:
             renderer.AddViewProp(a)
         self._grid_labels = []
         self._build_static()
-        self.chart = (SpeedChart(renderer, L, self.strip_box, self.W, fs=fs,
-                                 label_x=self.ax[0] - 0.01 * (x1 - x0)) if strip else None)
-        # labels
+
+    def _build_labels(self, title: str, fs: float, view_width: float,
+                      view_height: float) -> None:
+        """The title, the bars' layer names, the strip's caption, the colour key and the ∞
+        marks of overflowed layers."""
+        x0, y0, x1, y1 = self.rect
+        h = y1 - y0
+        line = self.text_line
+        dim = self.theme.text_dim
         self.title = self._text(title, (x0 + 0.03 * (x1 - x0), y1 - 0.04 * h), 12, bold=True,
                                 vjust="top")
         # names wider than a bar collide: label bars by their common suffix (dense_3 -> 3);
@@ -98,30 +120,28 @@ class GradientPanel:
             text = name.rsplit("_", 1)[-1] if short else name
             self._text(text if len(text) <= 8 else text[:7] + "…",
                        (xc, self.ay[0] - 0.015 * h), 11, justify="center", vjust="top",
-                       color=colors.TEXT_DIM)
+                       color=dim)
         if short:
             self._text("layer, input → output", (0.5 * (self.ax[0] + self.ax[1]),
                                                  self.ay[0] - 0.06 * h), 11,
-                       justify="center", vjust="top", color=colors.TEXT_DIM)
-        if strip:
+                       justify="center", vjust="top", color=dim)
+        if self.strip_on:
             self._text("each layer over time →", (self.ax[1], self.strip_box[1] - 0.1 * line),
-                       11, justify="right", vjust="top", color=colors.TEXT_DIM)
+                       11, justify="right", vjust="top", color=dim)
         # the colour key: what a bar's colour says (its ratio to the output layer's bar)
         self.key = [self._text("÷ output:", (x0 + 0.03 * (x1 - x0), self.legend_y),
-                               11, color=colors.TEXT_DIM)]
+                               11, color=dim)]
         kx = x0 + 0.03 * (x1 - x0) + 0.58 * 11 * fs * 11 / float(view_width)
-        for word, col in (("<⅒", colors.VANISH), ("⅓–3", colors.HEALTHY),
-                          (">10", colors.EXPLODE)):
+        for word, col in (("<⅒", self.theme.vanish), ("⅓–3", self.theme.healthy),
+                          (">10", self.theme.explode)):
             self.key.append(self._text(word, (kx, self.legend_y), 11, bold=True,
                                        color=tuple(col)))
             kx += 0.58 * 11 * fs * 6 / float(view_width)
         # one ∞ mark per layer, shown above a bar whose norm overflowed
         self.overflow_marks = [self._text("∞", (self._bar_x(i).mean(), self.ay[1]), 16,
                                           bold=True, justify="center", vjust="bottom",
-                                          color=tuple(colors.EXPLODE))
-                               for i in range(L)]
-        self.overflow = np.zeros(L, bool)
-        self.update(np.zeros((0, L)))   # cells must never point past the points
+                                          color=tuple(self.theme.explode))
+                               for i in range(self.L)]
 
     # ---------------------------------------------------------------- geometry
 
@@ -146,15 +166,15 @@ class GradientPanel:
             self._grid_labels.append(self._text(f"1e{int(d)}", (self.ax[0] - 0.012 * (x1 - x0),
                                                                  float(self.y_of(d))), 11,
                                                 justify="right", vjust="center",
-                                                color=colors.TEXT_DIM, keep=False))
+                                                color=self.theme.text_dim, keep=False))
         n_lines = 3 * self.L + len(self.decades)
         cells = vtk.vtkCellArray()
         for k in range(n_lines):
             cells.InsertNextCell(2, [2 * k, 2 * k + 1])
         self.lines.SetLines(cells)
         self.lines_rgba = np.zeros((n_lines, 4), np.uint8)
-        self.lines_rgba[:3 * self.L] = colors.rgba_u8(colors.TEXT, 0.9)
-        self.lines_rgba[3 * self.L:] = colors.rgba_u8(colors.TEXT_DIM, colors.GRID_ALPHA)
+        self.lines_rgba[:3 * self.L] = rgba_u8(self.theme.text, 0.9)
+        self.lines_rgba[3 * self.L:] = rgba_u8(self.theme.text_dim, self.theme.grid_alpha)
         self._set_colors(self.lines, self.lines_rgba)
         self._line_pts = np.zeros((2 * n_lines, 3))
         for j, d in enumerate(self.decades):
@@ -178,7 +198,7 @@ class GradientPanel:
 
     def _text(self, s, pos, size, bold=False, justify="left", vjust="bottom",
               color=None, keep=True):
-        color = colors.TEXT if color is None else color
+        color = self.theme.text if color is None else color
         t = vtk.vtkTextActor()
         t.SetInput(s)
         colors.style_text(t.GetTextProperty(), size * self.fs, color, bold, justify=justify,
@@ -240,9 +260,9 @@ class GradientPanel:
                                                (xc + xw, ylo, 0), (xc - xw, yhi, 0),
                                                (xc + xw, yhi, 0)]
         self._place_band(self.values)
-        col = colors.flow_colors(self.log_ratios(mean))
-        col[over] = colors.EXPLODE
-        self.poly_rgba[2:] = colors.rgba_u8(col, 0.95)
+        col = self.theme.flow_colors(self.log_ratios(mean))
+        col[over] = self.theme.explode
+        self.poly_rgba[2:] = rgba_u8(col, 0.95)
         for i, t in enumerate(self.overflow_marks):
             t.SetVisibility(bool(over[i]) and self.visible)
         self.poly.GetPoints().SetData(numpy_to_vtk(self._poly_pts, deep=True))

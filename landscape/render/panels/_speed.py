@@ -18,6 +18,7 @@ import vtk
 from matplotlib import colormaps
 from vtk.util.numpy_support import numpy_to_vtk
 
+from landscape.picture import Theme, get_theme, rgba_u8
 from landscape.render import _colors as colors
 
 
@@ -31,8 +32,9 @@ class SpeedChart:
     """``box`` = (x0, y0, x1, y1) in normalized viewport units; ``length`` frames of history."""
 
     def __init__(self, renderer, n_layers: int, box, length: int = 90, fs: float = 1.0,
-                 label_x: float | None = None):
+                 label_x: float | None = None, theme: str | Theme = "dark"):
         self.renderer = renderer
+        self.theme = get_theme(theme)
         self.L = int(n_layers)
         self.box = box
         self.W = int(length)
@@ -49,25 +51,25 @@ class SpeedChart:
         cells = vtk.vtkCellArray()
         cells.InsertNextCell(5, [0, 1, 2, 3, 0])
         self.frame.SetLines(cells)
-        self.actors = [self._actor(self.frame, (*colors.TEXT_DIM, 0.35), 1.0),
+        self.actors = [self._actor(self.frame, (*self.theme.text_dim, 0.35), 1.0),
                        self._actor(self.poly, None, 1.6)]
         for a in self.actors:
             renderer.AddViewProp(a)
-        self._rgba = colors.rgba_u8(self.rgb, 1.0)
+        self._rgba = rgba_u8(self.rgb, 1.0)
         # the chart's own log range (whole decades, only ever widening, at least one decade)
         self.y_lo, self.y_hi = np.inf, -np.inf
         self.fs = fs
         self.label_x = x0 - 0.01 if label_x is None else label_x
         self.texts = []
-        self.decade_labels = [self._text("", (x1 - 0.004, y1 - 0.004), colors.TEXT_DIM, "right",
+        self.decade_labels = [self._text("", (x1 - 0.004, y1 - 0.004), self.theme.text_dim, "right",
                                          "top"),
-                              self._text("", (x1 - 0.004, y0 + 0.004), colors.TEXT_DIM, "right",
+                              self._text("", (x1 - 0.004, y0 + 0.004), self.theme.text_dim, "right",
                                          "bottom")]
         self.end_labels = [self._text("input", (self.label_x, y0),
-                                      colors.on_background(self.rgb[0]), "right", "center",
+                                      self.theme.on_background(self.rgb[0]), "right", "center",
                                       bold=True),
                            self._text("output", (self.label_x, y1),
-                                      colors.on_background(self.rgb[-1]), "right", "center",
+                                      self.theme.on_background(self.rgb[-1]), "right", "center",
                                       bold=True)]
         self._draw()
 
