@@ -45,6 +45,25 @@ def census(positions, settled, escaped, group, group_names, surface, *,
                           barrier=barrier)
 
 
+def census_of(trajectory, surface, *, frame: int = -1, radius: float | None = None,
+              barrier: float | None = None) -> list[dict]:
+    """The census of a `Trajectory` at one recorded frame (``ls.census``): the minima its
+    settled balls found on ``surface``, with the trajectory's own census parameters unless
+    ``radius`` / ``barrier`` are given. At the last frame with its own parameters this is
+    exactly ``trajectory.census``, the list the simulator wrote.
+
+        >>> minima = ls.census(traj, surface, frame=-1)        # doctest: +SKIP
+    """
+    t = range(trajectory.n_frames)[frame]
+    params = dict(trajectory.meta.get("census_params", {}))
+    if radius is not None:
+        params["radius"] = float(radius)
+    if barrier is not None:
+        params["barrier"] = float(barrier)
+    return census(trajectory.positions[t], trajectory.settled[t], trajectory.escaped[t],
+                  trajectory.group, [g["name"] for g in trajectory.groups], surface, **params)
+
+
 def census_on_grid(alphas, betas, loss, accuracy, positions, settled, escaped, group=None,
                    group_names=None, *, radius: float | None = None,
                    barrier: float = BARRIER) -> list[dict]:

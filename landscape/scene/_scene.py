@@ -41,13 +41,14 @@ import zlib
 
 import numpy as np
 
+from landscape.balls import MODES  # the one table: slice, projected
 from landscape.errors import LandscapeError, choice
+from landscape.picture import CAMERAS as CAMERA_PRESETS
 from landscape.picture import QUALITIES, Quality, get_quality  # noqa: F401  (the one table)
 
 # ------------------------------------------------------------------ what a scene adds
 
-CAMERAS = ("iso", "top", "side")  # the renderer's presets
-MODES = ("slice", "projected")
+CAMERAS = tuple(CAMERA_PRESETS)  # the renderer's presets, by name
 PANELS = ("gradients", "activations", "chain", "features")  # True: "gradients"; False: none
 
 

@@ -125,6 +125,14 @@ def test_convex_quadratic_balls_converge_to_the_minimum_and_census_finds_it(quad
     assert c and c[0]["by_group"]["gd"] == 12 and c[0]["by_group"]["mom"] == 12
     np.testing.assert_allclose(c[0]["position"], xbar, atol=2e-2)
     assert sum(m["n_balls"] for m in c) == traj.settled[-1].sum()
+    # ls.census: the simulator's own list at the last frame, the frame's census elsewhere
+    import landscape as ls
+
+    assert ls.census(traj, surf) == c
+    assert ls.census(traj, surf, frame=1) == traj.frame(1, surf).census
+    # a linking radius as wide as the plane joins every resting place into one minimum
+    wide = ls.census(traj, surf, radius=10.0, barrier=1e9)
+    assert len(wide) == 1 and wide[0]["n_balls"] == traj.settled[-1].sum()
 
 
 def test_each_optimizer_path_equals_optax_by_hand(world):
