@@ -64,6 +64,7 @@ _EXPORTS = {
     "simulate": ("landscape.balls", "simulate"),
     "Trajectory": ("landscape.balls", "Trajectory"),
     "Frame": ("landscape.balls", "Frame"),
+    "census": ("landscape.balls", "census_of"),
     "export": ("landscape.exports", "export"),
     "plot": ("landscape.figures", "plot"),
 }
