@@ -269,9 +269,12 @@ class Simulator:
         """The balls now (numpy; positions and heights always finite), with the minima found
         now (the census) and, in projected mode, off-plane distances and true losses."""
         h = self._host()
-        return Frame(h["step"], h["positions"], h["heights"], h["batch_loss"], h["grad_norms"],
-                     h["escaped"], h["settled"], h["over_nonfinite"], h["grad_overflow"],
-                     h.get("off_plane"), h.get("true_loss"), self._census(h))
+        return Frame(step=h["step"], positions=h["positions"], heights=h["heights"],
+                     batch_loss=h["batch_loss"], grad_norms=h["grad_norms"],
+                     escaped=h["escaped"], settled=h["settled"],
+                     over_nonfinite=h["over_nonfinite"], grad_overflow=h["grad_overflow"],
+                     off_plane=h.get("off_plane"), true_loss=h.get("true_loss"),
+                     census=self._census(h))
 
     def extras(self) -> dict:
         """What a `Frame` does not carry, for the current step: ``grad_norms_bias`` ``[N, L]``."""

@@ -27,7 +27,7 @@ FORMAT = "landscape.trajectory/1"
 MODES = ("slice", "projected")
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True)
 class Frame:
     """Balls at one step. N balls, L layers.
 
@@ -144,11 +144,13 @@ class Trajectory:
                     **self.meta.get("census_params", {}))
             census = self._censuses[t]
         proj = self.mode == "projected"
-        return Frame(int(self.steps[t]), self.positions[t], self.heights[t], self.batch_loss[t],
-                     self.grad_norms[t], self.escaped[t], self.settled[t],
-                     self.over_nonfinite[t], self.grad_overflow[t],
-                     self.off_plane[t] if proj else None, self.true_loss[t] if proj else None,
-                     census)
+        return Frame(step=int(self.steps[t]), positions=self.positions[t],
+                     heights=self.heights[t], batch_loss=self.batch_loss[t],
+                     grad_norms=self.grad_norms[t], escaped=self.escaped[t],
+                     settled=self.settled[t], over_nonfinite=self.over_nonfinite[t],
+                     grad_overflow=self.grad_overflow[t],
+                     off_plane=self.off_plane[t] if proj else None,
+                     true_loss=self.true_loss[t] if proj else None, census=census)
 
     def __repr__(self) -> str:
         s = self.summary()

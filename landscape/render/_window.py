@@ -86,11 +86,13 @@ class ReplaySource:
         h = (self.surface.interpolate(self._extra_ab) if self.surface is not None
              else np.zeros(k))
         z = np.zeros(k, bool)
-        return Frame(f.step, np.concatenate([f.positions, self._extra_ab]),
-                     np.concatenate([f.heights, h]).astype(np.float32),
-                     np.concatenate([f.batch_loss, h]).astype(np.float32),
-                     np.concatenate([f.grad_norms, np.full((k, L), np.nan, np.float32)]),
-                     np.concatenate([f.escaped, z]), np.concatenate([f.settled, z]))
+        return Frame(step=f.step, positions=np.concatenate([f.positions, self._extra_ab]),
+                     heights=np.concatenate([f.heights, h]).astype(np.float32),
+                     batch_loss=np.concatenate([f.batch_loss, h]).astype(np.float32),
+                     grad_norms=np.concatenate([f.grad_norms,
+                                                np.full((k, L), np.nan, np.float32)]),
+                     escaped=np.concatenate([f.escaped, z]),
+                     settled=np.concatenate([f.settled, z]))
 
     def advance(self, n: int = 1) -> Frame:
         self.t = min(self.t + int(n), self.traj.n_frames - 1)

@@ -34,9 +34,10 @@ def frame_at(ab, heights, grads=None, step=0, escaped=None, settled=None) -> Fra
     ab = np.asarray(ab, np.float32)
     n = len(ab)
     g = np.full((n, 4), 0.1, np.float32) if grads is None else np.asarray(grads, np.float32)
-    return Frame(step, ab, np.asarray(heights, np.float32), np.asarray(heights, np.float32), g,
-                 np.zeros(n, bool) if escaped is None else escaped,
-                 np.zeros(n, bool) if settled is None else settled)
+    return Frame(step=step, positions=ab, heights=np.asarray(heights, np.float32),
+                 batch_loss=np.asarray(heights, np.float32), grad_norms=g,
+                 escaped=np.zeros(n, bool) if escaped is None else escaped,
+                 settled=np.zeros(n, bool) if settled is None else settled)
 
 
 def surface_height(bowl, ab):
