@@ -8,6 +8,7 @@ counted in ``meta``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 
@@ -16,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape.errors import LandscapeError
-from landscape.files import versions
+from landscape.files import entry_lock, versions
 from landscape.planes import Plane
 from landscape.surface._surface import FORMAT, Surface
 from landscape.training import Task
@@ -112,12 +113,8 @@ def compute_surfaces(task: Task, items, *, span=1.0, resolution=51, batch_size=N
     checkpoint) in one job: one compiled program, one progress bar, one resumable job folder.
     Each result equals `compute_surface` of the same θ and plane bit for bit.
     """
-    from landscape.surface._engine import (
-        Evaluator,
-        executed_flops_per_point,
-        run_blocks,
-    )
-    from landscape.surface._jobs import BlockJob, array_digest, job_hash
+    from landscape.surface._engine import Evaluator
+    from landscape.surface._jobs import array_digest
 
     alphas, betas = grid(span, resolution)
     t0 = time.perf_counter()
@@ -136,6 +133,21 @@ def compute_surfaces(task: Task, items, *, span=1.0, resolution=51, batch_size=N
                    n_points=ab.shape[0], batch_size=batch_size, eval_batch=eval_batch,
                    block=block, devices=devices)
     eval_hash = array_digest(np.asarray(x, np.float32), np.asarray(y, np.int32))
+    # A job folder is used by one process at a time (its lock beside it, released by the OS if
+    # the holder dies); a second process on the same folder waits, then resumes from its blocks.
+    lock = (entry_lock(job_dir) if job_dir is not None and jax.process_count() == 1
+            else contextlib.nullcontext())
+    with lock:
+        return _run_job(task, planes, alphas, betas, ab, ev, eval_hash, t0, job_dir=job_dir,
+                        keep_job=keep_job, log=log, progress=progress, callback=callback)
+
+
+def _run_job(task, planes, alphas, betas, ab, ev, eval_hash, t0, *, job_dir, keep_job, log,
+             progress, callback):
+    from landscape.surface._engine import executed_flops_per_point, run_blocks
+    from landscape.surface._jobs import BlockJob, job_hash
+
+    x, y = task.data.x_eval, task.data.y_eval
     job = None
     if job_dir is not None:
         h = job_hash({"format": FORMAT, "spec": task.model.spec,
