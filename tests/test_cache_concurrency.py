@@ -55,3 +55,18 @@ def test_a_killed_process_leaves_nothing_that_blocks(tmp_path):
         assert p.wait(600) == 0, p.stderr.read()[-2000:]
     for name in ("other", "again"):
         _same(_grid(tmp_path / f"{name}.npz"), ref)
+
+
+def test_an_unwritable_cache_warns_once_and_runs_uncached(tmp_path):
+    lone = _start(tmp_path / "lone-cache", tmp_path / "lone.npz")
+    assert lone.wait(600) == 0, lone.stderr.read()[-2000:]
+    (tmp_path / "a-file").write_text("")  # a cache under a file cannot be made, even by root
+    cache = tmp_path / "a-file" / "cache"
+    env = dict(os.environ, LANDSCAPE_CACHE=str(cache), JAX_PLATFORMS="cpu")
+    r = subprocess.run([sys.executable, "-m", "landscape.cli", *ARGS[:-1], "-o",
+                        str(tmp_path / "ro.npz")], env=env, capture_output=True, text=True,
+                       timeout=600, check=False)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stderr.count("could not write the cache") == 1, r.stderr
+    assert "Traceback" not in r.stderr
+    _same(_grid(tmp_path / "ro.npz"), _grid(tmp_path / "lone.npz"))

@@ -69,6 +69,11 @@ def _build_surface(cfg, path, *, cache, progress, log, job_dir):
         log(f"landscape: note: {note}")
     if job_dir is None and cache:
         job_dir = os.path.join(cache_dir(), "jobs", f"surface-{cfg.digest()}")
+        try:
+            os.makedirs(job_dir, exist_ok=True)
+        except OSError as e:  # a read-only or vanished cache: compute without checkpoints
+            log(f"landscape: could not write the cache ({e}); continuing without it")
+            job_dir, cache = None, False
     s = compute_surface(task, plane, span=span, resolution=cfg.grid, progress=progress,
                         eval_batch=cfg.eval_batch, job_dir=job_dir, keep_job=True, log=log)
     s.meta["notes"] = list(plane.meta.get("notes", []))
