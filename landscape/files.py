@@ -30,6 +30,27 @@ def versions() -> dict:
     return out
 
 
+def entry_lock(path: str, timeout: float = -1):
+    """An exclusive lock for the cache entry or job folder ``path``: ``with entry_lock(p): ...``.
+
+    The lock file is ``path + ".lock"`` beside it (never inside a folder that may be removed). It
+    is an OS lock (``flock`` / ``LockFileEx``, through `filelock`), so the kernel releases it when
+    its holder dies, ``kill -9`` included: a lock left by a killed process is broken by the next
+    ``acquire``, and a stale lock file on disk means nothing. ``timeout`` -1 waits as long as it
+    takes. Where the lock file cannot be created (a read-only or missing directory) the lock is a
+    no-op: nothing can be written there, so nothing can be overwritten either."""
+    import filelock
+
+    d = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(d, exist_ok=True)
+        with open(path + ".lock", "a"):
+            pass
+    except OSError:
+        return contextlib.nullcontext()
+    return filelock.FileLock(path + ".lock", timeout=timeout)
+
+
 def check_writable(path: str, allow_directory: bool = False) -> None:
     """Raise a one-line `LandscapeError` unless ``path``'s directory exists and is writable
     (and ``path`` is not a directory, unless ``allow_directory``: a folder of frames)."""

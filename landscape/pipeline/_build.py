@@ -6,6 +6,7 @@ and a corrupt or truncated cache file is reported in one line and recomputed."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -13,6 +14,7 @@ import time
 import jax
 
 from landscape.errors import LandscapeError
+from landscape.files import entry_lock
 from landscape.pipeline._config import LandscapeConfig
 from landscape.surface import Surface, compute_surface
 
@@ -37,6 +39,14 @@ def build_surface(cfg: LandscapeConfig, *, cache: bool = True, progress: bool | 
     log = log or (lambda line: print(line, file=sys.stderr))
     cfg.validate()
     path = os.path.join(cache_dir(), f"surface-{cfg.digest()}.npz")
+    # One process computes a cache entry; others wait for its lock, then read its file. Only on
+    # one host: with jax.distributed every process takes part in the one computation.
+    lock = entry_lock(path) if cache and jax.process_count() == 1 else contextlib.nullcontext()
+    with lock:
+        return _build_surface(cfg, path, cache=cache, progress=progress, log=log, job_dir=job_dir)
+
+
+def _build_surface(cfg, path, *, cache, progress, log, job_dir):
     if cache and os.path.exists(path):
         t0 = time.perf_counter()
         try:
@@ -59,6 +69,11 @@ def build_surface(cfg: LandscapeConfig, *, cache: bool = True, progress: bool | 
         log(f"landscape: note: {note}")
     if job_dir is None and cache:
         job_dir = os.path.join(cache_dir(), "jobs", f"surface-{cfg.digest()}")
+        try:
+            os.makedirs(job_dir, exist_ok=True)
+        except OSError as e:  # a read-only or vanished cache: compute without checkpoints
+            log(f"landscape: could not write the cache ({e}); continuing without it")
+            job_dir, cache = None, False
     s = compute_surface(task, plane, span=span, resolution=cfg.grid, progress=progress,
                         eval_batch=cfg.eval_batch, job_dir=job_dir, keep_job=True, log=log)
     s.meta["notes"] = list(plane.meta.get("notes", []))

@@ -8,6 +8,7 @@ counted in ``meta``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 
@@ -16,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape.errors import LandscapeError
-from landscape.files import versions
+from landscape.files import entry_lock, versions
 from landscape.planes import Plane
 from landscape.surface._surface import FORMAT, Surface
 from landscape.training import Task
@@ -112,12 +113,8 @@ def compute_surfaces(task: Task, items, *, span=1.0, resolution=51, batch_size=N
     checkpoint) in one job: one compiled program, one progress bar, one resumable job folder.
     Each result equals `compute_surface` of the same θ and plane bit for bit.
     """
-    from landscape.surface._engine import (
-        Evaluator,
-        executed_flops_per_point,
-        run_blocks,
-    )
-    from landscape.surface._jobs import BlockJob, array_digest, job_hash
+    from landscape.surface._engine import Evaluator
+    from landscape.surface._jobs import array_digest
 
     alphas, betas = grid(span, resolution)
     t0 = time.perf_counter()
@@ -136,69 +133,112 @@ def compute_surfaces(task: Task, items, *, span=1.0, resolution=51, batch_size=N
                    n_points=ab.shape[0], batch_size=batch_size, eval_batch=eval_batch,
                    block=block, devices=devices)
     eval_hash = array_digest(np.asarray(x, np.float32), np.asarray(y, np.int32))
-    job = None
-    if job_dir is not None:
-        h = job_hash({"format": FORMAT, "spec": task.model.spec,
-                      "layout": task.model.layout.to_json(), "bn_policy": task.bn_policy,
-                      "bn_stats": [np.asarray(v, np.float32) for mv in task.bn_stats for v in mv],
-                      "eval": eval_hash, "alphas": alphas, "betas": betas,
-                      "planes": [np.stack([th, pl.d1, pl.d2]) for th, pl in planes],
-                      "layout_of_blocks": [ev.block_points, ev.batch_size, ev.eval_batch,
-                                           ev.n_devices, ev.devices[0].platform],
-                      "versions": versions()})
-        job = BlockJob(job_dir, h, len(planes) * ev.n_blocks, (ev.block_points, 2),
-                       what=f"surface {len(alphas)}×{len(betas)} × {len(planes)}")
-        if log is not None and job.discarded:
-            log(f"landscape: {job.discarded}")
-        if log is not None and job.done.any():
-            log(f"landscape: resuming {job_dir}: {int(job.done.sum())} of {job.n_blocks} "
-                f"blocks done, computing {int((~job.done).sum())}")
+    # A job folder is used by one process at a time (its lock beside it, released by the OS if
+    # the holder dies); a second process on the same folder waits, then resumes from its blocks.
+    lock = (entry_lock(job_dir) if job_dir is not None and jax.process_count() == 1
+            else contextlib.nullcontext())
+    with lock:
+        return _run_job(task, planes, alphas, betas, ab, ev, eval_hash, t0, job_dir=job_dir,
+                        keep_job=keep_job, log=log, progress=progress, callback=callback)
+
+
+def _run_job(task, planes, alphas, betas, ab, ev, eval_hash, t0, *, job_dir, keep_job, log,
+             progress, callback):
+    """Evaluate the grid (resuming from ``job_dir`` when given) and assemble the surfaces."""
+    from landscape.surface._engine import executed_flops_per_point, run_blocks
+
+    job = None if job_dir is None else _open_job(task, planes, alphas, betas, ev, eval_hash,
+                                                 job_dir, log)
     desc = f"surface {len(alphas)}×{len(betas)}" + (f" × {len(planes)}" if len(planes) > 1 else "")
     out, st = run_blocks(ev, ab, [(th, pl.d1, pl.d2) for th, pl in planes], job=job,
                          progress=progress, desc=desc, callback=callback)
     if job is not None and not keep_job:
         job.remove()
+    x, y = task.data.x_eval, task.data.y_eval
     n_eval = int(np.shape(x)[0])
-    flops_plain = 2 * task.model.macs_per_sample * n_eval
-    flops_exec = executed_flops_per_point(task.model, n_eval, ev.block_points)
+    flops = (2 * task.model.macs_per_sample * n_eval,
+             executed_flops_per_point(task.model, n_eval, ev.block_points))
     bn = _bn_array(task.bn_stats)
     results = []
     for (th, pl), o in zip(planes, out):
         loss = o[:, 0].reshape(len(alphas), len(betas))
         acc = o[:, 1].reshape(len(alphas), len(betas))
-        i0, j0 = np.flatnonzero(alphas == 0), np.flatnonzero(betas == 0)
-        if i0.size and j0.size:
-            l0, a0 = float(loss[i0[0], j0[0]]), float(acc[i0[0], j0[0]])
-        else:
-            c = run_blocks(ev, np.zeros((1, 2), np.float32), [(th, pl.d1, pl.d2)])[0][0, 0]
-            l0, a0 = float(c[0]), float(c[1])
-        meta = {
-            "format": FORMAT,
-            "dataset": task.data.describe(),
-            "eval_set": {"n": n_eval, "shape": list(np.shape(x)), "sha256": eval_hash,
-                         **task.data.eval_source()},
-            "train": task.config,
-            "direction": pl.method, "norm": pl.norm,
-            "direction_meta": {k: v for k, v in pl.meta.items() if k != "path"},
-            "pca_path": pl.meta.get("path"),
-            "bn_policy": task.bn_policy if task.model.n_bn else None,
-            "center_loss": l0, "center_accuracy": a0,
-            "n_nonfinite": int((~np.isfinite(loss)).sum()),
-            "n_devices": ev.n_devices, "batch_size": ev.batch_size, "eval_batch": ev.eval_batch,
-            "block": ev.block_points,
-            "flops_per_point": flops_plain,
-            "executed_flops_per_point": flops_exec,
-            "resume": {k: st[k] for k in ("blocks", "reused", "computed")},
-            "seconds": {"compile_and_first_block": st["seconds_first"], "grid": st["seconds_rest"],
-                        "total": time.perf_counter() - t0},
-            "points_per_second": st["points_per_second"],
-            "versions": versions(),
-        }
+        l0, a0 = _center(ev, alphas, betas, loss, acc, th, pl)
+        meta = _surface_meta(task, pl, ev, st, eval_hash, flops, loss, l0, a0, t0)
         results.append(Surface(alphas, betas, loss, acc, np.asarray(th, np.float32),
                                np.asarray(pl.d1, np.float32), np.asarray(pl.d2, np.float32),
                                dict(task.model.spec), task.model.layout,
                                np.asarray(x, np.float32), np.asarray(y, np.int32), bn, meta))
     return results
+
+
+def _job_hash(task, planes, alphas, betas, ev, eval_hash) -> str:
+    """The hash of everything that determines a job's blocks (see `landscape.surface._jobs`)."""
+    from landscape.surface._jobs import job_hash
+
+    return job_hash({"format": FORMAT, "spec": task.model.spec,
+                     "layout": task.model.layout.to_json(), "bn_policy": task.bn_policy,
+                     "bn_stats": [np.asarray(v, np.float32) for mv in task.bn_stats for v in mv],
+                     "eval": eval_hash, "alphas": alphas, "betas": betas,
+                     "planes": [np.stack([th, pl.d1, pl.d2]) for th, pl in planes],
+                     "layout_of_blocks": [ev.block_points, ev.batch_size, ev.eval_batch,
+                                          ev.n_devices, ev.devices[0].platform],
+                     "versions": versions()})
+
+
+def _open_job(task, planes, alphas, betas, ev, eval_hash, job_dir, log):
+    """The job folder's completed blocks, with a notice for a foreign folder or a resume."""
+    from landscape.surface._jobs import BlockJob
+
+    job = BlockJob(job_dir, _job_hash(task, planes, alphas, betas, ev, eval_hash),
+                   len(planes) * ev.n_blocks, (ev.block_points, 2),
+                   what=f"surface {len(alphas)}×{len(betas)} × {len(planes)}")
+    if log is not None and job.discarded:
+        log(f"landscape: {job.discarded}")
+    if log is not None and job.done.any():
+        log(f"landscape: resuming {job_dir}: {int(job.done.sum())} of {job.n_blocks} "
+            f"blocks done, computing {int((~job.done).sum())}")
+    return job
+
+
+def _center(ev, alphas, betas, loss, acc, th, pl) -> tuple[float, float]:
+    """Loss and accuracy at θ (a = b = 0): read off the grid, or evaluated when off it."""
+    from landscape.surface._engine import run_blocks
+
+    i0, j0 = np.flatnonzero(alphas == 0), np.flatnonzero(betas == 0)
+    if i0.size and j0.size:
+        return float(loss[i0[0], j0[0]]), float(acc[i0[0], j0[0]])
+    c = run_blocks(ev, np.zeros((1, 2), np.float32), [(th, pl.d1, pl.d2)])[0][0, 0]
+    return float(c[0]), float(c[1])
+
+
+def _surface_meta(task, pl, ev, st, eval_hash, flops, loss, l0, a0, t0) -> dict:
+    """A surface's ``meta`` (docs/FORMAT.md): provenance, batching, FLOPs (plain forward,
+    executed), timings."""
+    x = task.data.x_eval
+    n_eval = int(np.shape(x)[0])
+    return {
+        "format": FORMAT,
+        "dataset": task.data.describe(),
+        "eval_set": {"n": n_eval, "shape": list(np.shape(x)), "sha256": eval_hash,
+                     **task.data.eval_source()},
+        "train": task.config,
+        "direction": pl.method, "norm": pl.norm,
+        "direction_meta": {k: v for k, v in pl.meta.items() if k != "path"},
+        "pca_path": pl.meta.get("path"),
+        "bn_policy": task.bn_policy if task.model.n_bn else None,
+        "center_loss": l0, "center_accuracy": a0,
+        "n_nonfinite": int((~np.isfinite(loss)).sum()),
+        "n_devices": ev.n_devices, "batch_size": ev.batch_size, "eval_batch": ev.eval_batch,
+        "block": ev.block_points,
+        "flops_per_point": flops[0],
+        "executed_flops_per_point": flops[1],
+        "resume": {k: st[k] for k in ("blocks", "reused", "computed")},
+        "seconds": {"compile_and_first_block": st["seconds_first"], "grid": st["seconds_rest"],
+                    "total": time.perf_counter() - t0},
+        "points_per_second": st["points_per_second"],
+        "versions": versions(),
+    }
 
 
 def _as_plane(item) -> tuple[np.ndarray, Plane]:
