@@ -22,10 +22,10 @@ import numpy as np
 import optax
 
 from landscape.balls._measure import Clip
+from landscape import optimizers
 from landscape.errors import LandscapeError, choice
+from landscape.optimizers import ADAPTIVE, OPTIMIZERS
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "rmsprop", "adagrad")
-ADAPTIVE = ("adam", "rmsprop", "adagrad")
 ORIGINS = ("plane", "init")
 
 # Start shapes, around the centre of the span, filling ``radius`` × its half-extent per axis.
@@ -40,14 +40,9 @@ START_HELP = {
 }
 START_RADIUS = 0.9
 
-# optimizer settings a user may give, the optimizers they apply to, and their defaults
-OPTIMIZER_OPTIONS = {
-    "momentum": (("momentum", "nesterov"), 0.9),
-    "b1": (("adam",), 0.9),
-    "b2": (("adam",), 0.999),
-    "eps": (("adam", "rmsprop", "adagrad"), None),   # None: optax's own default
-    "decay": (("rmsprop",), 0.9),
-}
+# optimizer settings a user may give, the optimizers they apply to, and their defaults: the one
+# table in landscape.optimizers
+OPTIMIZER_OPTIONS = optimizers.OPTIONS
 
 
 def check_positive(what, v, allow_none=False):
@@ -130,7 +125,7 @@ class BallGroup:
     def option(self, name: str):
         """An optimizer setting as used (its default when not given)."""
         v = getattr(self, name)
-        return OPTIMIZER_OPTIONS[name][1] if v is None else v
+        return optimizers.option(name, v)
 
     def check(self, n_data: int | None = None) -> "BallGroup":
         """Raise a one-line `LandscapeError` on any bad or inapplicable setting; return self."""
@@ -163,17 +158,9 @@ class BallGroup:
         """The optax transformation a ball's update goes through. In projected mode: clipping
         (if any), then the optimizer. In slice mode the measure has already clipped the
         weight-space gradient before projecting it, so only the optimizer."""
-        eps = {} if self.eps is None else {"eps": float(self.eps)}
-        opt = {
-            "sgd": lambda: optax.sgd(self.lr),
-            "momentum": lambda: optax.sgd(self.lr, momentum=self.option("momentum")),
-            "nesterov": lambda: optax.sgd(self.lr, momentum=self.option("momentum"),
-                                          nesterov=True),
-            "adam": lambda: optax.adam(self.lr, b1=self.option("b1"), b2=self.option("b2"),
-                                       **eps),
-            "rmsprop": lambda: optax.rmsprop(self.lr, decay=self.option("decay"), **eps),
-            "adagrad": lambda: optax.adagrad(self.lr, **eps),
-        }[self.optimizer]()
+        opt = optimizers.make(self.optimizer, self.lr, **{
+            k: getattr(self, k) for k, (applies, _) in OPTIMIZER_OPTIONS.items()
+            if self.optimizer in applies})
         if mode == "slice":
             return opt
         parts = []

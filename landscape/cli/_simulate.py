@@ -49,7 +49,8 @@ OPTIMIZER_FLAGS = ("momentum", "b1", "b2", "eps", "decay")
 
 
 def register(sub) -> None:
-    from landscape.balls import START_HELP
+    from landscape.balls import START_HELP, BallGroup
+    from landscape.optimizers import OPTIMIZERS
     from landscape.cli._common import parse_float
 
     p = sub.add_parser("simulate", help="roll SGD balls on a loss surface (.npz trajectories)",
@@ -62,17 +63,19 @@ def register(sub) -> None:
                                    "optimizer or mode is an error.")
     add_model_args(p)
     g = p.add_argument_group("balls")
-    g.add_argument("--balls", type=int, default=200, help="number of balls (default 200)")
-    g.add_argument("--optimizer", type=_names, default=["sgd"],
-                   help="sgd | momentum | nesterov | adam | rmsprop | adagrad (default sgd); "
+    d = BallGroup()                     # the group's defaults are the CLI's
+    g.add_argument("--balls", type=int, default=d.n_balls,
+                   help=f"number of balls (default {d.n_balls})")
+    g.add_argument("--optimizer", type=_names, default=[d.optimizer],
+                   help=" | ".join(OPTIMIZERS) + f" (default {d.optimizer}); "
                         "in slice mode adam, rmsprop and adagrad adapt per plane coordinate, "
                         "not per weight (use --mode projected for the real thing); a comma "
                         "list (sgd,adam) makes one group of --balls balls each, all starting "
                         "from the same points")
-    g.add_argument("--lr", type=_floats, default=[0.1],
-                   help="learning rate (default 0.1); a comma list gives one per optimizer")
-    g.add_argument("--batch-size", type=_batch, default=64,
-                   help="minibatch per ball per step, or 'full' (default 64)")
+    g.add_argument("--lr", type=_floats, default=[d.lr],
+                   help=f"learning rate (default {d.lr:g}); a comma list gives one per optimizer")
+    g.add_argument("--batch-size", type=_batch, default=d.batch_size,
+                   help=f"minibatch per ball per step, or 'full' (default {d.batch_size})")
     g.add_argument("--clip-norm", type=parse_float, default=None,
                    help="clip the network's weight-space gradient to this global norm (over all "
                         "parameters) before projecting it onto the plane")
@@ -86,9 +89,9 @@ def register(sub) -> None:
     g.add_argument("--eps", type=parse_float, default=None,
                    help="adam, rmsprop, adagrad only (default: optax's)")
     g.add_argument("--decay", type=parse_float, default=None, help="rmsprop only (default 0.9)")
-    g.add_argument("--start", default="uniform",
+    g.add_argument("--start", default=d.start,
                    help=("; ".join(f"{k}: {v}" for k, v in START_HELP.items() if k != "points")
-                         + " (default uniform)").replace("%", "%%"))
+                         + f" (default {d.start})").replace("%", "%%"))
     g.add_argument("--radius", type=parse_float, default=None,
                    help="fraction of the half-span the start shape fills (default 0.9)")
     g.add_argument("--steps", type=int, default=200, help="steps to simulate (default 200)")
