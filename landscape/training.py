@@ -38,7 +38,7 @@ TRAIN_OPTIMIZERS = ("adam", "sgd", "momentum")
 BN_POLICIES = ("eval", "batch")
 
 
-@dataclasses.dataclass(eq=False)
+@dataclasses.dataclass(eq=False, kw_only=True)
 class Task:
     """A trained network on its data.
 
@@ -217,10 +217,12 @@ def train(model: Model, data: Dataset, *, steps: int = 500, lr: float = 1e-2,
     if frozen:
         cfg["frozen_layers"] = list(frozen)
     cat = lambda parts: (np.concatenate(parts) if parts else np.zeros((0, L))).astype(np.float32)
-    return Task(model, data, theta, np.asarray(theta0, np.float32), bn_stats, bn_policy,
-                np.stack(cks).astype(np.float32), np.asarray(ck_steps),
-                np.concatenate(losses) if losses else np.zeros(0, np.float32), cfg,
-                time.perf_counter() - t0, cat(gnorms), cat(changes))
+    return Task(model=model, data=data, theta=theta, theta0=np.asarray(theta0, np.float32),
+                bn_stats=bn_stats, bn_policy=bn_policy,
+                checkpoints=np.stack(cks).astype(np.float32), checkpoint_steps=np.asarray(ck_steps),
+                train_loss=np.concatenate(losses) if losses else np.zeros(0, np.float32),
+                config=cfg, seconds=time.perf_counter() - t0, grad_norms=cat(gnorms),
+                weight_change=cat(changes))
 
 
 def task_from_params(model: Model, data: Dataset, theta, *, bn_policy: str = "batch") -> Task:
@@ -231,8 +233,10 @@ def task_from_params(model: Model, data: Dataset, theta, *, bn_policy: str = "ba
     if theta.size != model.n_params:
         raise LandscapeError(f"theta has {theta.size} entries, the model {model.n_params}")
     bn = [(np.asarray(m), np.asarray(v)) for m, v in model.bn_statistics(theta, data.x)]
-    return Task(model, data, theta, theta, bn, bn_policy, theta[None], np.zeros(1, int),
-                np.zeros(0, np.float32), {"optimizer": None, "steps": 0, "seed": None})
+    return Task(model=model, data=data, theta=theta, theta0=theta, bn_stats=bn,
+                bn_policy=bn_policy, checkpoints=theta[None], checkpoint_steps=np.zeros(1, int),
+                train_loss=np.zeros(0, np.float32),
+                config={"optimizer": None, "steps": 0, "seed": None})
 
 
 def _check_shapes(model: Model, data: Dataset):
