@@ -16,7 +16,6 @@ VTK = ("pyvista", "vtk", "vtkmodules")
 
 # Cycles still to be broken (issue 18); this list only ever shrinks.
 KNOWN_CYCLES: set[frozenset] = {
-    frozenset({"landscape.pipeline._config", "landscape.pipeline._transfer"}),
     frozenset({"landscape.render._stage", "landscape.render._view"}),
 }
 
