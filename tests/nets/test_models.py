@@ -206,3 +206,34 @@ def test_activations_and_bn_statistics_are_the_forward_pass_values(rng):
     assert [a[0].shape for a in ca] == [(4, 8, 8, 2), (4, 4, 4, 3)]
     np.testing.assert_allclose(np.asarray(ca[1][1]), np.maximum(np.asarray(ca[1][0]), 0))
     assert c.bn_statistics(tc, xc) == []
+
+
+def test_layer_index_has_one_definition():
+    """`layer_segments` (the balls' and the gradient report's) is `Layout.segments` over weights
+    and biases: both agree with a loop over the parameters, on a layout with batch norm, a
+    layer with only a bias and one with only batch norm."""
+    from landscape.nets import Layout, layer_segments
+    lay = Layout.build([("a", "w", "weight", (2, 3)), ("a", "b", "bias", (3,)),
+                        ("a", "s", "bn", (3,)), ("only_b", "b", "bias", (3,)),
+                        ("only_bn", "s", "bn", (3,)), ("c", "w", "weight", (3, 2)),
+                        ("c", "b", "bias", (2,))])
+    names, seg_w, seg_b = layer_segments(lay)
+    assert names == ["a", "only_b", "c"]
+    want_w, want_b = np.full(lay.size, 3), np.full(lay.size, 3)
+    for p in lay.params:
+        if p.role == "weight":
+            want_w[p.offset:p.stop] = names.index(p.layer)
+        elif p.role == "bias":
+            want_b[p.offset:p.stop] = names.index(p.layer)
+    np.testing.assert_array_equal(seg_w, want_w)
+    np.testing.assert_array_equal(seg_b, want_b)
+    assert seg_w.dtype == seg_b.dtype == np.int32
+    wn, ws = lay.segments(("weight",))
+    assert wn == ["a", "c"] and wn == nets.weight_layers(lay)
+    # the weight-only index counts the same layers, in the same order, as layer_segments'
+    for i, n in enumerate(wn):
+        np.testing.assert_array_equal(ws == i, seg_w == names.index(n))
+    m = nets.mlp((4, 4), n_in=3, n_out=2, batchnorm=True)
+    n2, w2, b2 = layer_segments(m.layout)
+    assert n2 == list(m.layers) and (w2 < 3).sum() == 3 * 4 + 4 * 4 + 4 * 2
+    assert (b2 < 3).sum() == 4 + 4 + 2
