@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 #: work estimated to take less than this is not worth a bar
 MIN_SECONDS = 2.0
