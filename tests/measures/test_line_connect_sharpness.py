@@ -121,3 +121,15 @@ def test_sharpness_against_dense_hessians(quad):
     for layer, got in per.items():
         idx = np.concatenate([np.arange(p.offset, p.stop) for p in m.layout.params if p.layer == layer])
         np.testing.assert_allclose(got, np.linalg.eigvalsh(Hs[np.ix_(idx, idx)])[-1], rtol=1e-3)
+
+
+def test_sharpness_function_is_the_top_eigenvalue_of_a_quadratic(quad):
+    """``ls.sharpness`` on a task whose loss is exactly quadratic in θ equals the largest
+    eigenvalue of its dense Hessian (numpy), at θ* and at a given θ (the same: constant H)."""
+    import landscape as ls
+
+    task, _, H, star = quad
+    want = np.linalg.eigvalsh(H)[-1]
+    np.testing.assert_allclose(ls.sharpness(task, iters=50), want, rtol=1e-4)
+    np.testing.assert_allclose(ls.sharpness(task, star.astype(np.float32), iters=50), want,
+                               rtol=1e-4)
