@@ -2,12 +2,20 @@
 
     >>> import landscape as ls
     >>> cfg = ls.LandscapeConfig(grid=21)          # MLP 64-64-64 ReLU on digits
-    >>> surface, _ = ls.build_surface(cfg)          # doctest: +SKIP
+    >>> surface = ls.build_surface(cfg).surface     # doctest: +SKIP
 
 Scenes, e.g. in a notebook (`landscape.scene._notebook`)::
 
     >>> result = ls.compute(ls.load_scene("scenes/local_minima.py"))  # doctest: +SKIP
     >>> result.still(); result.video(); result.show()                  # doctest: +SKIP
+
+Naming rule. ``build_*`` starts from a `LandscapeConfig` and goes through the cache
+(`build_surface`, `build_timelapse`); ``compute_*`` starts from a `Task` (and a `Plane`) and
+computes every time (`compute_surface`, `compute_surfaces`, `compute_timelapse`). A task comes
+from `train` (``ls.fit`` is the same function, kept) or `task_from_params`; measures on it are
+plain functions: `line`, `connect` (a trained Bézier curve between two minima), `sharpness`.
+A scene file is opened with `load_scene` (the documented verb; default quality ``low``, for
+notebooks); `build_scene` is the same with the command line's default quality, ``medium``.
 
 Names are loaded lazily, so ``landscape.cli`` can configure JAX's devices before JAX starts.
 """
@@ -29,7 +37,8 @@ _EXPORTS = {
     "from_equinox": ("landscape.nets", "from_equinox"),
     "compute_surfaces": ("landscape.surface", "compute_surfaces"),
     "Task": ("landscape.training", "Task"),
-    "fit": ("landscape.training", "train"),  # the module landscape.training keeps its name
+    "train": ("landscape.training", "train"),
+    "fit": ("landscape.training", "train"),  # the older name of ls.train, kept
     "task_from_params": ("landscape.training", "task_from_params"),
     "Plane": ("landscape.planes", "Plane"),
     "random_plane": ("landscape.planes", "random_plane"),
@@ -43,10 +52,15 @@ _EXPORTS = {
     "activation_stats": ("landscape.measures", "activation_stats"),
     "first_layer_features": ("landscape.measures", "first_layer_features"),
     "chain_rule": ("landscape.measures", "chain_rule"),
+    "line": ("landscape.measures", "line"),
+    "connect": ("landscape.measures", "fit_bend"),
+    "sharpness": ("landscape.measures", "sharpness"),
+    "Sharpness": ("landscape.measures", "Sharpness"),
     "Surface": ("landscape.surface", "Surface"),
     "compute_surface": ("landscape.surface", "compute_surface"),
     "LandscapeConfig": ("landscape.pipeline", "LandscapeConfig"),
     "build_surface": ("landscape.pipeline", "build_surface"),
+    "BuiltSurface": ("landscape.pipeline", "BuiltSurface"),
     "task_from_surface": ("landscape.pipeline", "task_from_surface"),
     "plane_from_surface": ("landscape.pipeline", "plane_from_surface"),
     "LandscapeError": ("landscape.errors", "LandscapeError"),

@@ -3,14 +3,88 @@ pipe or a log file, and never for work that ends before a person would wonder.
 
     >>> bar = progress_bar(100, None, est_seconds=30, desc="surface")   # doctest: +SKIP
     >>> bar.update(1); bar.close()                                      # doctest: +SKIP
+
+Protocol. Work that takes a while reports *events*, not text: a phase (``"surface"``,
+``"balls"``, ``"timelapse"``, ...) starts, advances, ends, with its name, which item it is
+(``item`` of ``n_items``, e.g. the landscape), a label for people and counts. Anything that
+shows progress (the notebook's bar, the window's messages, a test) subscribes with a callable
+``listener(event)``; log lines stay for people and nothing parses them.
+
+    >>> seen = []
+    >>> events = Events(seen.append)
+    >>> events.start("surface", item=0, n_items=1, label="tiny")
+    >>> events.end("surface", item=0, n_items=1, label="tiny")
+    >>> [(e.kind, e.phase) for e in seen]
+    [('start', 'surface'), ('end', 'surface')]
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+from collections.abc import Callable
 
 #: work estimated to take less than this is not worth a bar
 MIN_SECONDS = 2.0
+
+EVENT_KINDS = ("start", "advance", "end")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Event:
+    """One step of a phase of work.
+
+    Attributes:
+      kind: ``"start"``, ``"advance"`` or ``"end"``.
+      phase: what is being done (``"surface"``, ``"balls"``, ``"timelapse"``, ...).
+      item, n_items: which of how many (a scene's landscapes), or None.
+      label: for people (a landscape's title).
+      done, total: units of the phase done so far and in all (steps, blocks), or None.
+    """
+
+    kind: str
+    phase: str
+    item: int | None = None
+    n_items: int | None = None
+    label: str = ""
+    done: int | None = None
+    total: int | None = None
+
+
+class Events:
+    """Sends each `Event` to its listeners (callables taking one event); with none it does
+    nothing, so code reports progress unconditionally."""
+
+    def __init__(self, *listeners: Callable[[Event], None]):
+        self.listeners = [f for f in listeners if f is not None]
+
+    def subscribe(self, listener: Callable[[Event], None]) -> Callable[[Event], None]:
+        self.listeners.append(listener)
+        return listener
+
+    def emit(self, kind: str, phase: str, **fields) -> None:
+        if kind not in EVENT_KINDS:
+            raise ValueError(f"event kind {kind!r} is not one of {EVENT_KINDS}")
+        if self.listeners:
+            e = Event(kind=kind, phase=phase, **fields)
+            for f in list(self.listeners):
+                f(e)
+
+    def start(self, phase: str, **fields) -> None:
+        self.emit("start", phase, **fields)
+
+    def advance(self, phase: str, **fields) -> None:
+        self.emit("advance", phase, **fields)
+
+    def end(self, phase: str, **fields) -> None:
+        self.emit("end", phase, **fields)
+
+
+def as_events(events) -> Events:
+    """``events`` as an `Events`: an `Events` itself, a single listener, or None (no one)."""
+    if isinstance(events, Events):
+        return events
+    return Events() if events is None else Events(events)
 
 
 def in_notebook() -> bool:

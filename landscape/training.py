@@ -30,6 +30,7 @@ from landscape.nets import (
     layer_mask,
     loss_and_accuracy,
     resolve_layers,
+    segment_norms,
     weight_layers,
 )
 from landscape.progress import progress_bar
@@ -38,7 +39,7 @@ TRAIN_OPTIMIZERS = ("adam", "sgd", "momentum")
 BN_POLICIES = ("eval", "batch")
 
 
-@dataclasses.dataclass(eq=False)
+@dataclasses.dataclass(eq=False, kw_only=True)
 class Task:
     """A trained network on its data.
 
@@ -133,6 +134,40 @@ def train(model: Model, data: Dataset, *, steps: int = 500, lr: float = 1e-2,
     see `landscape.nets._layers.resolve_layers`) whose parameters — weights, biases, batch norm —
     are never updated: their updates are replaced by exact zeros.
     """
+    _check_options(model, data, steps=steps, lr=lr, optimizer=optimizer, bn_policy=bn_policy)
+    t0 = time.perf_counter()
+    k_init, k_batch = jax.random.split(key)
+    theta0 = _start(model, init_theta, k_init)
+    frozen = _frozen_names(model, frozen_layers)
+    trainable = jnp.asarray(~layer_mask(model.layout, frozen)) if frozen else None
+    bs = _batch_size(data.n, batch_size)
+    tx = {"adam": optax.adam(lr), "sgd": optax.sgd(lr),
+          "momentum": optax.sgd(lr, momentum=0.9)}[optimizer]
+    run = jax.jit(lambda carry, keys: jax.lax.scan(
+        _step_fn(model, data, tx, bs, trainable), carry, keys))
+    rec = _run_segments(run, (theta0, tx.init(theta0)), jax.random.split(k_batch, max(steps, 1)),
+                        steps=steps, n_checkpoints=n_checkpoints, progress=progress)
+    theta = np.asarray(rec["theta"], np.float32)
+    bn_stats = [(np.asarray(m), np.asarray(v))
+                for m, v in model.bn_statistics(theta, jnp.asarray(data.x))]
+    cfg = {"optimizer": optimizer, "lr": float(lr), "steps": int(steps), "batch_size": int(bs),
+           "seed": key_list(key)}
+    if init_theta is not None:
+        cfg["init"] = "given"
+    if frozen:
+        cfg["frozen_layers"] = list(frozen)
+    L = len(weight_layers(model.layout))
+    cat = lambda parts: (np.concatenate(parts) if parts else np.zeros((0, L))).astype(np.float32)
+    return Task(model=model, data=data, theta=theta, theta0=np.asarray(theta0, np.float32),
+                bn_stats=bn_stats, bn_policy=bn_policy,
+                checkpoints=np.stack(rec["checkpoints"]).astype(np.float32),
+                checkpoint_steps=np.asarray(rec["checkpoint_steps"]),
+                train_loss=np.concatenate(rec["loss"]) if rec["loss"] else np.zeros(0, np.float32),
+                config=cfg, seconds=time.perf_counter() - t0, grad_norms=cat(rec["grad_norms"]),
+                weight_change=cat(rec["weight_change"]))
+
+
+def _check_options(model: Model, data: Dataset, *, steps, lr, optimizer, bn_policy) -> None:
     choice("optimizer", optimizer, TRAIN_OPTIMIZERS)
     choice("batch-norm policy", bn_policy, BN_POLICIES)
     if steps < 0:
@@ -140,28 +175,41 @@ def train(model: Model, data: Dataset, *, steps: int = 500, lr: float = 1e-2,
     if not (math.isfinite(lr) and lr > 0):
         raise LandscapeError(f"learning rate must be a positive number, got {lr}")
     _check_shapes(model, data)
-    t0 = time.perf_counter()
-    k_init, k_batch = jax.random.split(key)
+
+
+def _start(model: Model, init_theta, k_init) -> jax.Array:
+    """θ at step 0: ``model.init`` or the given ``init_theta`` (checked)."""
     if init_theta is None:
-        theta0 = model.init(key=k_init)
-    else:
-        theta0 = jnp.asarray(np.asarray(init_theta, np.float32).reshape(-1))
-        if theta0.size != model.n_params or not bool(jnp.all(jnp.isfinite(theta0))):
-            raise LandscapeError(f"init_theta must be {model.n_params} finite numbers, "
-                                 f"got {theta0.size}")
-    frozen = () if frozen_layers is None or len(frozen_layers) == 0 else \
-        tuple(weight_layers(model.layout)[i] for i in resolve_layers(model.layout, frozen_layers))
-    trainable = jnp.asarray(~layer_mask(model.layout, frozen)) if frozen else None
-    names, seg = model.layout.segments(("weight",))
-    L = len(names)
-    seg = jnp.asarray(np.where(seg < 0, L, seg))
-    n = data.n
+        return model.init(key=k_init)
+    theta0 = jnp.asarray(np.asarray(init_theta, np.float32).reshape(-1))
+    if theta0.size != model.n_params or not bool(jnp.all(jnp.isfinite(theta0))):
+        raise LandscapeError(f"init_theta must be {model.n_params} finite numbers, "
+                             f"got {theta0.size}")
+    return theta0
+
+
+def _frozen_names(model: Model, frozen_layers) -> tuple[str, ...]:
+    if frozen_layers is None or len(frozen_layers) == 0:
+        return ()
+    return tuple(weight_layers(model.layout)[i] for i in resolve_layers(model.layout, frozen_layers))
+
+
+def _batch_size(n: int, batch_size: int | None) -> int:
     bs = n if batch_size is None or batch_size >= n else int(batch_size)
     if bs < 1:
         raise LandscapeError(f"batch size must be at least 1, got {batch_size}")
-    tx = {"adam": optax.adam(lr), "sgd": optax.sgd(lr),
-          "momentum": optax.sgd(lr, momentum=0.9)}[optimizer]
+    return bs
+
+
+def _step_fn(model: Model, data: Dataset, tx, bs: int, trainable):
+    """One optimizer step for `jax.lax.scan`: ``((θ, opt), key) -> ((θ', opt'), (loss,
+    per-layer weight-gradient norm [L], per-layer relative weight change [L]))``. The norms
+    are overflow-safe (`segment_norms`, as the balls use): a 1e20 gradient has a finite norm."""
+    names, seg = model.layout.segments(("weight",))
+    L = len(names)
+    seg = jnp.asarray(np.where(seg < 0, L, seg))
     x, y = jnp.asarray(data.x), jnp.asarray(data.y)
+    n = data.n
 
     def batch_loss(theta, xb, yb):
         return loss_and_accuracy(model.apply(theta, xb, None, "batch"), yb, model.output)[0]
@@ -178,29 +226,30 @@ def train(model: Model, data: Dataset, *, steps: int = 500, lr: float = 1e-2,
         if trainable is not None:
             upd = jnp.where(trainable, upd, 0.0)
         new = optax.apply_updates(theta, upd)
-        per_layer = lambda v: jax.ops.segment_sum(v * v, seg, num_segments=L + 1)[:L]
-        gnorm = jnp.sqrt(per_layer(g))
-        change = jnp.sqrt(per_layer(new - theta) / jnp.maximum(per_layer(theta), 1e-30))
+        gnorm = segment_norms(g, seg, L)
+        change = segment_norms(new - theta, seg, L) / jnp.maximum(segment_norms(theta, seg, L),
+                                                                  1e-15)
         return (new, opt), (loss, gnorm, change)
 
-    @jax.jit
-    def run(carry, keys):
-        return jax.lax.scan(step, carry, keys)
+    return step
 
+
+def _run_segments(run, carry, keys, *, steps: int, n_checkpoints: int, progress) -> dict:
+    """Run the compiled loop between checkpoints, with a progress bar after the first
+    segment (it estimates the rest); returns θ at the end and the per-segment records."""
     n_ck = max(1, min(n_checkpoints, steps)) if steps else 1
     bounds = np.unique(np.linspace(0, steps, n_ck + 1).round().astype(int))
-    carry = (theta0, tx.init(theta0))
-    keys = jax.random.split(k_batch, max(steps, 1))
-    cks, ck_steps, losses, gnorms, changes = [np.asarray(theta0)], [0], [], [], []
+    rec = {"checkpoints": [np.asarray(carry[0])], "checkpoint_steps": [0], "loss": [],
+           "grad_norms": [], "weight_change": []}
     bar = None
     for k, (s0, s1) in enumerate(zip(bounds[:-1], bounds[1:])):
         t_seg = time.perf_counter()
         carry, (l, gn, ch) = run(carry, keys[s0:s1])
-        losses.append(np.asarray(l))
-        gnorms.append(np.asarray(gn))
-        changes.append(np.asarray(ch))
-        cks.append(np.asarray(carry[0]))
-        ck_steps.append(int(s1))
+        rec["loss"].append(np.asarray(l))
+        rec["grad_norms"].append(np.asarray(gn))
+        rec["weight_change"].append(np.asarray(ch))
+        rec["checkpoints"].append(np.asarray(carry[0]))
+        rec["checkpoint_steps"].append(int(s1))
         if k == 0 and progress is not False and len(bounds) > 2:
             est = (time.perf_counter() - t_seg) * (len(bounds) - 2)  # the rest, compiled
             bar = progress_bar(steps, progress, est_seconds=est, desc="training", unit="step")
@@ -208,19 +257,8 @@ def train(model: Model, data: Dataset, *, steps: int = 500, lr: float = 1e-2,
             bar.update(int(s1 - s0) if k else int(s1))
     if bar is not None:
         bar.close()
-    theta = np.asarray(carry[0], np.float32)
-    bn_stats = [(np.asarray(m), np.asarray(v)) for m, v in model.bn_statistics(theta, x)]
-    cfg = {"optimizer": optimizer, "lr": float(lr), "steps": int(steps), "batch_size": int(bs),
-           "seed": key_list(key)}
-    if init_theta is not None:
-        cfg["init"] = "given"
-    if frozen:
-        cfg["frozen_layers"] = list(frozen)
-    cat = lambda parts: (np.concatenate(parts) if parts else np.zeros((0, L))).astype(np.float32)
-    return Task(model, data, theta, np.asarray(theta0, np.float32), bn_stats, bn_policy,
-                np.stack(cks).astype(np.float32), np.asarray(ck_steps),
-                np.concatenate(losses) if losses else np.zeros(0, np.float32), cfg,
-                time.perf_counter() - t0, cat(gnorms), cat(changes))
+    rec["theta"] = carry[0]
+    return rec
 
 
 def task_from_params(model: Model, data: Dataset, theta, *, bn_policy: str = "batch") -> Task:
@@ -231,8 +269,10 @@ def task_from_params(model: Model, data: Dataset, theta, *, bn_policy: str = "ba
     if theta.size != model.n_params:
         raise LandscapeError(f"theta has {theta.size} entries, the model {model.n_params}")
     bn = [(np.asarray(m), np.asarray(v)) for m, v in model.bn_statistics(theta, data.x)]
-    return Task(model, data, theta, theta, bn, bn_policy, theta[None], np.zeros(1, int),
-                np.zeros(0, np.float32), {"optimizer": None, "steps": 0, "seed": None})
+    return Task(model=model, data=data, theta=theta, theta0=theta, bn_stats=bn,
+                bn_policy=bn_policy, checkpoints=theta[None], checkpoint_steps=np.zeros(1, int),
+                train_loss=np.zeros(0, np.float32),
+                config={"optimizer": None, "steps": 0, "seed": None})
 
 
 def _check_shapes(model: Model, data: Dataset):

@@ -19,3 +19,28 @@ def test_no_submodule_shadows_an_exported_name():
         if attr is not None:
             obj = getattr(importlib.import_module(mod), attr)
             assert getattr(landscape, n) is obj, n
+
+
+def test_every_export_resolves_and_the_verbs_are_functions():
+    for n, (mod, attr) in landscape._EXPORTS.items():
+        obj = getattr(landscape, n)
+        want = importlib.import_module(mod)
+        assert obj is (want if attr is None else getattr(want, attr)), n
+    assert set(landscape._EXPORTS) <= set(dir(landscape))
+    from landscape import measures, training
+
+    assert landscape.train is landscape.fit is training.train
+    assert landscape.line is measures.line and landscape.connect is measures.fit_bend
+    for verb in ("train", "line", "connect", "sharpness", "build_surface", "compute_surface",
+                 "load_scene", "build_scene", "compute"):
+        assert callable(getattr(landscape, verb)) and not isinstance(getattr(landscape, verb), type)
+
+
+def test_build_surface_result_has_named_fields_and_still_unpacks():
+    from landscape.pipeline import BuiltSurface
+
+    s = object()
+    r = BuiltSurface(s, {"cached": True})
+    assert r.surface is s and r.timings == {"cached": True}
+    surface, timings = r
+    assert surface is s and timings is r.timings

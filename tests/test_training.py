@@ -126,3 +126,20 @@ def test_surface_meta_carries_the_records():
     np.testing.assert_allclose(rec["grad_norms"], task.grad_norms, rtol=1e-6)
     s0, _ = build_surface(cfg.replace(train_steps=0), cache=False)
     assert s0.meta["train_records"] is None
+
+
+def test_a_1e20_gradient_has_a_finite_recorded_norm(small_digits):
+    """Logits ``1e20 · x·W`` at W = 0: the gradient ``1e20 · Xᵀ(1/K − Y)/n`` has entries near
+    1e19, so its plain sum of squares overflows float32; training records the closed-form
+    norm (overflow-safe, as the balls measure it), finite."""
+    x, y = small_digits.x[:64], small_digits.y[:64]
+    d = type(small_digits)("digits64", x, y, x, y, 10, (8, 8), None)
+    m = nets.from_apply_fn(lambda p, xx: (xx @ p["w"]) * 1e20, {"w": np.zeros((64, 10), np.float32)},
+                           x[:1])
+    task = training.train(m, d, steps=1, lr=1e-30, optimizer="sgd", batch_size=None,
+                          key=jax.random.key(0))
+    X = np.asarray(x, np.float64)
+    want = np.linalg.norm(1e20 * X.T @ (np.full((64, 10), 0.1) - np.eye(10)[y]) / 64)
+    assert want > 1e19 and want ** 2 > np.finfo(np.float32).max  # the plain sum would overflow
+    assert task.grad_norms.shape == (1, 1) and np.isfinite(task.grad_norms[0, 0])
+    np.testing.assert_allclose(task.grad_norms[0, 0], want, rtol=1e-4)

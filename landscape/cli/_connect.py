@@ -80,8 +80,10 @@ def run(args) -> int:
         bb = pts["bend"][1]
         m = 0.25 * max(1.0, abs(bb))
         span = (-0.25, 1.25, min(0.0, bb) - m, max(0.0, bb) + m)
-        ta = Task(a.model, a.data, curve.theta_a, a.theta0, a.bn_stats, a.bn_policy,
-                  curve.theta_a[None], np.zeros(1, int), np.zeros(0, np.float32), a.config)
+        ta = Task(model=a.model, data=a.data, theta=curve.theta_a, theta0=a.theta0,
+                  bn_stats=a.bn_stats, bn_policy=a.bn_policy, checkpoints=curve.theta_a[None],
+                  checkpoint_steps=np.zeros(1, int), train_loss=np.zeros(0, np.float32),
+                  config=a.config)
         s = compute_surface(ta, plane, span=span, resolution=cfg.grid,
                             progress=None if not args.quiet else False)
         s.meta["connect"] = {"points": pts, "curve_ab": curve.coordinates(res["t"]).tolist()}

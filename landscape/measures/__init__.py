@@ -18,5 +18,6 @@ from landscape.measures._gradients import layer_gradient_norms as layer_gradient
 from landscape.measures._line import line as line
 from landscape.measures._saturation import activation_stats as activation_stats
 from landscape.measures._sharpness import Sharpness as Sharpness
+from landscape.measures._sharpness import sharpness as sharpness
 
-__all__ = ['EXPLODING', 'FADING', 'GROWING', 'Sharpness', 'VANISHING', 'activation_stats', 'chain_rule', 'chain_view', 'check_same_shape', 'classify', 'compare', 'first_layer_features', 'fit_bend', 'gradient_report', 'layer_gradient_norms', 'line', 'ratios', 'verdict']
+__all__ = ['EXPLODING', 'FADING', 'GROWING', 'Sharpness', 'VANISHING', 'activation_stats', 'chain_rule', 'chain_view', 'check_same_shape', 'classify', 'compare', 'first_layer_features', 'fit_bend', 'gradient_report', 'layer_gradient_norms', 'line', 'ratios', 'sharpness', 'verdict']

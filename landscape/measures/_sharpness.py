@@ -132,3 +132,11 @@ class Sharpness:
         if bar is not None:
             bar.close()
         return out
+
+
+def sharpness(task: Task, theta=None, *, iters: int = 30, eval_batch: int | None = None,
+              seed: int = 0) -> float:
+    """λ_max, the top eigenvalue of the loss Hessian, at ``theta`` (default θ*), by Lanczos.
+    For many points or per-layer values build one `Sharpness` and reuse its compiled program."""
+    sh = Sharpness(task, iters=iters, eval_batch=eval_batch, seed=seed)
+    return sh.top(task.theta if theta is None else theta)

@@ -123,16 +123,17 @@ def adapt(named, call: Callable, x_example, *, output: str = "softmax", layer_or
             out[i] = theta[p.offset:p.stop].reshape(p.shape)
         return out
 
-    def apply_fn(theta, x, bn_stats=None, bn_mode="batch", _collect=None):
+    def apply_fn(theta, x, bn_stats=None, bn_mode="batch"):
         return run(to_leaves(theta), x, bn_stats, bn_mode)
 
-    def head_fn(theta, x, bn_stats=None, bn_mode="batch", _collect=None):
+    def head_fn(theta, x, bn_stats=None, bn_mode="batch"):
         return apply_fn(theta, x, bn_stats, bn_mode)
 
     spec = {"kind": name, "output": output, "batchnorm": bool(own), "skip": False,
             "sample_shape": list(sample_shape), "bn_layers": list(bn_names)}
-    return Model(spec, layout, output, int(macs_per_sample or round(macs)), lambda key: theta0,
-                 None, head_fn, apply_fn, n_bn=len(own),
+    return Model(spec=spec, layout=layout, output=output,
+                 macs_per_sample=int(macs_per_sample or round(macs)), init_fn=lambda key: theta0,
+                 first_fn=None, head_fn=head_fn, apply_fn=apply_fn, n_bn=len(own),
                  stats_fn=(lambda theta, x: own) if own else None)
 
 

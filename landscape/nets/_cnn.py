@@ -66,26 +66,31 @@ def cnn(channels=(8, 16), *, image_shape=(8, 8), n_out: int = 10, activation: st
         P = layout.unflatten(theta)["conv_0"]
         return conv(x.reshape(-1, h, w, 1), P["w"], 1) + P["b"]
 
-    def head_fn(theta, z, bn_stats, bn_mode, _collect=None, _acts=None):
+    def trace_fn(theta, z, bn_stats, bn_mode):
+        """``(logits, [(z, act(z))] per convolution, [])`` (no batch norm)."""
         P = layout.unflatten(theta)
         a = act(z)
+        acts = []
         for i in range(1, len(channels) + 1):
-            if _acts is not None:
-                _acts.append((z, a))
+            acts.append((z, a))
             if i == len(channels):
                 break
             L = P[f"conv_{i}"]
             z = conv(a, L["w"], strides[i]) + L["b"]
             a = act(z)
         L = P[dname]
-        return a.reshape(a.shape[0], -1) @ L["w"] + L["b"]
+        return a.reshape(a.shape[0], -1) @ L["w"] + L["b"], acts, []
 
-    def apply_fn(theta, x, bn_stats=None, bn_mode="batch", _collect=None, _acts=None):
-        return head_fn(theta, first_fn(theta, x), bn_stats, bn_mode, _acts=_acts)
+    def head_fn(theta, z, bn_stats, bn_mode):
+        return trace_fn(theta, z, bn_stats, bn_mode)[0]
+
+    def apply_fn(theta, x, bn_stats=None, bn_mode="batch"):
+        return head_fn(theta, first_fn(theta, x), bn_stats, bn_mode)
 
     spec = {"kind": "cnn", "channels": list(channels), "image_shape": list(image_shape),
             "n_out": int(n_out), "activation": activation, "init": init,
             "init_scale": float(init_scale), "batchnorm": False, "skip": False,
             "output": "softmax"}
-    return Model(spec, layout, "softmax", macs, init_fn, first_fn, head_fn, apply_fn,
-                 first_macs=first_macs)
+    return Model(spec=spec, layout=layout, output="softmax", macs_per_sample=macs,
+                 init_fn=init_fn, first_fn=first_fn, head_fn=head_fn, apply_fn=apply_fn,
+                 first_macs=first_macs, trace_fn=trace_fn)

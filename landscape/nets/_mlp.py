@@ -14,7 +14,8 @@ from landscape.nets._layout import Layout
 from landscape.nets._model import Model
 
 
-def _norm(z, stats, bn_mode, collect):
+def _batch_norm(z, stats, bn_mode):
+    """``(normalized z, (mean, var) used)``."""
     if bn_mode == "batch":
         mu, var = jnp.mean(z, 0), jnp.var(z, 0)
     elif stats is None:  # never fall back to batch statistics silently
@@ -22,9 +23,7 @@ def _norm(z, stats, bn_mode, collect):
                              "none were given; use bn_policy='batch' or supply them")
     else:
         mu, var = stats
-    if collect is not None:
-        collect.append((mu, var))
-    return (z - mu) * jax.lax.rsqrt(var + BN_EPS)
+    return (z - mu) * jax.lax.rsqrt(var + BN_EPS), (mu, var)
 
 
 def mlp(widths=(64, 64, 64), *, n_in: int = 64, n_out: int = 10, activation: str = "relu",
@@ -81,33 +80,40 @@ def mlp(widths=(64, 64, 64), *, n_in: int = 64, n_out: int = 10, activation: str
         P = layout.unflatten(theta)["dense_0"]
         return x @ P["w"] + P["b"]
 
-    def head_fn(theta, z, bn_stats, bn_mode, _collect=None, _acts=None):
+    def trace_fn(theta, z, bn_stats, bn_mode):
+        """``(logits, [(z, h)] per hidden layer, [(mean, var)] per batch norm)``."""
         P = layout.unflatten(theta)
         h_prev = None
+        acts, used = [], []
         for i in range(n_layers):
             # z is the pre-activation of layer i (already computed for i == 0)
             L = P[f"dense_{i}"]
             if i > 0:
                 z = h_prev @ L["w"] + L["b"]
             if i == n_layers - 1:
-                return z
+                return z, acts, used
             if batchnorm:
-                z = _norm(z, None if bn_stats is None else bn_stats[i], bn_mode, _collect)
+                z, mv = _batch_norm(z, None if bn_stats is None else bn_stats[i], bn_mode)
+                used.append(mv)
                 z = z * L["bn_scale"] + L["bn_shift"]
             h = act(z)
-            if _acts is not None:
-                _acts.append((z, h))
+            acts.append((z, h))
             if skip and h_prev is not None and h_prev.shape[-1] == h.shape[-1]:
                 h = h + h_prev
             h_prev = h
 
-    def apply_fn(theta, x, bn_stats=None, bn_mode="batch", _collect=None, _acts=None):
-        return head_fn(theta, first_fn(theta, x), bn_stats, bn_mode, _collect, _acts)
+    def head_fn(theta, z, bn_stats, bn_mode):
+        return trace_fn(theta, z, bn_stats, bn_mode)[0]
+
+    def apply_fn(theta, x, bn_stats=None, bn_mode="batch"):
+        return head_fn(theta, first_fn(theta, x), bn_stats, bn_mode)
 
     spec = {"kind": "mlp", "n_in": int(n_in), "widths": list(widths), "n_out": int(n_out),
             "activation": activation, "init": init, "init_scale": float(init_scale),
             "batchnorm": bool(batchnorm), "skip": bool(skip), "output": output,
             "bn_eps": BN_EPS}
     macs = sum(dims[i] * dims[i + 1] for i in range(n_layers))
-    return Model(spec, layout, output, macs, init_fn, first_fn, head_fn, apply_fn,
-                 n_bn=(n_layers - 1) if batchnorm else 0, first_macs=dims[0] * dims[1])
+    return Model(spec=spec, layout=layout, output=output, macs_per_sample=macs, init_fn=init_fn,
+                 first_fn=first_fn, head_fn=head_fn, apply_fn=apply_fn,
+                 n_bn=(n_layers - 1) if batchnorm else 0, first_macs=dims[0] * dims[1],
+                 trace_fn=trace_fn)

@@ -7,7 +7,10 @@ Protocol. A `Model` holds a `Layout` and three pure functions:
                                              (``x·W0 + b0``), or ``None`` for opaque models;
   ``head(θ, z0, bn_stats, bn_mode) -> logits``  everything after the first layer.
 
-``apply(θ, x) = head(θ, first(θ, x))``. The split exists because the surface code exploits
+``apply(θ, x) = head(θ, first(θ, x))``. The built-in networks also give
+``trace(θ, z0, bn_stats, bn_mode) -> (logits, [(z, h)] per hidden layer, [(mean, var)] per
+batch norm)``: the same forward pass returning what it saw, as values (`activations`,
+`bn_statistics`). The split exists because the surface code exploits
 ``first(θ* + a·d1 + b·d2) = first(θ*) + a·first(d1) + b·first(d2)``: the first layer's product
 with the whole evaluation set is computed three times instead of once per grid point.
 
@@ -41,6 +44,8 @@ class Model:
         ``first_fn`` exists).
       stats_fn: ``(θ, x) -> [(mean, var), ...]``, the batch-norm statistics a model brought
         from a framework carries itself (its running averages); ``None`` for built-in networks.
+      trace_fn: ``(θ, z0, bn_stats, bn_mode) -> (logits, acts, bn_used)`` for the built-in
+        networks (see the module docstring); ``None`` for models brought from elsewhere.
     """
 
     spec: dict
@@ -54,6 +59,7 @@ class Model:
     n_bn: int = 0
     first_macs: int = 0
     stats_fn: Callable | None = None
+    trace_fn: Callable | None = None
 
     @property
     def n_params(self) -> int:
@@ -80,12 +86,10 @@ class Model:
         and activation ``act(z)`` on ``x``, input → output (the output layer is not hidden):
         a list of ``(z, h)`` arrays ``[n, width]`` (CNN: ``[n, h, w, c]``). Built-in MLP and
         CNN only."""
-        if self.spec.get("kind") not in ("mlp", "cnn"):
+        if self.spec.get("kind") not in ("mlp", "cnn") or self.trace_fn is None:
             raise LandscapeError(f"hidden activations need a built-in MLP or CNN, not "
                                  f"{self.spec.get('kind')!r}")
-        acts: list = []
-        self.apply_fn(theta, x, bn_stats, bn_mode, _acts=acts)
-        return acts
+        return self.trace_fn(theta, self.first_fn(theta, x), bn_stats, bn_mode)[1]
 
     def bn_statistics(self, theta, x) -> list:
         """Per-layer ``(mean, var)`` of the normalized pre-activations on ``x`` at ``theta``."""
@@ -93,8 +97,7 @@ class Model:
             return []
         if self.stats_fn is not None:
             return [(jnp.asarray(m), jnp.asarray(v)) for m, v in self.stats_fn(theta, x)]
-        stats = []
-        self.apply_fn(theta, x, None, "batch", _collect=stats)
+        stats = self.trace_fn(theta, self.first_fn(theta, x), None, "batch")[2]
         return [(jnp.asarray(m), jnp.asarray(v)) for m, v in stats]
 
 

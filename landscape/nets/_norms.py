@@ -14,19 +14,12 @@ from landscape.nets._layout import Layout
 def layer_segments(layout: Layout) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Layer names that have weights or biases (input → output), and ``[P]`` int32 indices of
     the layer each weight entry (``seg_w``) and bias entry (``seg_b``) belongs to; other
-    entries (batch-norm scale/shift, the other role) get index ``L`` (dropped)."""
-    names: list[str] = []
-    for p in layout.params:
-        if p.role in ("weight", "bias") and p.layer not in names:
-            names.append(p.layer)
+    entries (batch-norm scale/shift, the other role) get index ``L`` (dropped). The layer index
+    is `Layout.segments`'s over weights and biases (the one definition)."""
+    names, seg = layout.segments(("weight", "bias"))
     L = len(names)
-    seg_w = np.full(layout.size, L, np.int32)
-    seg_b = np.full(layout.size, L, np.int32)
-    for p in layout.params:
-        if p.role == "weight":
-            seg_w[p.offset:p.stop] = names.index(p.layer)
-        elif p.role == "bias":
-            seg_b[p.offset:p.stop] = names.index(p.layer)
+    seg_w = np.where(layout.mask(("weight",)), seg, L).astype(np.int32)
+    seg_b = np.where(layout.mask(("bias",)), seg, L).astype(np.int32)
     return names, seg_w, seg_b
 
 

@@ -10,6 +10,7 @@ import contextlib
 import os
 import sys
 import time
+from typing import NamedTuple
 
 import jax
 
@@ -27,11 +28,20 @@ def cache_dir() -> str:
     return d
 
 
+class BuiltSurface(NamedTuple):
+    """What `build_surface` returns: ``.surface`` and ``.timings`` (seconds per phase, and
+    ``cached``). A named tuple, so ``surface, timings = build_surface(cfg)`` works too."""
+
+    surface: Surface
+    timings: dict
+
+
 def build_surface(cfg: LandscapeConfig, *, cache: bool = True, progress: bool | None = None,
-                  log=None, job_dir: str | None = None) -> tuple[Surface, dict]:
+                  log=None, job_dir: str | None = None) -> BuiltSurface:
     """The surface for ``cfg``, from the cache when possible.
 
-    Returns ``(surface, timings)`` where timings has seconds per phase and ``cached``.
+    Returns a `BuiltSurface`: ``.surface``, and ``.timings`` with seconds per phase and
+    ``cached``.
     ``log`` (a callable taking one line) receives notices such as a corrupt cache file.
     Completed blocks are checkpointed in ``job_dir`` (default, with the cache: a folder of the
     cache named by the config's digest), so the same call after an interruption resumes.
@@ -52,7 +62,8 @@ def _build_surface(cfg, path, *, cache, progress, log, job_dir):
         try:
             s = Surface.load(path)
             if s.meta.get("config") == cfg.to_dict():
-                return s, {"cached": True, "load": time.perf_counter() - t0, "cache_file": path}
+                return BuiltSurface(s, {"cached": True, "load": time.perf_counter() - t0,
+                                        "cache_file": path})
             log(f"landscape: cache file {path} does not match its config; recomputing")
         except LandscapeError as e:
             log(f"landscape: cache file is corrupt ({e}); recomputing")
@@ -95,4 +106,4 @@ def _build_surface(cfg, path, *, cache, progress, log, job_dir):
 
         if jax.process_index() == 0:
             shutil.rmtree(job_dir, ignore_errors=True)
-    return s, timings
+    return BuiltSurface(s, timings)

@@ -21,6 +21,7 @@ import numpy as np
 from landscape import data as data_mod
 from landscape import nets
 from landscape.errors import LandscapeError
+from landscape.pipeline._transfer import check_transfer, source_task, transfer_theta
 from landscape.planes import Plane, make_plane
 from landscape.surface import grid
 from landscape.training import Task, train
@@ -123,7 +124,6 @@ class LandscapeConfig:
     def validate_layers_and_transfer(self) -> None:
         """Checks of the per-layer plane, class subset and transfer fields (`LandscapeError`)."""
         from landscape.nets import resolve_layers
-        from landscape.pipeline._transfer import check_transfer
 
         d = self.build_data()
         m = self.build_model(d)
@@ -134,6 +134,9 @@ class LandscapeConfig:
         if isinstance(self.train_checkpoints, bool) or int(self.train_checkpoints) != \
                 self.train_checkpoints or self.train_checkpoints < 1:
             raise LandscapeError(f"training checkpoints must be 1 or more, got {self.train_checkpoints}")
+        if self.pretrain is not None and not isinstance(self.pretrain, LandscapeConfig):
+            raise LandscapeError("pretrain must be a LandscapeConfig, got "
+                                 f"{type(self.pretrain).__name__}")
         frozen = check_transfer(self, m)
         if self.layers is not None:
             if self.directions != "random":
@@ -184,8 +187,6 @@ class LandscapeConfig:
         m = self.build_model(d)
         init_theta, frozen = None, ()
         if self.pretrain is not None:
-            from landscape.pipeline._transfer import source_task, transfer_theta
-
             source = source_task(self.pretrain)
             k_init, _ = jax.random.split(self.key("train"))  # the init `train` would draw
             init_theta = transfer_theta(m, np.asarray(m.init(key=k_init)), source.model,

@@ -29,8 +29,9 @@ def task_from_surface(s: Surface) -> Task:
     if s.spec.get("batchnorm") and policy == "eval" and not bn:
         raise LandscapeError("this surface's network has batch norm in eval mode but the file "
                              "holds no batch-norm statistics; recompute the surface")
-    return Task(m, d, s.theta, s.theta, bn, policy, s.theta[None],
-                np.zeros(1, int), np.zeros(0, np.float32), s.meta.get("train", {}))
+    return Task(model=m, data=d, theta=s.theta, theta0=s.theta, bn_stats=bn, bn_policy=policy,
+                checkpoints=s.theta[None], checkpoint_steps=np.zeros(1, int),
+                train_loss=np.zeros(0, np.float32), config=s.meta.get("train", {}))
 
 
 def plane_from_surface(s: Surface) -> Plane:

@@ -130,9 +130,11 @@ class Timelapse:
             layout = Layout.from_json(json.loads(str(z["layout"])))
             smeta = json.loads(str(z["surface_meta"]))
             pmeta = json.loads(str(z["plane_meta"]))
-            distinct = [Surface(z["alphas"], z["betas"], z["s_loss"][m], z["s_accuracy"][m],
-                                z["s_theta"][m], z["s_d1"][m], z["s_d2"][m], spec, layout,
-                                z["x_eval"], z["y_eval"], z["s_bn_stats"][m], smeta[m])
+            distinct = [Surface(alphas=z["alphas"], betas=z["betas"], loss=z["s_loss"][m],
+                                accuracy=z["s_accuracy"][m], theta=z["s_theta"][m],
+                                d1=z["s_d1"][m], d2=z["s_d2"][m], spec=spec, layout=layout,
+                                x_eval=z["x_eval"], y_eval=z["y_eval"],
+                                bn_stats=z["s_bn_stats"][m], meta=smeta[m])
                         for m in range(len(smeta))]
             planes = [Plane(s.d1, s.d2, s.meta.get("direction", "random"),
                             s.meta.get("norm", "filter"), pm) for s, pm in zip(distinct, pmeta)]

@@ -65,15 +65,12 @@ def check_compatible(model, source_model, n_layers: int) -> None:
 
 def check_transfer(cfg, model) -> tuple[int, ...]:
     """Check a config's transfer fields against its ``model``; returns the frozen layer
-    indices (empty unless ``freeze``)."""
-    from landscape.pipeline._config import LandscapeConfig
-
+    indices (empty unless ``freeze``). The caller has checked that ``cfg.pretrain`` is
+    ``None`` or a config (this module does not import the config, which imports it)."""
     if cfg.pretrain is None:
         if cfg.transfer_layers or cfg.freeze:
             raise LandscapeError("transfer layers and freeze need a pretrained network (pretrain=)")
         return ()
-    if not isinstance(cfg.pretrain, LandscapeConfig):
-        raise LandscapeError(f"pretrain must be a LandscapeConfig, got {type(cfg.pretrain).__name__}")
     if not cfg.transfer_layers:
         raise LandscapeError("a pretrained network needs transfer_layers ≥ 1 (how many lower "
                              "layers to reuse)")

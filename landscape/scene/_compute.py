@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from landscape.errors import LandscapeError
+from landscape.progress import as_events
 from landscape.scene._scene import Landscape, Scene
 
 
@@ -152,33 +153,41 @@ def ball_groups(scene: Scene, land: Landscape, spans: dict):
 
 
 def compute_scene(scene: Scene, *, log=None, cache: bool = True, simulate: bool = True,
-            progress: bool | None = False) -> Computed:
+            progress: bool | None = False, events=None) -> Computed:
     """Surfaces and ball trajectories for every landscape of a constructed scene.
 
     ``simulate=False`` builds the surfaces and the ball simulators but runs no steps (the
     interactive window runs them live): each `Run` then has ``trajectory=None`` and a
     ``simulator``. ``progress``: the surface's progress bar (None: on a terminal or in a
-    notebook, for work over ~2 s).
+    notebook, for work over ~2 s). ``events``: an `landscape.progress.Events` or one listener,
+    told when each landscape's ``"surface"``, ``"balls"`` or ``"timelapse"`` phase starts and
+    ends (``item``: the landscape's index, ``label``: its title).
     """
     from landscape.balls import Simulator
     from landscape.pipeline import build_surface, plane_from_surface, task_from_surface
 
     log = log or (lambda line: None)
+    events = as_events(events)
     t_all = time.perf_counter()
     runs = []
     spans = {}
     for land in scene.landscapes:
+        where = {"item": land.index, "n_items": len(scene.landscapes), "label": land.title}
         if land.timelapse is not None:
             if not simulate:
                 raise LandscapeError(f"{land.title!r} is a timelapse of a recorded training run: "
                                      "render it (landscape render); the window runs live balls")
+            events.start("timelapse", **where)
             runs.append(_timelapse_run(scene, land, cache=cache, progress=progress, log=log))
+            events.end("timelapse", **where)
             continue
         if not land.groups:
             raise LandscapeError(f"landscape {land.title!r} has no balls (land.balls(...))")
         t0 = time.perf_counter()
+        events.start("surface", **where)
         surface, timings = build_surface(land.config, cache=cache, progress=progress, log=log)
         timings["build"] = time.perf_counter() - t0
+        events.end("surface", **where)
         log(f"landscape: [{land.index + 1}/{len(scene.landscapes)}] {land.title}: surface "
             + ("from cache" if timings.get("cached") else f"computed in {timings['build']:.1f} s"))
         for note in surface.meta.get("notes", []):
@@ -191,7 +200,9 @@ def compute_scene(scene: Scene, *, log=None, cache: bool = True, simulate: bool 
         traj = None
         if simulate:
             n_steps = max(1, scene.steps(land))
+            events.start("balls", **where, done=0, total=n_steps)
             traj = sim.run(n_steps, record_every=1)
+            events.end("balls", **where, done=n_steps, total=n_steps)
             timings["simulate"] = time.perf_counter() - t0
             log(f"landscape:       {traj.n_balls} balls × {n_steps} steps in "
                 f"{timings['simulate']:.1f} s")

@@ -23,7 +23,7 @@ import sys
 import tempfile
 
 from landscape.errors import LandscapeError
-from landscape.progress import MIN_SECONDS, Ticking
+from landscape.progress import MIN_SECONDS, Event, Ticking
 from landscape.scene._compute import Computed, compute_scene
 from landscape.scene._director import build_stage, render, still
 from landscape.scene._timeline import timeline
@@ -70,8 +70,9 @@ def _constructed(scene, quality, seed):
 
 
 class _Progress:
-    """One bar over the scene's phases (each landscape's surface, then its balls), moved on
-    by `compute_scene`'s log lines; its clock keeps ticking during a long phase."""
+    """One bar over the scene's phases (each landscape's surface, then its balls; a timelapse
+    counts as both), moved on by `compute_scene`'s progress events (never its log lines); its
+    clock keeps ticking during a long phase."""
 
     def __init__(self, scene, enabled):
         self.titles = [land.title for land in scene.landscapes]
@@ -86,14 +87,19 @@ class _Progress:
         i = self.k // 2
         return f"[{i + 1}/{self.n}] {self.titles[i][:40]}: {'surface' if self.k % 2 == 0 else 'balls'}"
 
-    def log(self, line: str) -> None:
-        if ": surface " in line or " balls × " in line:
-            self.k += 1
+    def event(self, e: Event) -> None:
+        if e.kind == "end" and e.phase in PHASE_STEPS:
+            n = PHASE_STEPS[e.phase]
+            self.k += n
             self.ticking.describe(self._desc())
-            self.ticking.advance()
+            self.ticking.advance(n)
 
     def close(self):
         self.ticking.close()
+
+
+#: how many of the bar's steps each phase's end moves it on
+PHASE_STEPS = {"surface": 1, "balls": 1, "timelapse": 2}
 
 
 def compute(scene, *, quality=None, seed: int | None = None, progress: bool | None = None,
@@ -107,8 +113,8 @@ def compute(scene, *, quality=None, seed: int | None = None, progress: bool | No
     scene = _constructed(scene, quality, seed)
     bar = _Progress(scene, progress)
     try:
-        c = compute_scene(scene, log=bar.log, cache=cache,
-                           progress=False if bar.bar is None else None)
+        c = compute_scene(scene, cache=cache, progress=False if bar.bar is None else None,
+                          events=bar.event)
     finally:
         bar.close()
     return ComputedScene(c.scene, c.runs, c.seconds)

@@ -32,8 +32,9 @@ def _world(fn, np_fn):
     m = nets.from_apply_fn(lambda p, x: x @ p["w"], {"w": np.zeros((2, 1), np.float32)},
                              output="sigmoid")
     th = np.zeros(2, np.float32)
-    task = _Task(m, ds, th, th, [], "batch", th[None], np.zeros(1, int), np.zeros(0, np.float32),
-                 {})
+    task = _Task(model=m, data=ds, theta=th, theta0=th, bn_stats=[], bn_policy="batch",
+                 checkpoints=th[None], checkpoint_steps=np.zeros(1, int),
+                 train_loss=np.zeros(0, np.float32), config={})
     task.fn = staticmethod(fn)
     d1, d2 = np.eye(2, dtype=np.float32)
     plane = planes.Plane(d1, d2, "axes", "none", {})

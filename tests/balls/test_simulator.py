@@ -94,8 +94,9 @@ def quad():
     m = nets.from_apply_fn(lambda p, x: x @ p["w"], {"w": np.zeros((2, 1), np.float32)},
                              output="sigmoid")
     th = np.zeros(2, np.float32)
-    task = _QuadTask(m, ds, th, th, [], "batch", th[None], np.zeros(1, int),
-                     np.zeros(0, np.float32), {})
+    task = _QuadTask(model=m, data=ds, theta=th, theta0=th, bn_stats=[], bn_policy="batch",
+                     checkpoints=th[None], checkpoint_steps=np.zeros(1, int),
+                     train_loss=np.zeros(0, np.float32), config={})
     d1, d2 = np.eye(2, dtype=np.float32)
     plane = planes.Plane(d1, d2, "axes", "none", {})
     al, be, Z = surface.surface_from_fn(

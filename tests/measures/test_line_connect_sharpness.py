@@ -80,8 +80,9 @@ def test_bezier_plane_puts_the_three_points_where_it_says(mlp_task):
         a, b = pts[name]
         np.testing.assert_allclose(A + a * plane.d1 + b * plane.d2, v, atol=1e-5)
     # a surface of that plane through θA (the surface engine, exact at the three points)
-    task = training.Task(mlp_task.model, mlp_task.data, A, A, [], "eval", A[None], np.zeros(1, int),
-                      np.zeros(0, np.float32), {})
+    task = training.Task(model=mlp_task.model, data=mlp_task.data, theta=A, theta0=A, bn_stats=[], bn_policy="eval",
+                         checkpoints=A[None], checkpoint_steps=np.zeros(1, int),
+                         train_loss=np.zeros(0, np.float32), config={})
     s = compute_surface(task, plane, span=(0.0, 1.0, 0.0, 2 * pts["bend"][1]), resolution=(3, 3))
     want = task.evaluate(B)[0]
     np.testing.assert_allclose(s.loss[2, 0], want, rtol=1e-5)
@@ -120,3 +121,15 @@ def test_sharpness_against_dense_hessians(quad):
     for layer, got in per.items():
         idx = np.concatenate([np.arange(p.offset, p.stop) for p in m.layout.params if p.layer == layer])
         np.testing.assert_allclose(got, np.linalg.eigvalsh(Hs[np.ix_(idx, idx)])[-1], rtol=1e-3)
+
+
+def test_sharpness_function_is_the_top_eigenvalue_of_a_quadratic(quad):
+    """``ls.sharpness`` on a task whose loss is exactly quadratic in θ equals the largest
+    eigenvalue of its dense Hessian (numpy), at θ* and at a given θ (the same: constant H)."""
+    import landscape as ls
+
+    task, _, H, star = quad
+    want = np.linalg.eigvalsh(H)[-1]
+    np.testing.assert_allclose(ls.sharpness(task, iters=50), want, rtol=1e-4)
+    np.testing.assert_allclose(ls.sharpness(task, star.astype(np.float32), iters=50), want,
+                               rtol=1e-4)

@@ -165,3 +165,75 @@ def test_nielsen_chapter5_first_layer_learns_about_100x_slower():
         P = m.layout.unflatten(np.asarray(g))
         ratios.append(np.linalg.norm(P["dense_3"]["b"]) / np.linalg.norm(P["dense_0"]["b"]))
     assert 40 < np.median(ratios) < 250, ratios  # measured: median 112 (95–151)
+
+
+def test_activations_and_bn_statistics_are_the_forward_pass_values(rng):
+    """`activations` and `bn_statistics` (returned as values by the built-in networks' trace)
+    equal a float64 numpy forward pass written out by hand: batch norm with batch statistics,
+    a residual around the equal-width hidden layer, tanh."""
+    m = nets.mlp((5, 5), n_in=3, n_out=2, activation="tanh", batchnorm=True, skip=True)
+    theta = np.asarray(m.init(key=jax.random.key(3)))
+    x = rng.normal(size=(9, 3)).astype(np.float32)
+    P = m.layout.unflatten(theta.astype(np.float64))
+    h, want_acts, want_stats = x.astype(np.float64), [], []
+    for i in range(2):
+        L = P[f"dense_{i}"]
+        z = h @ L["w"] + L["b"]
+        mu, var = z.mean(0), z.var(0)
+        want_stats.append((mu, var))
+        z = (z - mu) / np.sqrt(var + 1e-5) * L["bn_scale"] + L["bn_shift"]
+        a = np.tanh(z)
+        want_acts.append((z, a))
+        h = a + h if i > 0 else a
+    got = m.activations(theta, x)
+    assert len(got) == 2
+    for (z, a), (wz, wa) in zip(got, want_acts):
+        np.testing.assert_allclose(np.asarray(z), wz, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(np.asarray(a), wa, rtol=1e-4, atol=1e-5)
+    stats = m.bn_statistics(theta, x)
+    assert len(stats) == 2
+    for (mu, var), (wmu, wvar) in zip(stats, want_stats):
+        np.testing.assert_allclose(np.asarray(mu), wmu, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(np.asarray(var), wvar, rtol=1e-4, atol=1e-5)
+    # eval mode: the given statistics are used, so activations at x's own statistics agree
+    ev = m.activations(theta, x, stats, "eval")
+    np.testing.assert_allclose(np.asarray(ev[1][0]), want_acts[1][0], rtol=1e-4, atol=1e-5)
+    # CNN: one (z, act(z)) per convolution, no batch norm
+    c = nets.cnn((2, 3), n_out=10)
+    tc = c.init(key=jax.random.key(0))
+    xc = rng.normal(size=(4, 64)).astype(np.float32)
+    ca = c.activations(tc, xc)
+    assert [a[0].shape for a in ca] == [(4, 8, 8, 2), (4, 4, 4, 3)]
+    np.testing.assert_allclose(np.asarray(ca[1][1]), np.maximum(np.asarray(ca[1][0]), 0))
+    assert c.bn_statistics(tc, xc) == []
+
+
+def test_layer_index_has_one_definition():
+    """`layer_segments` (the balls' and the gradient report's) is `Layout.segments` over weights
+    and biases: both agree with a loop over the parameters, on a layout with batch norm, a
+    layer with only a bias and one with only batch norm."""
+    from landscape.nets import Layout, layer_segments
+    lay = Layout.build([("a", "w", "weight", (2, 3)), ("a", "b", "bias", (3,)),
+                        ("a", "s", "bn", (3,)), ("only_b", "b", "bias", (3,)),
+                        ("only_bn", "s", "bn", (3,)), ("c", "w", "weight", (3, 2)),
+                        ("c", "b", "bias", (2,))])
+    names, seg_w, seg_b = layer_segments(lay)
+    assert names == ["a", "only_b", "c"]
+    want_w, want_b = np.full(lay.size, 3), np.full(lay.size, 3)
+    for p in lay.params:
+        if p.role == "weight":
+            want_w[p.offset:p.stop] = names.index(p.layer)
+        elif p.role == "bias":
+            want_b[p.offset:p.stop] = names.index(p.layer)
+    np.testing.assert_array_equal(seg_w, want_w)
+    np.testing.assert_array_equal(seg_b, want_b)
+    assert seg_w.dtype == seg_b.dtype == np.int32
+    wn, ws = lay.segments(("weight",))
+    assert wn == ["a", "c"] and wn == nets.weight_layers(lay)
+    # the weight-only index counts the same layers, in the same order, as layer_segments'
+    for i, n in enumerate(wn):
+        np.testing.assert_array_equal(ws == i, seg_w == names.index(n))
+    m = nets.mlp((4, 4), n_in=3, n_out=2, batchnorm=True)
+    n2, w2, b2 = layer_segments(m.layout)
+    assert n2 == list(m.layers) and (w2 < 3).sum() == 3 * 4 + 4 * 4 + 4 * 2
+    assert (b2 < 3).sum() == 4 + 4 + 2

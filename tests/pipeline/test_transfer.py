@@ -80,6 +80,8 @@ def test_frozen_plane_moves_only_trainable_layers_and_digest_covers_the_source()
 def test_transfer_errors():
     with pytest.raises(LandscapeError, match="need a pretrained network"):
         NEW.replace(freeze=True).validate()
+    with pytest.raises(LandscapeError, match="pretrain must be a LandscapeConfig, got dict"):
+        NEW.replace(pretrain={"model": "cnn"}, transfer_layers=1).validate()
     with pytest.raises(LandscapeError, match="needs transfer_layers"):
         NEW.replace(pretrain=SOURCE).validate()
     with pytest.raises(LandscapeError, match="leaves nothing to train"):

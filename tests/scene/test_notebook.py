@@ -149,3 +149,27 @@ def test_example_notebook_runs_top_to_bottom_in_a_kernel(tmp_path, monkeypatch):
     assert len(reprs) == 2
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "times the input layer's" in text
+
+
+def test_compute_reports_phases_as_events_and_the_bar_follows_them(result):
+    """The notebook's bar is driven by `compute_scene`'s events, not by its log text: a log
+    that says nothing (or anything) leaves the bar's count the same."""
+    from landscape.progress import Events
+    from landscape.scene import compute_scene
+    from landscape.scene._notebook import _Progress
+
+    seen, lines = [], []
+    scene = result.scene
+    bar = _Progress(scene, False)
+    compute_scene(scene, log=lambda line: lines.append(line.upper()),
+                  events=Events(seen.append, bar.event))
+    assert [(e.kind, e.phase, e.item, e.n_items, e.label) for e in seen] == [
+        ("start", "surface", 0, 1, "tiny"), ("end", "surface", 0, 1, "tiny"),
+        ("start", "balls", 0, 1, "tiny"), ("end", "balls", 0, 1, "tiny")]
+    assert (seen[-1].done, seen[-1].total) == (20, 20)
+    assert bar.k == 2 and bar._desc() == "done"
+    assert not hasattr(bar, "log")        # nothing reads the log lines
+    # a timelapse's end moves the bar over both of its landscape's steps
+    two = _Progress(scene, False)
+    Events(two.event).end("timelapse", item=0, n_items=1, label="tiny")
+    assert two.k == 2

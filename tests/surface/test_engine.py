@@ -66,8 +66,9 @@ def test_many_planes_in_one_job_equal_separate_runs(mlp_task):
     items = [(theta[k * 5], plane_list[k]) for k in range(3)]
     together = compute_surfaces(mlp_task, items, span=0.8, resolution=7, block=16, progress=False)
     for (th, pl), s in zip(items, together):
-        mlp_task_k = training.Task(mlp_task.model, mlp_task.data, th, th, [], "eval", th[None],
-                                np.zeros(1, int), np.zeros(0, np.float32), {})
+        mlp_task_k = training.Task(model=mlp_task.model, data=mlp_task.data, theta=th, theta0=th, bn_stats=[], bn_policy="eval",
+                                   checkpoints=th[None], checkpoint_steps=np.zeros(1, int),
+                                   train_loss=np.zeros(0, np.float32), config={})
         alone = compute_surface(mlp_task_k, pl, span=0.8, resolution=7, block=16, progress=False)
         np.testing.assert_array_equal(s.loss, alone.loss)
         np.testing.assert_array_equal(s.accuracy, alone.accuracy)
