@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from landscape import optimizers
 from landscape.data import Dataset
 from landscape.errors import LandscapeError, choice
 from landscape.files import key_list
@@ -35,7 +36,7 @@ from landscape.nets import (
 )
 from landscape.progress import progress_bar
 
-TRAIN_OPTIMIZERS = ("adam", "sgd", "momentum")
+TRAIN_OPTIMIZERS = optimizers.TRAIN_OPTIMIZERS   # the one table: landscape.optimizers
 BN_POLICIES = ("eval", "batch")
 
 
@@ -141,8 +142,7 @@ def train(model: Model, data: Dataset, *, steps: int = 500, lr: float = 1e-2,
     frozen = _frozen_names(model, frozen_layers)
     trainable = jnp.asarray(~layer_mask(model.layout, frozen)) if frozen else None
     bs = _batch_size(data.n, batch_size)
-    tx = {"adam": optax.adam(lr), "sgd": optax.sgd(lr),
-          "momentum": optax.sgd(lr, momentum=0.9)}[optimizer]
+    tx = optimizers.make(optimizer, lr)
     run = jax.jit(lambda carry, keys: jax.lax.scan(
         _step_fn(model, data, tx, bs, trainable), carry, keys))
     rec = _run_segments(run, (theta0, tx.init(theta0)), jax.random.split(k_batch, max(steps, 1)),

@@ -15,8 +15,7 @@ PKG = os.path.join(ROOT, "landscape")
 VTK = ("pyvista", "vtk", "vtkmodules")
 
 # Cycles still to be broken; none are left (issue 18), and none may come back.
-KNOWN_CYCLES: set[frozenset] = {
-}
+KNOWN_CYCLES: set[frozenset] = set()
 
 # VTK users outside render/ still to be moved (issue 18); this list only ever shrinks.
 KNOWN_VTK: set[str] = set()

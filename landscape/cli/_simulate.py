@@ -50,8 +50,8 @@ OPTIMIZER_FLAGS = ("momentum", "b1", "b2", "eps", "decay")
 
 def register(sub) -> None:
     from landscape.balls import START_HELP, BallGroup
-    from landscape.optimizers import OPTIMIZERS
     from landscape.cli._common import parse_float
+    from landscape.optimizers import OPTIMIZERS
 
     p = sub.add_parser("simulate", help="roll SGD balls on a loss surface (.npz trajectories)",
                        description="Build (or load from the cache) a loss surface, then let "
