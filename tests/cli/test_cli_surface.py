@@ -44,7 +44,8 @@ def test_cache_hit_and_corrupt_cache_recomputed(tmp_path, capsys, monkeypatch):
     second = json.loads(out)
     assert second["timings"]["cached"] is True and second["center_loss"] == first["center_loss"]
     # truncate the cache file: detected, reported in one line, recomputed, repaired
-    (f,) = [p for p in (tmp_path / "cache").iterdir() if p.name.startswith("surface-")]
+    (f,) = [p for p in (tmp_path / "cache").iterdir()
+           if p.name.startswith("surface-") and p.suffix == ".npz"]   # not its .lock
     f.write_bytes(f.read_bytes()[:200])
     code, out, err = main(["surface", *TINY[:-1], "--seed", "11", "--json"]), *capsys.readouterr()
     third = json.loads(out)
