@@ -31,7 +31,6 @@ from landscape.nets import (
     layer_mask,
     loss_and_accuracy,
     resolve_layers,
-    segment_norms,
     weight_layers,
 )
 from landscape.progress import progress_bar
@@ -204,7 +203,8 @@ def _batch_size(n: int, batch_size: int | None) -> int:
 def _step_fn(model: Model, data: Dataset, tx, bs: int, trainable):
     """One optimizer step for `jax.lax.scan`: ``((θ, opt), key) -> ((θ', opt'), (loss,
     per-layer weight-gradient norm [L], per-layer relative weight change [L]))``. The norms
-    are overflow-safe (`segment_norms`, as the balls use): a 1e20 gradient has a finite norm."""
+    are overflow-safe (`_layer_norms`; the balls use `segment_norms`): a 1e20 gradient has a
+    finite norm."""
     names, seg = model.layout.segments(("weight",))
     L = len(names)
     seg = jnp.asarray(np.where(seg < 0, L, seg))
@@ -226,12 +226,28 @@ def _step_fn(model: Model, data: Dataset, tx, bs: int, trainable):
         if trainable is not None:
             upd = jnp.where(trainable, upd, 0.0)
         new = optax.apply_updates(theta, upd)
-        gnorm = segment_norms(g, seg, L)
-        change = segment_norms(new - theta, seg, L) / jnp.maximum(segment_norms(theta, seg, L),
-                                                                  1e-15)
+        gnorm = _layer_norms(g, seg, L)
+        change = _layer_norms(new - theta, seg, L) / jnp.maximum(_layer_norms(theta, seg, L),
+                                                                 1e-15)
         return (new, opt), (loss, gnorm, change)
 
     return step
+
+
+_BIG = 2.0 ** 64  # 1e20 / 2^64 ≈ 5: a 1e20 gradient's squares fit in float32 after scaling
+
+
+def _layer_norms(v, seg, L: int):
+    """Per-layer L2 norms of ``v [P]``: the plain sum of squares where it is finite, else that
+    of ``v / 2^64`` times 2^64 (a finite gradient of 1e20 has a finite norm); ``+inf`` where
+    ``v`` is not finite. Same as `segment_norms` up to float32 rounding, but its plain part is
+    the computation training always did, so measuring leaves the trained θ bit for bit the
+    same (a data-dependent scale changes how XLA fuses the step)."""
+    per_layer = lambda w: jax.ops.segment_sum(w * w, seg, num_segments=L + 1)[:L]
+    plain = jnp.sqrt(per_layer(v))
+    scaled = jnp.sqrt(per_layer(v / _BIG)) * _BIG
+    n = jnp.where(jnp.isfinite(plain), plain, scaled)
+    return jnp.where(jnp.isfinite(n), n, jnp.inf)
 
 
 def _run_segments(run, carry, keys, *, steps: int, n_checkpoints: int, progress) -> dict:
