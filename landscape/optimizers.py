@@ -31,16 +31,22 @@ def option(name: str, value=None):
     return OPTIONS[name][1] if value is None else value
 
 
-def make(name: str, lr: float, **settings) -> optax.GradientTransformation:
-    """The optax transformation for optimizer ``name`` at learning rate ``lr``; ``settings``
-    (see `OPTIONS`) left out or ``None`` take their defaults. A setting the optimizer does not
-    take is an error."""
+def check_settings(name: str, settings: dict) -> None:
+    """A one-line `LandscapeError` for a setting that is unknown or that optimizer ``name`` does
+    not take (``None`` means "not given" and always passes)."""
     for k, v in settings.items():
         if k not in OPTIONS:
             raise LandscapeError(f"unknown optimizer setting {k!r}; known: {', '.join(OPTIONS)}")
         if v is not None and name not in OPTIONS[k][0]:
-            raise LandscapeError(f"{k} applies only to {', '.join(OPTIONS[k][0])}, "
-                                 f"not to optimizer {name!r}")
+            raise LandscapeError(f"{k} applies to {', '.join(OPTIONS[k][0])}, not to {name}; "
+                                 "drop it")
+
+
+def make(name: str, lr: float, **settings) -> optax.GradientTransformation:
+    """The optax transformation for optimizer ``name`` at learning rate ``lr``; ``settings``
+    (see `OPTIONS`) left out or ``None`` take their defaults. A setting the optimizer does not
+    take is an error (`check_settings`)."""
+    check_settings(name, settings)
     s = {k: option(k, settings.get(k)) for k in OPTIONS}
     eps = {} if s["eps"] is None else {"eps": float(s["eps"])}
     build = {

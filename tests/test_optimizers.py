@@ -43,7 +43,7 @@ def test_settings_reach_the_optimizer_and_inapplicable_ones_are_errors():
                                   run(optax.sgd(0.05, momentum=0.5)))
     assert not np.array_equal(run(optimizers.make("momentum", 0.05, momentum=0.5)),
                               run(optimizers.make("momentum", 0.05)))
-    with pytest.raises(LandscapeError, match="b1 applies only to adam"):
+    with pytest.raises(LandscapeError, match="b1 applies to adam, not to sgd; drop it"):
         optimizers.make("sgd", 0.1, b1=0.5)
     with pytest.raises(LandscapeError, match="unknown optimizer 'lion'"):
         optimizers.make("lion", 0.1)

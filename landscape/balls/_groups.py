@@ -21,8 +21,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from landscape.balls._measure import Clip
 from landscape import optimizers
+from landscape.balls._measure import Clip
 from landscape.errors import LandscapeError, choice
 from landscape.optimizers import ADAPTIVE, OPTIMIZERS
 
@@ -122,6 +122,10 @@ class BallGroup:
         return Clip(None if self.clip_norm is None else float(self.clip_norm),
                     None if self.clip_value is None else float(self.clip_value))
 
+    def settings(self) -> dict:
+        """The optimizer settings as given (``None``: not given), by name."""
+        return {k: getattr(self, k) for k in OPTIMIZER_OPTIONS}
+
     def option(self, name: str):
         """An optimizer setting as used (its default when not given)."""
         v = getattr(self, name)
@@ -136,14 +140,10 @@ class BallGroup:
         check_positive("learning rate", self.lr)
         check_positive("clip norm", self.clip_norm, allow_none=True)
         check_positive("clip value", self.clip_value, allow_none=True)
-        for opt, (applies, _) in OPTIMIZER_OPTIONS.items():
-            v = getattr(self, opt)
-            if v is None:
-                continue
-            if self.optimizer not in applies:
-                raise LandscapeError(f"{opt} applies to {', '.join(applies)}, not to "
-                                     f"{self.optimizer}; drop it")
-            (check_positive if opt == "eps" else check_unit)(opt, v)
+        optimizers.check_settings(self.optimizer, self.settings())
+        for opt, v in self.settings().items():
+            if v is not None:
+                (check_positive if opt == "eps" else check_unit)(opt, v)
         if self.batch_size is not None:
             if isinstance(self.batch_size, bool) or int(self.batch_size) != self.batch_size \
                     or self.batch_size < 1:
@@ -158,9 +158,7 @@ class BallGroup:
         """The optax transformation a ball's update goes through. In projected mode: clipping
         (if any), then the optimizer. In slice mode the measure has already clipped the
         weight-space gradient before projecting it, so only the optimizer."""
-        opt = optimizers.make(self.optimizer, self.lr, **{
-            k: getattr(self, k) for k, (applies, _) in OPTIMIZER_OPTIONS.items()
-            if self.optimizer in applies})
+        opt = optimizers.make(self.optimizer, self.lr, **self.settings())
         if mode == "slice":
             return opt
         parts = []
