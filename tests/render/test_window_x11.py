@@ -348,3 +348,54 @@ def test_runs_under_xvfb_run(scene_env):
     r = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1280x720x24", "sh", "-c", script],
                        env=env, capture_output=True, text=True, timeout=300, cwd=d)
     assert "rc=0" in r.stdout, (r.stdout, r.stderr, (d / "show.log").read_text())
+
+
+HAMMER = '''
+import ctypes, sys, time
+x = ctypes.CDLL("libX11.so.6")
+x.XOpenDisplay.restype = ctypes.c_void_p
+x.XOpenDisplay.argtypes = [ctypes.c_char_p]
+x.XCloseDisplay.argtypes = [ctypes.c_void_p]
+hold = sys.argv[2] == "hold"
+if hold:
+    from landscape.render._headless import display_answers
+    assert display_answers(sys.argv[1])
+failed = 0
+t0 = time.monotonic()
+while time.monotonic() - t0 < 4:
+    d = x.XOpenDisplay(sys.argv[1].encode())
+    failed += not d
+    if d:
+        x.XCloseDisplay(d)
+print(failed)
+'''
+
+
+def test_a_resetting_x_server_never_refuses_the_windows_connections(tmp_path):
+    """Xvfb (and so xvfb-run) resets whenever its last client leaves and refuses connections
+    while it resets: VTK's window then fails to connect ("bad X server connection") and
+    segfaults. The display check keeps its connection open for the life of the process, so
+    the connections that follow it (the probe's, VTK's) never race a reset. Three processes
+    open and close connections as fast as they can: without a held connection some connects
+    are refused (the mechanism, measured), with one held none are."""
+    n = free_display()
+    server = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "320x240x24", "-nolisten",
+                               "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if os.path.exists(f"/tmp/.X11-unix/X{n}"):
+                break
+            time.sleep(0.1)
+        time.sleep(0.3)
+
+        def run(mode):
+            procs = [subprocess.Popen([sys.executable, "-c", HAMMER, f":{n}", mode],
+                                      stdout=subprocess.PIPE, text=True) for _ in range(3)]
+            return [int(p.communicate(timeout=60)[0]) for p in procs]
+
+        refused = run("plain")
+        assert sum(refused) > 0, "the resetting server refused nothing: the test lost its point"
+        assert run("hold") == [0, 0, 0]
+    finally:
+        server.terminate()
+        server.wait(10)
