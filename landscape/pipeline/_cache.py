@@ -147,15 +147,17 @@ def _stat(path):
 
 
 def _folder(path) -> tuple[int, float]:
-    """Bytes and newest mtime of a folder's files (the folder's own mtime included)."""
-    st = _stat(path)
-    size, newest = 0, st.st_mtime if st else 0.0
+    """Bytes and newest mtime of a folder's files (an empty folder: its own mtime)."""
+    size, newest = 0, None
     for base, dirs, files in os.walk(path):
         for f in files:
             s = _stat(os.path.join(base, f))
             if s is not None:
                 size += s.st_size
-                newest = max(newest, s.st_mtime)
+                newest = s.st_mtime if newest is None else max(newest, s.st_mtime)
+    if newest is None:
+        st = _stat(path)
+        newest = st.st_mtime if st else 0.0
     return size, newest
 
 
