@@ -70,12 +70,22 @@ def _local(t: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(t))
 
 
+def _root() -> str:
+    from landscape.pipeline import cache_dir
+
+    root = os.path.abspath(cache_dir())
+    if os.path.exists(root) and not os.path.isdir(root):
+        raise LandscapeError(f"the cache {root} is a file, not a folder; point "
+                             f"LANDSCAPE_CACHE at a folder")
+    return root
+
+
 def info_summary() -> dict:
     """What ``landscape cache info --json`` prints."""
     from landscape.pipeline import cache_limit, scan_cache
 
     limit, set_by = cache_limit()
-    scan = scan_cache()
+    scan = scan_cache(_root())
     used = [e.last_used for e in scan.entries if e.kind != "other"]
     return {"path": scan.root, "exists": scan.exists, "bytes": scan.total,
             "counted_bytes": scan.counted,
@@ -128,13 +138,10 @@ def _counts(entries) -> str:
 
 
 def run_clear(args) -> int:
-    from landscape.pipeline import clear_cache, human_size, scan_cache
+    from landscape.pipeline import clear_cache, human_size
 
-    root = scan_cache().root
-    if not os.path.isdir(root):
-        r = None
-    else:
-        r = clear_cache(args.older_than)
+    root = _root()
+    r = clear_cache(args.older_than, root) if os.path.isdir(root) else None
     rel = (lambda e: os.path.relpath(e.path, root))
     if args.json:
         print_json({"path": root, "older_than_days": args.older_than,

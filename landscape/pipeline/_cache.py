@@ -17,7 +17,8 @@ file of an entry races with a process that has just opened it (docs/DEVELOPING.m
 
 *Last use* is an entry's mtime, set when it is written and again on every cache hit
 (`touch`): access times are unreliable (``noatime``/``relatime`` mounts). A job folder's last
-use is its newest file's; a compiled program's is the time JAX records in its ``-atime`` file.
+use is its newest file's; a compiled program's is the mtime of its ``-atime`` file, which JAX
+rewrites on every use.
 
 An entry is *in use* while another process holds its lock (`landscape.files.entry_lock`;
 compiled programs: JAX's ``xla/.lockfile``). `remove_entry` takes the lock with no wait and
@@ -139,33 +140,50 @@ class CacheScan:
         return sum(e.size for e in self.entries if e.kind != "other")
 
 
-def _stat(path):
+def _stat(entry):
+    """``os.DirEntry.stat`` (no symlinks followed), or None when it is gone since it was
+    listed (another process removed it)."""
     try:
-        return os.stat(path, follow_symlinks=False)
-    except OSError:  # gone since it was listed: another process removed it
+        return entry.stat(follow_symlinks=False)
+    except OSError:
         return None
+
+
+def _isdir(entry) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _listdir(path) -> list:
+    """The ``os.DirEntry`` items of ``path`` by name (none if it is not a folder)."""
+    try:
+        with os.scandir(path) as it:
+            return sorted(it, key=lambda d: d.name)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 def _folder(path) -> tuple[int, float]:
     """Bytes and newest mtime of a folder's files (an empty folder: its own mtime)."""
     size, newest = 0, None
-    for base, dirs, files in os.walk(path):
-        for f in files:
-            s = _stat(os.path.join(base, f))
-            if s is not None:
-                size += s.st_size
-                newest = s.st_mtime if newest is None else max(newest, s.st_mtime)
+    for d in _listdir(path):
+        if _isdir(d):
+            n, t = _folder(d.path)
+            size += n
+            newest = t if newest is None else max(newest, t)
+            continue
+        st = _stat(d)
+        if st is not None:
+            size += st.st_size
+            newest = st.st_mtime if newest is None else max(newest, st.st_mtime)
     if newest is None:
-        st = _stat(path)
-        newest = st.st_mtime if st else 0.0
+        try:
+            newest = os.stat(path).st_mtime
+        except OSError:
+            newest = 0.0
     return size, newest
-
-
-def _listdir(path) -> list:
-    try:
-        return sorted(os.listdir(path))
-    except (FileNotFoundError, NotADirectoryError):
-        return []
 
 
 def scan_cache(root: str | None = None) -> CacheScan:
@@ -174,22 +192,22 @@ def scan_cache(root: str | None = None) -> CacheScan:
     entries, locks = [], []
     if not os.path.isdir(root):
         return CacheScan(root, False, [], [])
-    for name in _listdir(root):
-        p = os.path.join(root, name)
+    for d in _listdir(root):
+        name, p = d.name, d.path
         if name.endswith(".lock"):
             locks.append(p)
             continue
-        st = _stat(p)
-        if st is None:
-            continue
-        if name in ("jobs", "xla") and os.path.isdir(p):
+        if name in ("jobs", "xla") and _isdir(d):
             (_scan_jobs if name == "jobs" else _scan_xla)(root, p, entries, locks)
             continue
+        if _isdir(d):
+            entries.append(CacheEntry("other", p, *_folder(p)))
+            continue
+        st = _stat(d)
+        if st is None:
+            continue
         m = _TEMP.match(name)
-        if os.path.isdir(p):
-            size, newest = _folder(p)
-            entries.append(CacheEntry("other", p, size, newest))
-        elif name.endswith(".npz") and name.startswith(("surface-", "timelapse-")):
+        if name.endswith(".npz") and name.startswith(("surface-", "timelapse-")):
             entries.append(CacheEntry(name.split("-", 1)[0], p, st.st_size, st.st_mtime,
                                       locks=(p + ".lock",)))
         elif m and m.group(1).startswith(("surface-", "timelapse-")):
@@ -201,11 +219,11 @@ def scan_cache(root: str | None = None) -> CacheScan:
 
 
 def _scan_jobs(root, jobs, entries, locks):
-    for name in _listdir(jobs):
-        p = os.path.join(jobs, name)
+    for d in _listdir(jobs):
+        name, p = d.name, d.path
         if name.endswith(".lock"):
             locks.append(p)
-        elif os.path.isdir(p):
+        elif _isdir(d):
             size, newest = _folder(p)
             if name.startswith(_TRASH):
                 entries.append(CacheEntry("partial", p, size, newest))
@@ -214,45 +232,37 @@ def _scan_jobs(root, jobs, entries, locks):
                        if name.startswith("surface-") else ())
                 entries.append(CacheEntry("job", p, size, newest, locks=own + (p + ".lock",)))
         else:
-            st = _stat(p)
+            st = _stat(d)
             if st is not None:
                 entries.append(CacheEntry("other", p, st.st_size, st.st_mtime))
 
 
 def _scan_xla(root, xla, entries, locks):
-    names = _listdir(xla)
-    present = set(names)
+    """JAX's programs: ``<key>-cache`` and the ``<key>-atime`` JAX rewrites on every use
+    (its mtime is that use; its content, the same time in ns, need not be read)."""
+    items = {d.name: d for d in _listdir(xla)}
     lock = (os.path.join(xla, XLA_LOCK),)
-    for name in names:
-        p = os.path.join(xla, name)
-        st = _stat(p)
+    for name, d in items.items():
+        st = _stat(d)
         if st is None:
             continue
         if name == XLA_LOCK:
-            locks.append(p)
+            locks.append(d.path)
         elif name.endswith("-cache"):
-            atime = p[:-len("-cache")] + "-atime"
-            used, extra, size = st.st_mtime, (), st.st_size
-            if os.path.basename(atime) in present:
-                a = _stat(atime)
-                used = _jax_atime(atime, st.st_mtime)
-                extra, size = (atime,), size + (a.st_size if a else 0)
-            entries.append(CacheEntry("xla", p, size, used, files=extra, locks=lock))
+            a = items.get(name[:-len("-cache")] + "-atime")
+            ast = _stat(a) if a is not None else None
+            if ast is None:
+                entries.append(CacheEntry("xla", d.path, st.st_size, st.st_mtime, locks=lock))
+            else:
+                entries.append(CacheEntry("xla", d.path, st.st_size + ast.st_size,
+                                          max(st.st_mtime, ast.st_mtime), files=(a.path,),
+                                          locks=lock))
         elif name.endswith("-atime"):
-            if name[:-len("-atime")] + "-cache" not in present:   # its program is gone
-                entries.append(CacheEntry("partial", p, st.st_size, st.st_mtime, locks=lock))
+            if name[:-len("-atime")] + "-cache" not in items:   # its program is gone
+                entries.append(CacheEntry("partial", d.path, st.st_size, st.st_mtime,
+                                          locks=lock))
         else:
-            entries.append(CacheEntry("other", p, st.st_size, st.st_mtime))
-
-
-def _jax_atime(path, default):
-    """JAX's ``-atime`` file: the last use in nanoseconds, 8 bytes little-endian."""
-    try:
-        with open(path, "rb") as fh:
-            b = fh.read(9)
-        return int.from_bytes(b, "little") / 1e9 if len(b) == 8 else default
-    except OSError:
-        return default
+            entries.append(CacheEntry("other", d.path, st.st_size, st.st_mtime))
 
 
 def touch(path: str) -> None:
@@ -418,7 +428,7 @@ def prepare_compile_cache(xla: str) -> None:
     unwritable folder leaves the folder as it is (JAX then warns and recompiles)."""
     import filelock
 
-    names = _listdir(xla)
+    names = {d.name for d in _listdir(xla)}
     missing = [n for n in names if n.endswith("-cache") and n[:-6] + "-atime" not in names]
     if not missing:
         return
@@ -426,9 +436,10 @@ def prepare_compile_cache(xla: str) -> None:
         with filelock.FileLock(os.path.join(xla, XLA_LOCK), timeout=10):
             for n in missing:
                 p = os.path.join(xla, n)
-                st = _stat(p)
-                if st is not None and not os.path.exists(p[:-6] + "-atime"):
+                if os.path.exists(p) and not os.path.exists(p[:-6] + "-atime"):
+                    t = os.stat(p).st_mtime
                     with open(p[:-6] + "-atime", "wb") as fh:
-                        fh.write(int(st.st_mtime * 1e9).to_bytes(8, "little"))
+                        fh.write(int(t * 1e9).to_bytes(8, "little"))
+                    os.utime(p[:-6] + "-atime", (t, t))   # its last use is the program's
     except (OSError, filelock.Timeout):
         pass

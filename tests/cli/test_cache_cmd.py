@@ -28,7 +28,7 @@ def put(path, size, age_days=0.0, data=None):
 def put_xla(root, key, size, age_days):
     """A compiled program as JAX writes one: ``<key>-cache`` and its ``-atime`` (ns)."""
     put(os.path.join(root, "xla", f"{key}-cache"), size, age_days)
-    put(os.path.join(root, "xla", f"{key}-atime"), 8,
+    put(os.path.join(root, "xla", f"{key}-atime"), 8, age_days,
         data=int((time.time() - age_days * DAY) * 1e9).to_bytes(8, "little"))
 
 
@@ -203,6 +203,15 @@ def test_info_after_a_real_surface_run(tmp_path):
     out = cli("cache", "clear")
     assert out.splitlines()[1].startswith(f"removed {1 + k['xla']['count']} entries (1 surface")
     assert json.loads(cli("cache", "info", "--json"))["counted_bytes"] == 0
+
+
+def test_a_cache_path_that_is_a_file_is_one_line(tmp_path, capsys, monkeypatch):
+    (tmp_path / "f").write_text("")
+    monkeypatch.setenv("LANDSCAPE_CACHE", str(tmp_path / "f"))
+    for action in ("info", "clear"):
+        line = one_line_error(capsys, tmp_path, "cache", action)
+        assert line == (f"landscape: error: the cache {tmp_path / 'f'} is a file, not a folder; "
+                        f"point LANDSCAPE_CACHE at a folder")
 
 
 def test_cache_needs_an_action(capsys):

@@ -39,7 +39,7 @@ def put_xla(root, key, size, age_days):
     """A compiled program as JAX writes one: ``<key>-cache`` and its ``-atime`` (ns)."""
     t = time.time() - age_days * DAY
     put(os.path.join(root, "xla", f"{key}-cache"), size, age_days)
-    return put(os.path.join(root, "xla", f"{key}-atime"), 8,
+    return put(os.path.join(root, "xla", f"{key}-atime"), 8, age_days,
                data=int(t * 1e9).to_bytes(8, "little"))
 
 
@@ -240,3 +240,42 @@ def test_a_cache_that_cannot_be_scanned_gives_one_line(tmp_path, monkeypatch):
     lines = []
     _cache.keep_under_limit(str(tmp_path / "surface-x.npz"), 10, lines.append)
     assert len(lines) == 1 and lines[0].startswith("landscape: could not keep the cache under")
+
+
+def test_programs_without_a_last_use_record_get_one(tmp_path):
+    """JAX's size-capped cache needs a ``-atime`` beside every program (else its eviction
+    fails on each write): programs from an uncapped run get one, dated as the program."""
+    from landscape.pipeline import prepare_compile_cache
+
+    xla = tmp_path / "xla"
+    put(f"{xla}/jit_a-1-cache", 100, age_days=9)
+    put_xla(str(tmp_path), "jit_b-2", 100, age_days=2)
+    before = (xla / "jit_b-2-atime").read_bytes()
+    prepare_compile_cache(str(xla))
+    a = xla / "jit_a-1-atime"
+    t = os.stat(xla / "jit_a-1-cache").st_mtime
+    assert int.from_bytes(a.read_bytes(), "little") == int(t * 1e9)
+    assert os.stat(a).st_mtime == t and (xla / "jit_b-2-atime").read_bytes() == before
+    (e,) = [e for e in scan_cache(str(tmp_path)).entries if "jit_a" in e.path]
+    assert e.kind == "xla" and e.last_used == t and e.size == 108
+
+
+def test_clearing_while_another_process_computes(tmp_path):
+    """`clear` over and over while a real surface is computed into the same cache: the job
+    never loses its folder or its entry mid-way, exits 0, and its result is whole."""
+    from landscape.surface import Surface
+
+    env = dict(os.environ, LANDSCAPE_CACHE=str(tmp_path / "cache"), JAX_PLATFORMS="cpu")
+    p = subprocess.Popen([sys.executable, "-m", "landscape.cli", "surface", "--dataset", "moons",
+                          "--samples", "128", "--widths", "8", "--train-steps", "50", "--grid",
+                          "41", "-q", "-o", str(tmp_path / "s.npz")], env=env,
+                         stderr=subprocess.PIPE, text=True)
+    n = 0
+    while p.poll() is None:
+        clear_cache(root=str(tmp_path / "cache"))
+        n += 1
+        time.sleep(0.05)
+    err = p.stderr.read()
+    assert p.returncode == 0 and "Traceback" not in err, err[-2000:]
+    assert n > 5  # it did run alongside
+    assert Surface.load(str(tmp_path / "s.npz")).loss.shape == (41, 41)
