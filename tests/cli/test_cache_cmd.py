@@ -146,6 +146,24 @@ def test_clear_keeps_an_entry_another_process_holds(cache, capsys):
     assert "removed 1 entry (1 timelapse), freed 2.0 KiB" in out
 
 
+def test_an_entry_that_cannot_be_removed_is_one_error_line(cache, capsys, monkeypatch):
+    populate(cache)
+    real = os.remove
+
+    def refuse(path, *a, **kw):
+        if os.path.basename(str(path)) == "surface-aa.npz":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *a, **kw)
+
+    monkeypatch.setattr(os, "remove", refuse)
+    code, out, err = run(capsys, "cache", "clear")
+    assert code == 2
+    assert err == (f"landscape: error: could not remove {cache / 'surface-aa.npz'}: "
+                   f"PermissionError: Permission denied\n")
+    assert "removed 3 entries (1 timelapse, 1 job folder, 1 compiled program)" in out
+    assert (cache / "surface-aa.npz").exists()
+
+
 def test_clear_a_missing_cache(cache, capsys):
     code, out, err = run(capsys, "cache", "clear")
     assert code == 0 and out == f"cache: {cache} (not created yet: nothing to clear)\n"
