@@ -279,3 +279,27 @@ def test_clearing_while_another_process_computes(tmp_path):
     assert p.returncode == 0 and "Traceback" not in err, err[-2000:]
     assert n > 5  # it did run alongside
     assert Surface.load(str(tmp_path / "s.npz")).loss.shape == (41, 41)
+
+
+def test_timelapses_refresh_on_a_hit_and_publishing_one_keeps_the_cap(tmp_path, monkeypatch):
+    from landscape.pipeline import build_timelapse
+
+    monkeypatch.setenv("LANDSCAPE_CACHE", str(tmp_path))
+    monkeypatch.setenv("LANDSCAPE_CACHE_MAX", "none")
+    cfg = TINY.replace(train_steps=20, train_checkpoints=2)
+    build_timelapse(cfg, "pca", 2)
+    (first,) = tmp_path.glob("timelapse-*.npz")
+    size = os.path.getsize(first)
+    old = put(f"{tmp_path}/surface-old.npz", int(size * 0.8), age_days=3)
+    t = time.time() - 5 * DAY
+    os.utime(first, (t, t))
+    build_timelapse(cfg, "pca", 2)                      # a hit: its last use is now
+    assert os.stat(first).st_mtime > time.time() - 60 and os.path.exists(old)
+    # a second timelapse over a cap of 2.5 of them: one entry must go, the least recently
+    # used: the surface (3 days), not the first timelapse (5 days old, but used just now)
+    monkeypatch.setenv("LANDSCAPE_CACHE_MAX", str(int(size * 2.5)))
+    lines = []
+    build_timelapse(cfg.replace(seed=4), "pca", 2, log=lines.append)
+    assert len(list(tmp_path.glob("timelapse-*.npz"))) == 2 and first.exists()
+    assert not os.path.exists(old)
+    assert len([l for l in lines if "removed 1 least recently used entry" in l]) == 1, lines
