@@ -33,6 +33,7 @@ import math
 import os
 import re
 import shutil
+import sys
 import time
 
 from landscape.errors import LandscapeError
@@ -302,6 +303,20 @@ class _Locks:
             lk.__exit__(None, None, None)
 
 
+def _rmtree(path) -> None:
+    """``shutil.rmtree``, where a file already gone (another ``clear`` on the same trash) is
+    fine and anything else (permissions) is raised."""
+    def gone(func, p, exc):
+        exc = exc[1] if isinstance(exc, tuple) else exc
+        if not isinstance(exc, FileNotFoundError):
+            raise exc
+
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=gone)
+    else:
+        shutil.rmtree(path, onerror=gone)
+
+
 def remove_entry(e: CacheEntry) -> bool:
     """Remove ``e`` unless it is in use (False then). Never half: a file goes in one unlink; a
     folder is renamed out of the way (``jobs/.trash-...``) before its files are deleted.
@@ -317,7 +332,7 @@ def remove_entry(e: CacheEntry) -> bool:
                 trash = os.path.join(os.path.dirname(e.path),
                                      f"{_TRASH}{os.path.basename(e.path)}.{os.getpid()}")
                 os.replace(e.path, trash)
-            shutil.rmtree(trash, ignore_errors=True)
+            _rmtree(trash)
         else:
             try:
                 os.remove(e.path)
