@@ -367,6 +367,12 @@ class Scene:
         return sum(s.rolls.get(land.index, 0) for s in self.segments)
 
 
+def config_title(cfg) -> str:
+    """The title a landscape gets when none is given: the network, its initialization and
+    what else sets it apart (batch norm, skips, the plane)."""
+    return _describe(cfg)
+
+
 def _describe(cfg) -> str:
     parts = [f"{cfg.model.upper()} {'-'.join(map(str, cfg.widths))} {cfg.activation}",
              f"{cfg.init} init" + (f" ×{cfg.init_scale:g}" if cfg.init_scale != 1 else "")]
