@@ -80,6 +80,7 @@ _EXPORTS = {
     "Frame": ("landscape.balls", "Frame"),
     "census": ("landscape.balls", "census_of"),
     "Playground": ("landscape.playground", "Playground"),
+    "playground": ("landscape.playground", None),
     "export": ("landscape.exports", "export"),
     "plot": ("landscape.figures", "plot"),
 }
