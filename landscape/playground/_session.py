@@ -109,6 +109,28 @@ class Playground:
             fh.write(self._source.encode())
         return path
 
+    def widget(self, view: int = 0):
+        """ipywidgets controls for view ``view`` beside its still: each control's description
+        is its knob's name; a change calls `set` and shows the new picture and one status line
+        (see `landscape.playground._widgets`)."""
+        from landscape.playground._widgets import build_widget
+
+        return build_widget(self, view)
+
+    def _ipython_display_(self):
+        """A notebook cell ending in ``pg`` shows the controls (a still without ipywidgets)."""
+        from IPython.display import display
+
+        try:
+            display(self.widget())
+        except LandscapeError as e:
+            print(f"landscape: {e}")
+            display(self.computed.still())
+
+    def __repr__(self) -> str:
+        views = "; ".join(f"{i}: {land.title}" for i, land in enumerate(self.scene.landscapes))
+        return f"Playground({self.n_views} view{'s' if self.n_views > 1 else ''}: {views})"
+
     # ---------------------------------------------------------------- changing
 
     def set(self, view: int = 0, *, group=None, **knobs) -> dict:

@@ -79,3 +79,62 @@ def test_bad_knobs_are_one_line_and_change_nothing(pg):
     with pytest.raises(LandscapeError, match="group= applies to ball knobs"):
         pg.set(0, group=0, activation="relu")
     assert pg.config(0) == cfg and pg.source() == source
+
+
+def test_the_notebook_controls_are_labelled_knobs_that_set_the_state(pg):
+    """Each control's description is its knob's name; changing a control's value (as a click
+    does) sets the knob, redraws the still and says so in the status line; a value that
+    cannot apply puts the control back and says why."""
+    pytest.importorskip("ipywidgets")
+    box = pg.widget(0)
+    names = [c.description for c in box.controls.values()]
+    assert {"activation", "init", "depth", "width", "batchnorm", "lr", "optimizer"} <= set(names)
+    assert names == list(box.controls)
+    png = box.image.value
+    box.controls["init"].value = "xavier"
+    assert pg.config(0).init == "xavier"
+    assert box.status.value.startswith("init: 'he' → 'xavier', recomputed in ")
+    assert box.image.value != png and box.image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    box.controls["directions"].value = "pca"
+    assert pg.config(0).directions == "pca"
+    box.controls["train_steps"].value = 0           # PCA of no training: cannot apply
+    assert box.status.value.startswith("train_steps = 0 cannot apply: PCA directions need "
+                                       "training"), box.status.value
+    assert box.controls["train_steps"].value == pg.config(0).train_steps == 60
+    assert repr(pg).startswith("Playground(1 view: 0: ")
+
+
+def test_the_readme_section_runs_as_printed(tmp_path):
+    """The README's playground block, as one script from the repository root (at quality
+    tiny, for a quick run), and the scene file it saves builds."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    text = open(os.path.join(root, "README.md"), encoding="utf-8").read()
+    section = text.split("## Steering a scene: the playground", 1)[1].split("\n## ", 1)[0]
+    (code,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert code.count('quality="low"') == 2
+    code = code.replace('quality="low"', 'quality="tiny"')
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=900, env={**os.environ, "PYTHONPATH": root})
+    assert r.returncode == 0, r.stderr[-3000:]
+    scene = ls.load_scene(tmp_path / "my_exploration.py", quality="tiny")
+    assert len(scene.landscapes) == 2 and scene.landscapes[1].config.init == "xavier"
+
+
+def test_a_cell_ending_in_pg_shows_the_controls_in_a_kernel(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipywidgets")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import landscape as ls\n"
+        "pg = ls.Playground(dataset='moons', widths=(8,), train_steps=40, quality='tiny',"
+        " steps=10)\npg")]
+    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3").execute()
+    outs = nb.cells[0].outputs
+    assert not [o for o in outs if o.output_type == "error"], outs
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outs)
