@@ -10,6 +10,7 @@ import sys
 import time
 
 import numpy as np
+from dryrun_baseline import strip
 
 ARGS = ["surface", "--widths", "16", "--dataset", "moons", "--grid", "31", "-q"]
 
@@ -125,20 +126,12 @@ def _result(kind, p, tmp, name):
     out, err = p.communicate(timeout=900)
     assert p.returncode == 0, (kind, err[-2000:])
     if kind in ("render", "notebook"):
-        return _strip(json.loads(out))
+        return strip(json.loads(out), WALL)
     path = tmp / f"{name}.npz"
     with np.load(path, allow_pickle=False) as z:
         keys = ("loss", "accuracy") if kind != "simulate" else ("positions", "heights",
                                                                 "grad_norms")
         return {k: z[k] for k in keys}
-
-
-def _strip(v):
-    if isinstance(v, dict):
-        return {k: _strip(x) for k, x in v.items() if k not in WALL}
-    if isinstance(v, list):
-        return [_strip(x) for x in v]
-    return v
 
 
 def _equal(a, b):

@@ -9,43 +9,10 @@ import sys
 import time
 
 import pytest
+from cache_files import DAY, Holder, put, put_xla
 from cli_errors import one_line_error, run
 
 from landscape.cli._main import main
-
-DAY = 86400.0
-
-
-def put(path, size, age_days=0.0, data=None):
-    """A file of ``size`` bytes last used ``age_days`` ago (its mtime)."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as fh:
-        fh.write(data if data is not None else b"x" * size)
-    t = time.time() - age_days * DAY
-    os.utime(path, (t, t))
-
-
-def put_xla(root, key, size, age_days):
-    """A compiled program as JAX writes one: ``<key>-cache`` and its ``-atime`` (ns)."""
-    put(os.path.join(root, "xla", f"{key}-cache"), size, age_days)
-    put(os.path.join(root, "xla", f"{key}-atime"), 8, age_days,
-        data=int((time.time() - age_days * DAY) * 1e9).to_bytes(8, "little"))
-
-
-class Holder:
-    """Another process holding ``files.entry_lock(path)`` until closed."""
-
-    def __init__(self, path):
-        code = ("import sys\nfrom landscape.files import entry_lock\n"
-                "lk = entry_lock(sys.argv[1]); lk.acquire()\n"
-                "print('held', flush=True); sys.stdin.read()\n")
-        self.p = subprocess.Popen([sys.executable, "-c", code, str(path)], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True)
-        assert self.p.stdout.readline().strip() == "held"
-
-    def close(self):
-        self.p.stdin.close()
-        self.p.wait(30)
 
 
 @pytest.fixture

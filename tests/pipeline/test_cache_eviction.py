@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+from cache_files import DAY, Holder, put, put_xla
 
 from landscape.errors import LandscapeError
 from landscape.pipeline import (
@@ -22,50 +23,9 @@ from landscape.pipeline import (
     scan_cache,
 )
 
-DAY = 86400.0
-
-
-def put(path, size, age_days=0.0, data=None):
-    """A file of ``size`` bytes last used ``age_days`` ago (its mtime)."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as fh:
-        fh.write(data if data is not None else b"x" * size)
-    t = time.time() - age_days * DAY
-    os.utime(path, (t, t))
-    return str(path)
-
-
-def put_xla(root, key, size, age_days):
-    """A compiled program as JAX writes one: ``<key>-cache`` and its ``-atime`` (ns)."""
-    t = time.time() - age_days * DAY
-    put(os.path.join(root, "xla", f"{key}-cache"), size, age_days)
-    return put(os.path.join(root, "xla", f"{key}-atime"), 8, age_days,
-               data=int(t * 1e9).to_bytes(8, "little"))
-
 
 def names(root):
     return sorted(os.path.relpath(e.path, root) for e in scan_cache(str(root)).entries)
-
-
-class Holder:
-    """Another process holding ``files.entry_lock(path)`` (or, for a path ending in
-    ``.lockfile``, a plain FileLock on it, as JAX takes its own) until closed."""
-
-    def __init__(self, path):
-        code = ("import sys, filelock\n"
-                "from landscape.files import entry_lock\n"
-                "p = sys.argv[1]\n"
-                "lk = filelock.FileLock(p) if p.endswith('.lockfile') else entry_lock(p)\n"
-                "lk.acquire()\n"
-                "print('held', flush=True)\n"
-                "sys.stdin.read()\n")
-        self.p = subprocess.Popen([sys.executable, "-c", code, str(path)], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True)
-        assert self.p.stdout.readline().strip() == "held"
-
-    def close(self):
-        self.p.stdin.close()
-        self.p.wait(30)
 
 
 @pytest.mark.parametrize("text,expect", [
