@@ -159,7 +159,10 @@ def _read_npy(fh, size: int, name: str) -> np.ndarray:
             shape, fortran, dtype = npf.read_array_header_2_0(fh)
         else:
             raise _Bad(f"{name} is a .npy of version {version[0]}.{version[1]} (1.0 or 2.0 expected)")
-    except (ValueError, TypeError, SyntaxError, EOFError) as e:
+    except _Bad:
+        raise
+    except Exception as e:  # numpy's header parser on hostile text: ValueError, SyntaxError,
+        # tokenize.TokenError (a header like "{'shape': )5, 6)"), ...: all mean "not a header"
         raise _Bad(f"{name} has no valid .npy header ({str(e).splitlines()[0] if str(e) else type(e).__name__})")
     if dtype.hasobject:
         raise _Bad(f"{name} holds Python objects (object arrays are never read)")

@@ -41,8 +41,14 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCENE = os.path.join(REPO, "scenes", "two_layer_network.py")
 
 
+#: ``LANDSCAPE_PROPERTY_SCALE=20``: 20× the examples, drawn at random (a hunt for new defects);
+#: unset, the fixed derandomized examples CI runs
+SCALE = int(os.environ.get("LANDSCAPE_PROPERTY_SCALE", "0") or 0)
+
+
 def _settings(n: int):
-    return settings(max_examples=n, deadline=None, derandomize=True, database=None,
+    return settings(max_examples=n * max(SCALE, 1), deadline=None, derandomize=not SCALE,
+                    database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -205,6 +211,7 @@ def test_mutated_surface_files(originals, tmp_path, m):
 @example(m=("reshape", 6, (3,), True))                      # group shorter than the balls
 @example(m=("json", "info", '{"groups": [], "layers": [], "census": [], "meta": {}}', True))
 @example(m=("retype", 13, "<f4", True))                     # steps as floats
+@example(m=("flip_inside", 0, 0.24609375, 1))   # a header numpy's parser fails on with TokenError
 def test_mutated_trajectory_files(originals, tmp_path, m):
     _check_npz(originals, tmp_path, "trajectory", m)
 
@@ -224,7 +231,7 @@ def _assert_cli_outcome(code, err, argv):
         assert len(errors) == 1, (argv, err)
 
 
-@_settings(40)
+@_settings(100)
 @given(m=mutation, with_trajectory=st.booleans(), kind=st.sampled_from(["contour", "surface", "line"]))
 @example(m=("huge", 10, "<f8", (10 ** 6, 10 ** 6)), with_trajectory=False, kind="contour")
 def test_plot_reads_mutated_files_in_one_line(originals, tmp_path, m, with_trajectory, kind):
@@ -263,7 +270,7 @@ def stubbed(monkeypatch, tmp_path, originals):
     import landscape.scene as scene
     from landscape.pipeline import LandscapeConfig
 
-    for name in ("build_task", "build_data", "build_model", "build_plane"):
+    for name in ("build_task", "build_plane"):
         monkeypatch.setattr(LandscapeConfig, name, _reached)
     monkeypatch.setattr(pipeline, "task_from_surface", _reached)
     monkeypatch.setattr(scene, "compute_scene", _reached)
@@ -306,8 +313,40 @@ TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters=
                max_size=6)
 
 
+#: values each option takes in a valid command, so that most examples get past the parser and
+#: the other options' checks to the one value under test
+VALID = {
+    "dataset": ["moons", "digits", "circles", "spirals"], "samples": ["100", "300"],
+    "classes": ["0,1", "5,6,7"], "model": ["mlp", "cnn"], "widths": ["16", "8,8"],
+    "activation": ["relu", "tanh", "gelu"], "init": ["he", "xavier"], "init_scale": ["1", "0.5"],
+    "bn_policy": ["eval", "batch"], "train_steps": ["0", "10"], "train_lr": ["0.01"],
+    "train_optimizer": ["adam", "sgd", "momentum"], "train_batch": ["32"], "seed": ["0", "3"],
+    "directions": ["random", "pca", "hessian"], "norm": ["filter", "layer", "absolute", "none"],
+    "norm_step": ["0.1"], "layers": ["0", "1", "-1", "0,1"], "grid": ["5", "11"],
+    "span": ["1", "0.5"], "eval_samples": ["50"], "eval_batch": ["16"], "job_dir": ["job"],
+    "source": ["init", "direction", "seed"], "seed_b": ["1"], "points": ["11"],
+    "extend": ["0.25", "0"], "widths_b": ["16"], "bend_steps": ["10"], "bend_lr": ["0.01"],
+    "surface_output": ["plane.npz"], "surface": ["s.npz"], "iters": ["5"], "balls": ["10"],
+    "optimizer": ["sgd", "adam", "sgd,adam", "momentum"], "lr": ["0.1", "0.1,0.01"],
+    "batch_size": ["32", "full"], "clip_norm": ["1"], "clip_value": ["0.5"],
+    "momentum": ["0.9"], "b1": ["0.9"], "b2": ["0.999"], "eps": ["1e-8"], "decay": ["0.9"],
+    "start": ["uniform", "disc", "ring", "grid", "center", "-1,-1"], "radius": ["0.5"],
+    "steps": ["10"], "record_every": ["1", "2"], "mode": ["slice", "projected"],
+    "origin": ["plane", "init"], "seeds": ["2"], "file": [SCENE], "scene": ["TwoLayerNetwork"],
+    "quality": ["tiny", "low", "l", "medium"], "format": ["mp4", "gif", "png"],
+    "theme": ["dark", "light"], "look": ["plain", "cinematic"], "size": ["640x360"],
+    "trajectory": ["t.npz"], "view": ["1", "0"], "kind": ["contour", "surface", "line"],
+    "width": ["3.3"], "height": ["2"], "along": ["a", "b"],
+    "end": ["1,1"], "title": ["a title"],
+    "output": ["out.npz", "out.png", "out.pdf", "out.mp4", "out.html", "out.obj", "out.json"],
+}
+
+
 def _value(action) -> st.SearchStrategy:
     strategies = [st.sampled_from(NUMBERS), st.sampled_from(NAMES), TEXT]
+    valid = VALID.get(action.dest)
+    if valid:
+        strategies = [st.sampled_from(valid)] * 3 + strategies
     if action.type is int or getattr(action.type, "__name__", "") in ("parse_float", "_inches",
                                                                         "float"):
         strategies.insert(0, st.integers(-5, 10 ** 7).map(str))
@@ -331,11 +370,13 @@ def argvs(draw):
         argv.append(draw(_value(a)))
     options = [a for a in parser._actions if a.option_strings
                and not isinstance(a, argparse._HelpAction)]
-    for a in draw(st.lists(st.sampled_from(options), max_size=6)):
+    chosen = [a for a in options if a.required] + draw(st.lists(st.sampled_from(options),
+                                                                 max_size=6))
+    for a in chosen:
         argv.append(draw(st.sampled_from(a.option_strings)))
         if a.nargs != 0:
             argv.append(draw(_value(a)))
-    if draw(st.integers(0, 9)) == 0:
+    if draw(st.integers(0, 19)) == 0:
         argv.append(draw(st.sampled_from(["--nope", "-x", "--help", "extra", "--", "-"])))
     return argv
 
@@ -349,7 +390,12 @@ def test_command_lines_give_a_result_or_one_error_line(stubbed, argv):
     try:
         code, _, err = _cli(argv)
     except Reached:
+        hypothesis.event(f"{argv[0]}: validated, compute reached")
         return   # validated; the compute would start here
+    hypothesis.event(f"{argv[0]}: exit {code}")
+    if os.environ.get("LANDSCAPE_PROPERTY_TALLY"):
+        with open(os.environ["LANDSCAPE_PROPERTY_TALLY"], "a") as fh:
+            fh.write(f"{code}\t{argv!r}\t{err.strip().splitlines()[-1] if err.strip() else ''}\n")
     _assert_cli_outcome(code, err, argv)
 
 
