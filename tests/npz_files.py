@@ -26,7 +26,8 @@ def small_surface(ra: int = 7, rb: int = 5, seed: int = 0) -> Surface:
     p = m.layout.size
     x = rng.standard_normal((12, 2)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.int32)
-    meta = {"dataset": "moons", "center_loss": float(loss[ra // 2, rb // 2]),
+    meta = {"dataset": {"name": "made-up", "n_train": 12, "n_eval": 12, "n_features": 2,
+                        "n_classes": 2, "seed": None}, "center_loss": float(loss[ra // 2, rb // 2]),
             "center_accuracy": 0.5, "n_nonfinite": 0, "direction": "random", "norm": "filter",
             "bn_policy": "eval", "eval_set": {"n": 12, "shape": [12, 2], "embedded": True}}
     return Surface(a, b, loss, np.clip(1 - loss, 0, 1).astype(np.float32),

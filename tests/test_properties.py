@@ -14,7 +14,6 @@ import contextlib
 import io
 import os
 import shutil
-import zipfile
 
 import numpy as np
 import pytest
@@ -108,6 +107,7 @@ mutation = st.one_of(
     st.tuples(st.just("object"), st.integers(0, 30)),
     st.tuples(st.just("json"), st.sampled_from(["meta", "spec", "layout", "info"]),
               st.sampled_from(["", "null", "[]", "{}", "1", '"x"', "{bad", '{"layers": 3}',
+                               '{"dataset": "moons"}', '{"eval_set": 3, "center_loss": "x"}',
                                '[{"layer": "a", "name": "w", "role": "weight", "shape": [99], '
                                '"offset": 0}]', '{"groups": [], "layers": [], "census": [], '
                                '"meta": {}}']), st.booleans()),
@@ -202,6 +202,7 @@ def _check_npz(originals, tmp_path, which, m):
 @example(m=("json", "layout", '[{"layer": "a", "name": "w", "role": "weight", "shape": [99], '
                               '"offset": 0}]', True))
 @example(m=("retype", 0, "<U3", True))                      # alphas as strings
+@example(m=("json", "meta", '{"eval_set": 3, "center_loss": "x"}', True))   # repr: ValueError
 def test_mutated_surface_files(originals, tmp_path, m):
     _check_npz(originals, tmp_path, "surface", m)
 
@@ -234,6 +235,8 @@ def _assert_cli_outcome(code, err, argv):
 @_settings(100)
 @given(m=mutation, with_trajectory=st.booleans(), kind=st.sampled_from(["contour", "surface", "line"]))
 @example(m=("huge", 10, "<f8", (10 ** 6, 10 ** 6)), with_trajectory=False, kind="contour")
+@example(m=("json", "meta", '{"dataset": "moons"}', True), with_trajectory=False, kind="line")
+@example(m=("reshape", 18, (1,), True), with_trajectory=False, kind="line")   # bn_stats 1-d
 def test_plot_reads_mutated_files_in_one_line(originals, tmp_path, m, with_trajectory, kind):
     """``landscape plot FILE [--trajectory TRAJ]``, in-process, on a mutated file: a figure or
     one line."""
@@ -386,6 +389,9 @@ def argvs(draw):
 @example(argv=["surface", "--grid", "1e999"])
 @example(argv=["simulate", "--lr", "nan"])
 @example(argv=["plot", "huge.npz", "-o", "out.png"])
+@example(argv=["surface", "--dataset", "moons", "--seed", "-1"])   # was scikit-learn's traceback
+@example(argv=["surface", "--seed", "-1", "--eval-samples", "50"])  # was numpy's traceback
+@example(argv=["surface", "--dataset", "moons", "--samples", "99999999999999999999999"])  # memory
 def test_command_lines_give_a_result_or_one_error_line(stubbed, argv):
     try:
         code, _, err = _cli(argv)
@@ -431,7 +437,8 @@ BALL_VALUES = {
     "clip_value": st.sampled_from([None, 1.0, 0.0, -1.0, float("inf")]),
     "start": st.sampled_from(["disc", "uniform", "ring", "grid", "center", "points", "nope"]),
     "radius": st.sampled_from([None, 0.5, 0.0, -1.0, 2.0, float("nan")]),
-    "points": st.sampled_from([None, [[0, 0]], [[0, 0, 0]], [], [["a", "b"]], [[float("nan"), 0]], 5]),
+    "points": st.sampled_from([None, [[0, 0]], [[0, 0, 0]], [], [["a", "b"]], [[float("nan"), 0]], 5,
+                               [[0, 0], [0.5]], "0,0"]),
     "momentum": st.sampled_from([None, 0.9, 1.0, 1.5, -0.1, float("nan")]),
     "b1": st.sampled_from([None, 0.9, 1.0, -1.0]),
     "b2": st.sampled_from([None, 0.999, 2.0]),
@@ -463,6 +470,31 @@ def scene_calls(draw):
 @given(call=scene_calls())
 @example(call=({"widths": (16,)}, {"mode": "slice", "panel": True, "scale": None},
                [{"lr": float("nan")}], {"steps": 10, "degrees": 90.0, "run_time": 1.0}))
+@example(call=({"seed": -1}, {"mode": "slice", "panel": True, "scale": None}, [{}],
+               {"steps": 10, "degrees": 90.0, "run_time": 1.0}))     # scikit-learn's error
+@example(call=({}, {"mode": "slice", "panel": True, "scale": None}, [],
+               {"steps": 10, "degrees": "x", "run_time": "2"}))      # ValueError, TypeError
+@example(call=({}, {"mode": "slice", "panel": True, "scale": None}, [],
+               {"steps": 10, "degrees": float("nan"), "run_time": 1.0}))   # a NaN orbit
+@example(call=({"n_samples": "100"}, {"mode": "slice", "panel": True, "scale": None}, [],
+               {"steps": 10, "degrees": 90.0, "run_time": 1.0}))     # TypeError in data.load
+@example(call=({"n_samples": 10 ** 12}, {"mode": "slice", "panel": True, "scale": None}, [],
+               {"steps": 10, "degrees": 90.0, "run_time": 1.0}))     # 3.6 TiB MemoryError
+@example(call=({"span": None}, {"mode": "slice", "panel": True, "scale": None}, [],
+               {"steps": 10, "degrees": 90.0, "run_time": 1.0}))     # TypeError in grid()
+@example(call=({"init_scale": "1"}, {"mode": "slice", "panel": True, "scale": None}, [],
+               {"steps": 10, "degrees": 90.0, "run_time": 1.0}))     # TypeError in nets.mlp
+@example(call=({"eval_samples": 2.5}, {"mode": "slice", "panel": True, "scale": None}, [],
+               {"steps": 10, "degrees": 90.0, "run_time": 1.0}))     # TypeError in numpy
+@example(call=({"span": 1e300}, {"mode": "slice", "panel": True, "scale": None}, [],
+               {"steps": 10, "degrees": 90.0, "run_time": 1.0}))     # a float32 grid of inf
+@example(call=({}, {"mode": "slice", "panel": True, "scale": None}, [{"colour": 0}],
+               {"steps": 1, "degrees": 0.0, "run_time": 1.0}))       # TypeError: unknown keyword
+@example(call=({}, {"mode": "slice", "panel": True, "scale": None}, [{"points": 5}],
+               {"steps": 1, "degrees": 0.0, "run_time": 1.0}))       # TypeError in group()
+@example(call=({}, {"mode": "slice", "panel": True, "scale": None},
+               [{"start": "points", "points": [[0, 0, 0]]}],
+               {"steps": 1, "degrees": 0.0, "run_time": 1.0}))       # ValueError: reshape
 def test_scene_api_gives_a_scene_or_one_error(call):
     from landscape.scene import Orbit, Roll, Scene
 

@@ -26,6 +26,10 @@ _DTYPES = {"alphas": ("f", 1), "betas": ("f", 1), "loss": ("f", 2), "accuracy": 
            "theta": ("f", 1), "d1": ("f", 1), "d2": ("f", 1), "x_eval": ("f", None),
            "y_eval": ("iu", 1), "bn_stats": ("f", None), "spec": ("U", 0), "layout": ("U", 0),
            "meta": ("U", 0)}
+#: the entries of ``meta`` that loading and printing a surface rely on, and their JSON kinds
+_META = {"center_loss": (int, float), "center_accuracy": (int, float), "n_nonfinite": (int,),
+         "eval_set": (dict,), "dataset": (dict,), "bn_policy": (str,), "direction": (str,),
+         "norm": (str,), "config": (dict,)}
 
 
 @dataclasses.dataclass(eq=False)
@@ -211,8 +215,15 @@ class Surface:
             th = arrays["theta"]
             if arrays["d1"].shape != th.shape or arrays["d2"].shape != th.shape:
                 raise ValueError("theta, d1 and d2 differ in size")
-            if arrays["x_eval"].shape[0] != arrays["y_eval"].shape[0]:
-                raise ValueError("x_eval and y_eval differ in length")
+            if arrays["x_eval"].ndim != 2 or arrays["x_eval"].shape[0] != arrays["y_eval"].shape[0]:
+                raise ValueError("x_eval is not [n, d] or y_eval is not [n]")
+            bn = arrays["bn_stats"]
+            if bn.size and (bn.ndim != 3 or bn.shape[1] != 2):
+                raise ValueError(f"bn_stats is {list(bn.shape)}, not [n_bn, 2, width]")
+            for k, kinds in _META.items():
+                v = meta.get(k)
+                if v is not None and (not isinstance(v, kinds) or isinstance(v, bool)):
+                    raise ValueError(f"meta[{k!r}] is {v!r}")
             layout = Layout.from_json(json.loads(str(arrays["layout"])))
             stop = 0
             for p in layout.params:
