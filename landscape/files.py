@@ -125,7 +125,11 @@ def content_checksum(arrays: dict) -> str:
             continue
         a = np.asanyarray(arrays[name])
         h.update(f"{name}\0{a.dtype.str}\0{a.shape}\0".encode())
-        h.update(np.ascontiguousarray(a).tobytes())
+        c = np.ascontiguousarray(a)
+        try:
+            h.update(c)          # the array's own buffer: no copy
+        except (TypeError, ValueError, BufferError):
+            h.update(c.tobytes())
     return h.hexdigest()
 
 
@@ -183,10 +187,11 @@ def _read_npy(fh, size: int, name: str) -> np.ndarray:
         raise _Bad(f"{name} needs {need:,} bytes of memory, more than is free") from None
     buf, got = a.view(np.uint8), 0
     while got < need:
-        n = fh.readinto(buf[got:])
-        if not n:
+        chunk = fh.read(min(need - got, 1 << 24))
+        if not chunk:
             raise _Bad(f"{name} is truncated ({got:,} of {need:,} bytes)")
-        got += n
+        buf[got:got + len(chunk)] = np.frombuffer(chunk, np.uint8)
+        got += len(chunk)
     if fh.read(1):  # also makes the zip check the member's CRC
         raise _Bad(f"{name} holds more bytes than its header says")
     return a.reshape(shape, order="F" if fortran else "C")
