@@ -235,7 +235,9 @@ def read_npz(path: str, fmt: str, keys, optional=(), dtypes=None) -> dict:
     """All arrays of a landscape ``.npz`` (never unpickled), after checking that ``keys`` are
     there, the format tag is ``fmt`` and the ``checksum`` entry matches (files written before
     checksums, without one, are accepted). Every member's ``.npy`` header is checked against the
-    bytes it holds before anything is allocated (`_read_npy`). ``dtypes``: ``{key: (kinds,
+    bytes it holds before anything is allocated (`_read_npy`). ``optional`` names entries a
+    file may lack (every entry is returned anyway; the name documents the caller's format).
+    ``dtypes``: ``{key: (kinds,
     ndim)}`` for keys that must have a dtype of one of ``kinds`` (e.g. ``"f"``, ``"iu"``,
     ``"U"``) and ``ndim`` dimensions (``None``: any). Anything else raises one `LandscapeError`
     naming the file."""
