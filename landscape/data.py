@@ -194,6 +194,11 @@ def subset(d: Dataset, classes) -> Dataset:
                                n_classes=len(classes), classes=tuple(int(c) for c in classes))
 
 
+#: the most samples a generated dataset (moons, circles, spirals) may have: 2-D toy sets; beyond
+#: this a sample count is a typo (and the generators would try to allocate it)
+MAX_SAMPLES = 10_000_000
+
+
 def load(name: str, *, seed: int = 0, n: int | None = None, classes=None) -> Dataset:
     """Load a dataset by name; ``seed`` and ``n`` apply to the generated ones; ``classes``
     keeps only those labels (`subset`)."""
@@ -203,11 +208,27 @@ def load(name: str, *, seed: int = 0, n: int | None = None, classes=None) -> Dat
             raise LandscapeError(f"{name} has a fixed size ({FIXED_SIZE[name]}); drop the sample count")
         d = DATASETS[name]()
     else:
+        check_seed(seed, 2 ** 32 if name in ("moons", "circles") else None)  # scikit-learn's range
         kw = {"seed": seed} if n is None else {"seed": seed, "n": n}
         if n is not None and n < 4:
             raise LandscapeError(f"a dataset needs at least 4 samples, got {n}")
-        d = dataclasses.replace(DATASETS[name](**kw), n_requested=n)
+        if n is not None and n > MAX_SAMPLES:
+            raise LandscapeError(f"{n:,} samples of {name} is too many; a generated dataset has "
+                                 f"at most {MAX_SAMPLES:,}")
+        try:
+            d = dataclasses.replace(DATASETS[name](**kw), n_requested=n)
+        except MemoryError:
+            raise LandscapeError(f"{n:,} samples of {name} do not fit in memory") from None
     return d if classes is None else subset(d, classes)
+
+
+def check_seed(seed, top: int | None = None) -> None:
+    """A seed numpy (and, with ``top``, scikit-learn) can generate data from: a whole number
+    from 0 (below ``top`` when given), else a `LandscapeError`."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0 or (
+            top is not None and seed >= top):
+        rng = f"from 0 to {top - 1}" if top is not None else "of 0 or more"
+        raise LandscapeError(f"a seed of data must be a whole number {rng}, got {seed!r}")
 
 
 def eval_subset(d: Dataset, size: int, *, seed: int) -> Dataset:
@@ -224,4 +245,5 @@ def eval_subset(d: Dataset, size: int, *, seed: int) -> Dataset:
 
 def subset_indices(n: int, size: int, seed: int) -> np.ndarray:
     """The sorted sample indices `eval_subset` keeps."""
+    check_seed(seed)
     return np.sort(np.random.default_rng(seed).choice(n, size, replace=False))

@@ -106,42 +106,188 @@ def atomic_path(path: str, suffix: str | None = None):
         raise
 
 
+#: the entry of every landscape ``.npz`` that holds `content_checksum` of the others
+CHECKSUM = "checksum"
+#: dtype kinds a landscape file may hold: bool, integers, floats, complex, strings, bytes
+_KINDS = "biufcUS"
+
+
+def content_checksum(arrays: dict) -> str:
+    """Hex SHA-256 of named arrays' own content: for each name but ``checksum``, in sorted
+    order, the UTF-8 text ``f"{name}\0{a.dtype.str}\0{a.shape}\0"`` then the C-order bytes
+    (docs/FORMAT.md). Independent of the zip container, so an altered array whose zip entry
+    was rewritten with a valid CRC is still caught."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        if name == CHECKSUM:
+            continue
+        a = np.asanyarray(arrays[name])
+        h.update(f"{name}\0{a.dtype.str}\0{a.shape}\0".encode())
+        c = np.ascontiguousarray(a)
+        try:
+            h.update(c)          # the array's own buffer: no copy
+        except (TypeError, ValueError, BufferError):
+            h.update(c.tobytes())
+    return h.hexdigest()
+
+
 def atomic_savez(path: str, arrays: dict) -> str:
-    """``np.savez`` to a temporary name beside ``path``, then rename: never a partial file."""
+    """``np.savez`` to a temporary name beside ``path``, then rename: never a partial file.
+    A ``checksum`` entry (`content_checksum` of the others) is added; `read_npz` verifies it."""
+    if CHECKSUM in arrays:
+        raise ValueError(f"{CHECKSUM!r} is reserved for the file's own checksum")
+    arrays = {k: np.asanyarray(v) for k, v in arrays.items()}
+    arrays[CHECKSUM] = np.array(content_checksum(arrays))
     with atomic_write(path) as fh:
         np.savez(fh, **arrays)
     return path
 
 
-def read_npz(path: str, fmt: str, keys, optional=()) -> dict:
-    """Read all ``keys`` (and those of ``optional`` that exist) of an ``.npz`` with
-    ``allow_pickle=False`` and check its format tag."""
+class _Bad(Exception):
+    """A member that cannot be read: the message says why (becomes one `LandscapeError`)."""
+
+
+def _read_npy(fh, size: int, name: str) -> np.ndarray:
+    """The array of a ``.npy`` stream ``fh`` holding exactly ``size`` bytes, checked before
+    anything is allocated: version 1.0 or 2.0 header, no object or structured dtype, a shape of
+    non-negative ints whose bytes are exactly what the stream holds after the header."""
+    from numpy.lib import format as npf
+
+    try:
+        version = npf.read_magic(fh)
+        if version == (1, 0):
+            shape, fortran, dtype = npf.read_array_header_1_0(fh)
+        elif version == (2, 0):
+            shape, fortran, dtype = npf.read_array_header_2_0(fh)
+        else:
+            raise _Bad(f"{name} is a .npy of version {version[0]}.{version[1]} (1.0 or 2.0 expected)")
+    except _Bad:
+        raise
+    except Exception as e:  # numpy's header parser on hostile text: ValueError, SyntaxError,
+        # tokenize.TokenError (a header like "{'shape': )5, 6)"), ...: all mean "not a header"
+        raise _Bad(f"{name} has no valid .npy header ({str(e).splitlines()[0] if str(e) else type(e).__name__})")
+    if dtype.hasobject:
+        raise _Bad(f"{name} holds Python objects (object arrays are never read)")
+    if dtype.kind not in _KINDS or dtype.fields is not None or dtype.subdtype is not None:
+        raise _Bad(f"{name} has dtype {dtype.str}, which no landscape file holds")
+    if not all(isinstance(n, int) and n >= 0 for n in shape):
+        raise _Bad(f"{name} has an invalid shape {shape}")
+    count = 1
+    for n in shape:
+        count *= n
+    need, have = count * dtype.itemsize, size - fh.tell()
+    if need != have:
+        raise _Bad(f"{name}'s header claims {need:,} bytes ({dtype.str} {shape}) but it holds "
+                   f"{have:,}")
+    try:
+        a = np.empty(count, dtype)
+    except MemoryError:
+        raise _Bad(f"{name} needs {need:,} bytes of memory, more than is free") from None
+    buf, got = a.view(np.uint8), 0
+    while got < need:
+        chunk = fh.read(min(need - got, 1 << 24))
+        if not chunk:
+            raise _Bad(f"{name} is truncated ({got:,} of {need:,} bytes)")
+        buf[got:got + len(chunk)] = np.frombuffer(chunk, np.uint8)
+        got += len(chunk)
+    if fh.read(1):  # also makes the zip check the member's CRC
+        raise _Bad(f"{name} holds more bytes than its header says")
+    return a.reshape(shape, order="F" if fortran else "C")
+
+
+def _read_members(path: str, only=None) -> dict:
+    """Every ``.npy`` member of the zip at ``path`` (or those named in ``only``), each checked
+    by `_read_npy` against its uncompressed size in the zip directory before it is read."""
+    out, seen = {}, set()
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            if info.is_dir() or not info.filename.endswith(".npy"):
+                raise _Bad(f"it holds {info.filename!r}, which is not a .npy array")
+            key = info.filename[:-4]
+            if key in seen:
+                raise _Bad(f"it holds {key!r} twice")
+            seen.add(key)
+            if only is not None and key not in only:
+                continue
+            if info.compress_type != zipfile.ZIP_STORED and info.file_size > 1100 * info.compress_size + (1 << 16):
+                raise _Bad(f"{key}'s zip entry claims more data than its compressed size can hold")
+            with zf.open(info) as fh:
+                out[key] = _read_npy(fh, info.file_size, key)
+    return out
+
+
+def read_npy(path: str) -> np.ndarray:
+    """The array of a bare ``.npy`` file, its header checked as `read_npz` checks each entry
+    (no object arrays, nothing allocated beyond what the file holds); one `LandscapeError`."""
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as fh:
+            return _read_npy(fh, os.fstat(fh.fileno()).st_size, os.path.basename(path))
+    except _Bad as e:
+        raise LandscapeError(f"{path}: not a valid .npy file ({e})") from None
+    except OSError as e:
+        raise LandscapeError(f"{path}: cannot read ({e.strerror or e})") from None
+
+
+def read_npz(path: str, fmt: str, keys, optional=(), dtypes=None) -> dict:
+    """All arrays of a landscape ``.npz`` (never unpickled), after checking that ``keys`` are
+    there, the format tag is ``fmt`` and the ``checksum`` entry matches (files written before
+    checksums, without one, are accepted). Every member's ``.npy`` header is checked against the
+    bytes it holds before anything is allocated (`_read_npy`). ``optional`` names entries a
+    file may lack (every entry is returned anyway; the name documents the caller's format).
+    ``dtypes``: ``{key: (kinds,
+    ndim)}`` for keys that must have a dtype of one of ``kinds`` (e.g. ``"f"``, ``"iu"``,
+    ``"U"``) and ``ndim`` dimensions (``None``: any). Anything else raises one `LandscapeError`
+    naming the file."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise LandscapeError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise LandscapeError(f"{path} is a directory, not a {fmt} file")
     try:
-        with np.load(path, allow_pickle=False) as z:
-            tag = str(z["format"]) if "format" in z.files else None
-            if tag != fmt:
-                raise LandscapeError(f"{path}: not a {fmt} file (format tag {tag!r})")
-            missing = [k for k in keys if k not in z.files]
-            if missing:
-                raise LandscapeError(f"{path}: not a valid {fmt} file (missing {', '.join(missing)})")
-            return {k: z[k] for k in list(keys) + [k for k in optional if k in z.files]}
-    except LandscapeError:
-        raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as e:
+        z = _read_members(path)
+    except _Bad as e:
+        raise LandscapeError(f"{path}: not a valid {fmt} file ({e})") from None
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError, NotImplementedError,
+            RuntimeError) as e:
         raise LandscapeError(f"{path}: cannot read ({type(e).__name__}: {e})".splitlines()[0]) from None
+    tag = z.get("format")
+    tag = str(tag) if tag is not None and tag.dtype.kind == "U" and tag.ndim == 0 else None
+    if tag != fmt:
+        raise LandscapeError(f"{path}: not a {fmt} file (format tag {tag!r})")
+    if CHECKSUM in z:
+        c = z[CHECKSUM]
+        if not (c.dtype.kind == "U" and c.ndim == 0 and str(c) == content_checksum(z)):
+            raise LandscapeError(f"{path}: damaged (checksum mismatch): recompute it or restore it "
+                                 f"from a copy")
+    missing = [k for k in keys if k not in z]
+    if missing:
+        raise LandscapeError(f"{path}: not a valid {fmt} file (missing {', '.join(missing)})")
+    for k, (kinds, ndim) in (dtypes or {}).items():
+        a = z.get(k)
+        if a is None:
+            continue
+        if a.dtype.kind not in kinds or (ndim is not None and a.ndim != ndim):
+            want = "/".join({"f": "float", "i": "int", "u": "uint", "b": "bool", "U": "str"}.get(c, c)
+                            for c in kinds)
+            dims = "" if ndim is None else f" with {ndim} dimension{'s' if ndim != 1 else ''}"
+            raise LandscapeError(f"{path}: not a valid {fmt} file ({k} is {a.dtype.str} "
+                                 f"{list(a.shape)}; expected {want}{dims})")
+    return z
 
 
 def format_tag(path: str) -> str | None:
     """The ``format`` entry of a landscape ``.npz`` (``None`` if it has none or is unreadable):
-    tells a surface file from a trajectory file before loading either."""
+    tells a surface file from a trajectory file before loading either. Reads that entry alone,
+    checked as `read_npz` checks every entry."""
     try:
-        with np.load(os.fspath(path), allow_pickle=False) as z:
-            return str(z["format"]) if "format" in z.files else None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError):
+        tag = _read_members(os.fspath(path), only=("format",)).get("format")
+    except (_Bad, OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError,
+            NotImplementedError, RuntimeError):
         return None
+    return str(tag) if tag is not None and tag.dtype.kind == "U" and tag.ndim == 0 else None
 
 
 def key_list(key) -> list[int]:

@@ -25,6 +25,12 @@ from landscape.files import json_default
 
 FORMAT = "landscape.trajectory/1"
 MODES = ("slice", "projected")
+#: what each entry of a trajectory file must be: (dtype kinds, number of dimensions)
+_DTYPES = {"steps": ("iu", 1), "positions": ("f", 3), "heights": ("f", 2),
+           "batch_loss": ("f", 2), "grad_norms": ("f", 3), "grad_norms_bias": ("f", 3),
+           "escaped": ("b", 2), "settled": ("b", 2), "group": ("iu", 1), "mode": ("U", 0),
+           "info": ("U", 0), "off_plane": ("f", 2), "true_loss": ("f", 2),
+           "over_nonfinite": ("b", 2), "grad_overflow": ("b", 3)}
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -201,17 +207,47 @@ class Trajectory:
 
     @classmethod
     def load(cls, path: str) -> "Trajectory":
+        """Read a file written by `save`; a missing, unreadable, damaged (checksum) or foreign
+        file, or one whose arrays do not fit together, raises a `LandscapeError` naming it."""
+        from landscape.errors import LandscapeError
         from landscape.files import read_npz
 
         keys = ("steps", "positions", "heights", "batch_loss", "grad_norms", "grad_norms_bias",
                 "escaped", "settled", "group", "mode", "info")
         a = read_npz(path, FORMAT, keys, optional=("off_plane", "true_loss", "over_nonfinite",
-                                                   "grad_overflow"))
-        info = json.loads(str(a["info"]))
-        # files written before the flags existed get them from the arrays (overflow) or none
-        extra = {k: a[k] for k in ("off_plane", "true_loss", "over_nonfinite", "grad_overflow")
-                 if k in a}
-        return cls(a["steps"], a["positions"], a["heights"], a["batch_loss"], a["grad_norms"],
-                   a["grad_norms_bias"], info["layers"], a["escaped"], a["settled"], a["group"],
-                   info["groups"], str(a["mode"]), census=info["census"], meta=info["meta"],
-                   **extra)
+                                                   "grad_overflow"), dtypes=_DTYPES)
+        try:
+            info = json.loads(str(a["info"]))
+            t, n = a["positions"].shape[:2]
+            n_layers = a["grad_norms"].shape[2]
+            want = {"steps": (t,), "positions": (t, n, 2), "heights": (t, n),
+                    "batch_loss": (t, n), "grad_norms": (t, n, n_layers),
+                    "grad_norms_bias": (t, n, n_layers), "escaped": (t, n), "settled": (t, n),
+                    "group": (n,), "off_plane": (t, n), "true_loss": (t, n),
+                    "over_nonfinite": (t, n), "grad_overflow": (t, n, n_layers)}
+            for k, shape in want.items():
+                if k in a and a[k].shape != shape:
+                    raise ValueError(f"{k} is {list(a[k].shape)}, expected {list(shape)}")
+            if t < 1:
+                raise ValueError("no frames")
+            mode = str(a["mode"])
+            if mode not in MODES:
+                raise ValueError(f"unknown mode {mode!r}")
+            if mode == "projected" and "off_plane" not in a:
+                raise ValueError("a projected trajectory without off_plane")
+            groups = info["groups"]
+            if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups) \
+                    or not isinstance(info["meta"], dict) or not isinstance(info["census"], list) \
+                    or len(info["layers"]) != n_layers:
+                raise ValueError("info does not describe the arrays")
+            if n and not (0 <= a["group"].min() and a["group"].max() < len(groups)):
+                raise ValueError("a ball's group is not among the groups")
+            # files written before the flags existed get them from the arrays (overflow) or none
+            extra = {k: a[k] for k in ("off_plane", "true_loss", "over_nonfinite", "grad_overflow")
+                     if k in a}
+            return cls(a["steps"], a["positions"], a["heights"], a["batch_loss"], a["grad_norms"],
+                       a["grad_norms_bias"], list(info["layers"]), a["escaped"], a["settled"],
+                       a["group"], groups, mode, census=info["census"], meta=info["meta"],
+                       **extra)
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
+            raise LandscapeError(f"{path}: not a valid landscape trajectory file ({e})") from None

@@ -56,8 +56,21 @@ class Line:
 
     @classmethod
     def load(cls, path: str) -> "Line":
-        a = read_npz(path, FORMAT, ("t", "loss", "accuracy", "start", "end", "meta"))
-        return cls(a["t"], a["loss"], a["accuracy"], a["start"], a["end"], json.loads(str(a["meta"])))
+        """Read a file written by `save`; a missing, unreadable, damaged (checksum) or foreign
+        file, or one whose arrays do not fit together, raises a `LandscapeError` naming it."""
+        a = read_npz(path, FORMAT, ("t", "loss", "accuracy", "start", "end", "meta"),
+                     dtypes={"t": ("f", 1), "loss": ("f", 1), "accuracy": ("f", 1),
+                             "start": ("f", 1), "end": ("f", 1), "meta": ("U", 0)})
+        try:
+            meta = json.loads(str(a["meta"]))
+            if not isinstance(meta, dict):
+                raise ValueError("meta is not a JSON object")
+            if a["t"].size < 1 or a["loss"].shape != a["t"].shape or \
+                    a["accuracy"].shape != a["t"].shape or a["start"].shape != a["end"].shape:
+                raise ValueError("its arrays differ in length")
+        except ValueError as e:
+            raise LandscapeError(f"{path}: not a valid landscape line file ({e})") from None
+        return cls(a["t"], a["loss"], a["accuracy"], a["start"], a["end"], meta)
 
     def summary(self) -> dict:
         return {"points": int(self.t.size), "t": [float(self.t[0]), float(self.t[-1])],

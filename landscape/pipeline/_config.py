@@ -32,6 +32,16 @@ OPTIONAL_FIELDS = ("eval_samples", "eval_batch", "layers", "norm_step", "train_c
                    "classes", "pretrain", "transfer_layers", "freeze")
 
 
+# the kinds of value of the fields (`LandscapeConfig.check_types`)
+_WHOLE = ("train_steps", "seed", "grid", "train_checkpoints", "transfer_layers")
+_OPTIONAL_WHOLE = ("n_samples", "train_batch", "eval_samples", "eval_batch")
+_FINITE = ("init_scale", "train_lr")
+_OPTIONAL_FINITE = ("norm_step",)
+_NAMES = ("dataset", "model", "activation", "init", "bn_policy", "output", "train_optimizer",
+          "directions", "norm")
+_FLAGS = ("batchnorm", "skip", "freeze")
+
+
 @dataclasses.dataclass(frozen=True)
 class LandscapeConfig:
     """Everything that determines a surface. Defaults are the reference case: MLP 64-64-64
@@ -102,6 +112,7 @@ class LandscapeConfig:
 
     def validate(self) -> "LandscapeConfig":
         """Check names and numbers without computing anything (raises `LandscapeError`)."""
+        self.check_types()
         self.build_model(self.build_data())
         grid(self.span, self.grid)
         from landscape.errors import choice
@@ -120,6 +131,46 @@ class LandscapeConfig:
             raise LandscapeError("PCA directions need training (--train-steps of 3 or more)")
         self.validate_layers_and_transfer()
         return self
+
+    def check_types(self) -> None:
+        """Each field of the kind it must be (a whole number, a finite number, a name, a flag),
+        so that a value of the wrong type (from the Scene API or a notebook) is one
+        `LandscapeError` naming the field, not an exception from deep inside numpy."""
+        import numbers
+
+        def whole(v):
+            return isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
+
+        def real(v):
+            return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+
+        def bad(name, what):
+            v = getattr(self, name)
+            raise LandscapeError(f"{name} must be {what}, got {v!r} ({type(v).__name__})")
+
+        for name in _WHOLE + _OPTIONAL_WHOLE:
+            v = getattr(self, name)
+            if not (whole(v) or (v is None and name in _OPTIONAL_WHOLE)):
+                bad(name, "a whole number" + (" or None" if name in _OPTIONAL_WHOLE else ""))
+        for name in _FINITE + _OPTIONAL_FINITE:
+            v = getattr(self, name)
+            if not ((real(v) and math.isfinite(v)) or (v is None and name in _OPTIONAL_FINITE)):
+                bad(name, "a finite number" + (" or None" if name in _OPTIONAL_FINITE else ""))
+        for name in _NAMES:
+            if not isinstance(getattr(self, name), str):
+                bad(name, "a name (a string)")
+        for name in _FLAGS:
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                bad(name, "True or False")
+        if not (isinstance(self.widths, (tuple, list)) and all(whole(w) for w in self.widths)):
+            bad("widths", "a tuple of whole numbers, e.g. (64, 64)")
+        if self.classes is not None and not all(whole(c) for c in self.classes):
+            bad("classes", "a tuple of labels (whole numbers)")
+        if self.layers is not None and not all(whole(v) or isinstance(v, str) for v in self.layers):
+            bad("layers", "a tuple of layer indices or names")
+        if not (real(self.span) or (isinstance(self.span, (tuple, list)) and len(self.span) == 4
+                                    and all(real(v) for v in self.span))):
+            bad("span", "a number S or (a_min, a_max, b_min, b_max)")
 
     def validate_layers_and_transfer(self) -> None:
         """Checks of the per-layer plane, class subset and transfer fields (`LandscapeError`)."""

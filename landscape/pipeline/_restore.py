@@ -17,7 +17,8 @@ def task_from_surface(s: Surface) -> Task:
     """Rebuild the `Task` a surface was computed from (model, evaluation data, θ*, batch-norm
     statistics), without retraining. The training path is not kept in the file."""
     m = nets.build(s.spec)
-    ds = s.meta.get("dataset", {})
+    ds = s.meta.get("dataset")
+    ds = ds if isinstance(ds, dict) else {}   # a file made elsewhere may describe it otherwise
     x, y = s.eval_data()  # embedded, or regenerated and checked against its hash
     d = data_mod.Dataset(ds.get("name", "custom"), x, y, x, y,
                          int(s.spec.get("n_out", int(y.max()) + 1)) if s.spec.get("output") != "sigmoid" else 2,

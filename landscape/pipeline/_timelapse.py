@@ -128,7 +128,8 @@ class Timelapse:
 
     @classmethod
     def load(cls, path: str) -> "Timelapse":
-        """Read a file written by `save`; a foreign or damaged file raises `LandscapeError`."""
+        """Read a file written by `save`; a foreign or damaged file (a checksum mismatch
+        included) raises `LandscapeError`."""
         keys = ("kind", "surface_of", "alphas", "betas", "x_eval", "y_eval", "spec", "layout",
                 "layers", "meta", "plane_meta", "surface_meta", "s_loss", "s_accuracy",
                 "s_theta", "s_d1", "s_d2", "s_bn_stats", "grad_norms", "weight_change")
@@ -152,7 +153,7 @@ class Timelapse:
                        z["off_plane"], z["path_length"], z["relative_change"],
                        json.loads(str(z["layers"])), z["grad_norms"], z["weight_change"],
                        json.loads(str(z["meta"])))
-        except (ValueError, KeyError, TypeError, IndexError) as e:
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError) as e:
             raise LandscapeError(f"{path}: not a valid timelapse file ({e})") from None
 
     def surface_loss(self) -> np.ndarray:

@@ -163,8 +163,7 @@ def compute_scene(scene: Scene, *, log=None, cache: bool = True, simulate: bool 
     told when each landscape's ``"surface"``, ``"balls"`` or ``"timelapse"`` phase starts and
     ends (``item``: the landscape's index, ``label``: its title).
     """
-    from landscape.balls import Simulator
-    from landscape.pipeline import build_surface, plane_from_surface, task_from_surface
+    from landscape.pipeline import build_surface
 
     log = log or (lambda line: None)
     events = as_events(events)
@@ -192,34 +191,44 @@ def compute_scene(scene: Scene, *, log=None, cache: bool = True, simulate: bool 
             + ("from cache" if timings.get("cached") else f"computed in {timings['build']:.1f} s"))
         for note in surface.meta.get("notes", []):
             log(f"landscape: note: {land.title}: {note}")
-        t0 = time.perf_counter()
         spans[land.index] = surface.span
-        task, plane = task_from_surface(surface), plane_from_surface(surface)
-        sim = Simulator(task, plane, surface, ball_groups(scene, land, spans), mode=land.mode,
-                        key=scene.key(f"balls/{land.index}"))
-        traj = None
-        if simulate:
-            n_steps = max(1, scene.steps(land))
-            events.start("balls", **where, done=0, total=n_steps)
-            traj = sim.run(n_steps, record_every=1)
-            events.end("balls", **where, done=n_steps, total=n_steps)
-            timings["simulate"] = time.perf_counter() - t0
-            log(f"landscape:       {traj.n_balls} balls × {n_steps} steps in "
-                f"{timings['simulate']:.1f} s")
-        acts = None
-        if land.panel == "features":
-            raise LandscapeError(f"{land.title!r}: the features panel follows a training run; "
-                                 "use it on a timelapse (self.timelapse(..., panel=\"features\"))")
-        if land.panel == "activations":
-            from landscape.measures import activation_stats
-
-            acts = activation_stats(task)
-        elif land.panel == "chain":
-            from landscape.measures import chain_view
-
-            acts = chain_view(task)
-        runs.append(Run(land, surface, traj, timings, sim, acts))
+        runs.append(_balls_run(scene, land, surface, timings, spans, simulate=simulate,
+                               events=events, where=where, log=log))
     return Computed(scene, runs, time.perf_counter() - t_all)
+
+
+def _balls_run(scene, land, surface, timings, spans, *, simulate, events, where, log) -> Run:
+    """The landscape's balls on its surface (rolled unless ``simulate`` is False) and what
+    its panel needs at θ*."""
+    from landscape.balls import Simulator
+    from landscape.pipeline import plane_from_surface, task_from_surface
+
+    t0 = time.perf_counter()
+    task, plane = task_from_surface(surface), plane_from_surface(surface)
+    sim = Simulator(task, plane, surface, ball_groups(scene, land, spans), mode=land.mode,
+                    key=scene.key(f"balls/{land.index}"))
+    traj = None
+    if simulate:
+        n_steps = max(1, scene.steps(land))
+        events.start("balls", **where, done=0, total=n_steps)
+        traj = sim.run(n_steps, record_every=1)
+        events.end("balls", **where, done=n_steps, total=n_steps)
+        timings["simulate"] = time.perf_counter() - t0
+        log(f"landscape:       {traj.n_balls} balls × {n_steps} steps in "
+            f"{timings['simulate']:.1f} s")
+    acts = None
+    if land.panel == "features":
+        raise LandscapeError(f"{land.title!r}: the features panel follows a training run; "
+                             "use it on a timelapse (self.timelapse(..., panel=\"features\"))")
+    if land.panel == "activations":
+        from landscape.measures import activation_stats
+
+        acts = activation_stats(task)
+    elif land.panel == "chain":
+        from landscape.measures import chain_view
+
+        acts = chain_view(task)
+    return Run(land, surface, traj, timings, sim, acts)
 
 
 def _timelapse_run(scene, land, *, cache, progress, log) -> Run:

@@ -98,8 +98,17 @@ class Balls:
 
     def __post_init__(self):
         if self.start == "points" and self.points is not None:
-            self.points = np.asarray(self.points, np.float32).reshape(-1, 2)
+            try:
+                pts = np.asarray(self.points, np.float32)
+            except (TypeError, ValueError):
+                pts = None
+            if pts is None or (pts.size and (pts.ndim != 2 or pts.shape[1] != 2)):
+                raise LandscapeError(f"points must be a list of (a, b) pairs of numbers, got "
+                                     f"{self.points!r}"[:200])
+            self.points = pts.reshape(-1, 2)
             self.n = len(self.points)
+        elif self.points is not None:
+            raise LandscapeError(f"points apply only to start='points', not {self.start!r}")
         self.check()
         if self.name is None:
             self.name = f"{self.optimizer} lr={self.lr:g}"
@@ -150,6 +159,11 @@ class Landscape:
 
     def balls(self, **kw) -> Balls:
         """Add a group of balls (keywords of `Balls`) and return it."""
+        known = {f.name for f in dataclasses.fields(Balls) if f.name != "where"}
+        unknown = sorted(set(kw) - known - {"group"})
+        if unknown:
+            raise LandscapeError(f"balls() got an unknown keyword {unknown[0]!r}; it takes: "
+                                 f"{', '.join(sorted(known))}")
         b = kw.pop("group", None) or Balls(**kw)
         if b.origin is not None and self.mode != "projected":
             raise LandscapeError("origin applies to projected balls only; make the landscape "
@@ -177,7 +191,11 @@ class Roll:
     landscapes: tuple = ()
 
     def __post_init__(self):
-        if int(self.steps) < 1:
+        try:
+            steps = int(self.steps)
+        except (TypeError, ValueError, OverflowError):
+            raise LandscapeError(f"Roll needs a whole number of steps, got {self.steps!r}") from None
+        if steps < 1:
             raise LandscapeError(f"Roll needs at least 1 step, got {self.steps}")
         if isinstance(self.landscapes, Landscape):
             self.landscapes = (self.landscapes,)
@@ -188,6 +206,10 @@ class Orbit:
     """Turn the camera ``degrees`` around the vertical axis (eased in and out)."""
 
     degrees: float = 90.0
+
+    def __post_init__(self):
+        if not _is_number(self.degrees) or not math.isfinite(self.degrees):
+            raise LandscapeError(f"Orbit needs a finite number of degrees, got {self.degrees!r}")
 
 
 @dataclasses.dataclass
@@ -325,8 +347,8 @@ class Scene:
         """Play ``animations`` together over ``run_time`` seconds of video."""
         if not self.landscapes:
             raise LandscapeError("add a landscape (self.landscape(...)) before play()")
-        if not (math.isfinite(run_time) and run_time > 0):
-            raise LandscapeError(f"run_time must be a positive number of seconds, got {run_time}")
+        if not (_is_number(run_time) and math.isfinite(run_time) and run_time > 0):
+            raise LandscapeError(f"run_time must be a positive number of seconds, got {run_time!r}")
         rolls, az = {}, 0.0
         for a in animations:
             if isinstance(a, Roll):
@@ -340,8 +362,8 @@ class Scene:
 
     def wait(self, seconds: float = 1.0) -> None:
         """Hold the picture (balls and camera still) for ``seconds``."""
-        if not (math.isfinite(seconds) and seconds > 0):
-            raise LandscapeError(f"wait() needs a positive number of seconds, got {seconds}")
+        if not (_is_number(seconds) and math.isfinite(seconds) and seconds > 0):
+            raise LandscapeError(f"wait() needs a positive number of seconds, got {seconds!r}")
         self._push(seconds, {}, 0.0)
 
     def caption(self, text: str | None) -> None:
@@ -371,6 +393,13 @@ def config_title(cfg) -> str:
     """The title a landscape gets when none is given: the network, its initialization and
     what else sets it apart (batch norm, skips, the plane)."""
     return _describe(cfg)
+
+
+def _is_number(v) -> bool:
+    """A real number (Python or numpy), not a bool or a string."""
+    import numbers
+
+    return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
 
 
 def _describe(cfg) -> str:

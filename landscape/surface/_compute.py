@@ -22,6 +22,7 @@ from landscape.planes import Plane
 from landscape.surface._surface import FORMAT, Surface
 from landscape.training import Task
 
+_F32_MAX = float(np.finfo(np.float32).max)  # the grid is float32: a larger span is inf
 MAX_POINTS = 50_000_000  # 7071² points; beyond this a grid is a typo, not a picture
 
 
@@ -33,7 +34,8 @@ def grid(span=1.0, resolution=51) -> tuple[np.ndarray, np.ndarray]:
         if not (math.isfinite(span[1]) and span[1] > 0):
             raise LandscapeError(f"span must be a positive finite number, got {span[1]}")
     span = tuple(float(s) for s in span)
-    if len(span) != 4 or not all(math.isfinite(s) for s in span) or span[0] >= span[1] \
+    if len(span) != 4 or not all(math.isfinite(s) and abs(s) <= _F32_MAX for s in span) \
+            or span[0] >= span[1] \
             or span[2] >= span[3]:
         raise LandscapeError(f"span must be S > 0 or (a_min, a_max, b_min, b_max) with min < max, "
                              f"got {span}")

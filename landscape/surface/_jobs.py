@@ -3,8 +3,10 @@
 uninterrupted run would (the blocks and the compiled program are the same).
 
 A job folder holds ``job.json`` (format ``landscape.job/1``: the job's hash, block count and
-block size) and one ``block-NNNNNN.npy`` (float32 ``[block_points, k]``) per completed block,
-each written atomically. The hash covers everything that determines the numbers (model, θ,
+block size) and one ``block-NNNNNN.npz`` (format ``landscape.block/1``: ``block``, float32
+``[block_points, k]``, and the file's own checksum) per completed block, each written
+atomically; a block whose checksum does not match is recomputed. (``block-NNNNNN.npy``, a bare
+array without a checksum, is what earlier versions wrote; it is still read.) The hash covers everything that determines the numbers (model, θ,
 directions, evaluation set, grid, block layout, software versions): a folder left by a different
 job is reported and its blocks discarded.
 
@@ -23,9 +25,11 @@ import shutil
 import jax
 import numpy as np
 
-from landscape.files import atomic_write, json_default
+from landscape.errors import LandscapeError
+from landscape.files import atomic_savez, atomic_write, json_default, read_npy, read_npz
 
 FORMAT = "landscape.job/1"
+BLOCK_FORMAT = "landscape.block/1"
 
 
 def job_hash(parts: dict) -> str:
@@ -107,22 +111,31 @@ class BlockJob:
                 os.remove(os.path.join(self.folder, name))
 
     def path(self, k: int) -> str:
-        return os.path.join(self.folder, f"block-{k:06d}.npy")
+        return os.path.join(self.folder, f"block-{k:06d}.npz")
 
     def load(self, k: int) -> np.ndarray | None:
-        """Block ``k`` from disk (process 0), or None if absent or not whole."""
+        """Block ``k`` from disk (process 0), or None if absent, not whole or damaged (its
+        checksum does not match)."""
+        path = self.path(k)
         try:
-            a = np.load(self.path(k), allow_pickle=False)
-        except (OSError, ValueError, EOFError):
+            a = read_npz(path, BLOCK_FORMAT, ("block",))["block"]
+        except LandscapeError:
+            a = self._load_legacy(k) if not os.path.exists(path) else None
+        return a if a is not None and a.shape == self.block_shape and a.dtype == np.float32 else None
+
+    def _load_legacy(self, k: int) -> np.ndarray | None:
+        """Block ``k`` as earlier versions wrote it (a bare ``block-NNNNNN.npy``), or None."""
+        try:
+            return read_npy(self.path(k)[:-4] + ".npy")
+        except (LandscapeError, OSError):
             return None
-        return a if a.shape == self.block_shape and a.dtype == np.float32 else None
 
     def save(self, k: int, a: np.ndarray) -> None:
         """Write block ``k`` atomically (process 0 only; others return at once)."""
         if not self.primary:
             return
-        with atomic_write(self.path(k)) as fh:
-            np.save(fh, np.asarray(a, np.float32))
+        atomic_savez(self.path(k), {"format": np.array(BLOCK_FORMAT),
+                                    "block": np.asarray(a, np.float32)})
 
     def remove(self) -> None:
         """Delete the folder once its result is safely elsewhere (process 0)."""

@@ -21,6 +21,15 @@ FORMAT = "landscape.surface/1"
 #: evaluation sets up to this size are embedded in surface files; larger ones are stored by
 #: content hash and regenerated (or supplied) when needed, unless ``embed_eval=True``
 EMBED_LIMIT_BYTES = 32 << 20
+#: what each entry of a surface file must be: (dtype kinds, number of dimensions)
+_DTYPES = {"alphas": ("f", 1), "betas": ("f", 1), "loss": ("f", 2), "accuracy": ("f", 2),
+           "theta": ("f", 1), "d1": ("f", 1), "d2": ("f", 1), "x_eval": ("f", None),
+           "y_eval": ("iu", 1), "bn_stats": ("f", None), "spec": ("U", 0), "layout": ("U", 0),
+           "meta": ("U", 0)}
+#: the entries of ``meta`` that loading and printing a surface rely on, and their JSON kinds
+_META = {"center_loss": (int, float), "center_accuracy": (int, float), "n_nonfinite": (int,),
+         "eval_set": (dict,), "dataset": (dict,), "bn_policy": (str,), "direction": (str,),
+         "norm": (str,), "config": (dict,)}
 
 
 @dataclasses.dataclass(eq=False)
@@ -180,23 +189,54 @@ class Surface:
 
     @classmethod
     def load(cls, path: str) -> "Surface":
-        """Read a file written by `save`; a missing, unreadable or foreign file raises a
-        `LandscapeError` naming it."""
+        """Read a file written by `save`; a missing, unreadable, damaged (checksum) or foreign
+        file, or one whose arrays do not fit together, raises a `LandscapeError` naming it."""
         arrays = read_npz(path, FORMAT, ("alphas", "betas", "loss", "accuracy", "theta", "d1",
                                          "d2", "x_eval", "y_eval", "bn_stats", "spec", "layout",
-                                         "meta"))
-        with np.load(os.fspath(path), allow_pickle=False) as z:
-            extra_keys = [k for k in z.files if k.startswith("extra_") and k.endswith("_values")]
-            extra = {k[6:-7]: {f: z[f"{k[:-7]}_{f}"] for f in ("alphas", "betas", "values")}
-                     for k in extra_keys}
+                                         "meta"), dtypes=_DTYPES)
+        extra_keys = [k for k in arrays if k.startswith("extra_") and k.endswith("_values")]
         try:
-            return cls(arrays["alphas"], arrays["betas"], arrays["loss"], arrays["accuracy"],
-                       arrays["theta"], arrays["d1"], arrays["d2"],
-                       json.loads(str(arrays["spec"])),
-                       Layout.from_json(json.loads(str(arrays["layout"]))),
-                       arrays["x_eval"], arrays["y_eval"], arrays["bn_stats"],
-                       json.loads(str(arrays["meta"])), extra)
-        except (ValueError, KeyError, TypeError) as e:
+            extra = {k[6:-7]: {f: arrays[f"{k[:-7]}_{f}"] for f in ("alphas", "betas", "values")}
+                     for k in extra_keys}
+            for name, f in extra.items():
+                if any(f[k].dtype.kind != "f" for k in f) or f["values"].shape != (
+                        f["alphas"].size, f["betas"].size) or f["alphas"].ndim != 1 or f["betas"].ndim != 1:
+                    raise ValueError(f"extra field {name!r} does not fit its grid")
+            spec = json.loads(str(arrays["spec"]))
+            meta = json.loads(str(arrays["meta"]))
+            if not isinstance(spec, dict) or not isinstance(meta, dict):
+                raise ValueError("spec and meta must be JSON objects")
+            a, b, loss = arrays["alphas"], arrays["betas"], arrays["loss"]
+            if a.size < 1 or b.size < 1 or loss.shape != (a.size, b.size) or \
+                    arrays["accuracy"].shape != loss.shape:
+                raise ValueError(f"loss {list(loss.shape)} and accuracy "
+                                 f"{list(arrays['accuracy'].shape)} do not fit the grid "
+                                 f"{a.size}×{b.size}")
+            th = arrays["theta"]
+            if arrays["d1"].shape != th.shape or arrays["d2"].shape != th.shape:
+                raise ValueError("theta, d1 and d2 differ in size")
+            if arrays["x_eval"].ndim != 2 or arrays["x_eval"].shape[0] != arrays["y_eval"].shape[0]:
+                raise ValueError("x_eval is not [n, d] or y_eval is not [n]")
+            bn = arrays["bn_stats"]
+            if bn.size and (bn.ndim != 3 or bn.shape[1] != 2):
+                raise ValueError(f"bn_stats is {list(bn.shape)}, not [n_bn, 2, width]")
+            for k, kinds in _META.items():
+                v = meta.get(k)
+                if v is not None and (not isinstance(v, kinds) or isinstance(v, bool)):
+                    raise ValueError(f"meta[{k!r}] is {v!r}")
+            layout = Layout.from_json(json.loads(str(arrays["layout"])))
+            stop = 0
+            for p in layout.params:
+                if not (isinstance(p.offset, int) and p.offset == stop and all(
+                        isinstance(n, int) and n >= 0 for n in p.shape)):
+                    raise ValueError("layout does not cut theta into consecutive parameters")
+                stop = p.stop
+            if stop != th.size:
+                raise ValueError(f"layout covers {stop} parameters, theta has {th.size}")
+            return cls(a, b, loss, arrays["accuracy"], th, arrays["d1"], arrays["d2"], spec,
+                       layout, arrays["x_eval"], arrays["y_eval"], arrays["bn_stats"], meta,
+                       extra)
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
             raise LandscapeError(f"{path}: not a valid landscape surface file ({e})") from None
 
 

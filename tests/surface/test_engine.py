@@ -245,7 +245,7 @@ def test_two_processes_resume_a_killed_job(tmp_path):
     counts = [json.loads(o.strip().splitlines()[-1]) for o in outs]
     assert counts[0] == counts[1] and counts[0]["reused"] == 4 and counts[0]["computed"] > 0
     assert not elsewhere.exists()
-    assert len(list(job.glob("block-*.npy"))) == counts[0]["blocks"]  # process 0 wrote them all
+    assert len(list(job.glob("block-*.npz"))) == counts[0]["blocks"]  # process 0 wrote them all
     _run(_RESUME, "", 0, tmp_path / "plain.npy")
     for i in (0, 1):
         np.testing.assert_array_equal(np.load(tmp_path / f"p{i}.npy"), np.load(tmp_path / "plain.npy"))
