@@ -57,10 +57,7 @@ def check_output(out) -> str:
     if ext not in FORMATS:
         what = f"extension {ext}" if ext else "no extension"
         raise LandscapeError(f"cannot plot to {path}: {what}; use one of {', '.join(FORMATS)}")
-    try:
-        check_writable(path)
-    except LandscapeError as e:
-        raise LandscapeError(f"cannot plot to {path}: {e}") from None
+    check_writable(path)   # its one line starts with the path
     return ext[1:]
 
 
@@ -132,11 +129,8 @@ def save(fig, path: str, fmt: str) -> str:
 
     meta = {"pdf": {"Creator": "landscape"}, "svg": {"Creator": "landscape"},
             "png": {"Software": "landscape"}}[fmt]
-    try:
-        with atomic_write(path, "wb") as fh:
-            fig.savefig(fh, format=fmt, metadata=meta)
-    except OSError as e:
-        raise LandscapeError(f"cannot write {path}: {e.strerror or e}") from None
+    with atomic_write(path, "wb") as fh:   # a full disk etc.: one line, no file
+        fig.savefig(fh, format=fmt, metadata=meta)
     return path
 
 

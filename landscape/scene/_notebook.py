@@ -138,7 +138,8 @@ class Still:
     def save(self, path) -> str:
         from landscape.files import atomic_write
 
-        atomic_write(os.fspath(path), self.data)
+        with atomic_write(os.fspath(path)) as fh:
+            fh.write(self.data)
         return os.fspath(path)
 
     @property
@@ -173,7 +174,8 @@ class Video:
     def save(self, path) -> str:
         from landscape.files import atomic_write
 
-        atomic_write(os.fspath(path), self.data)
+        with atomic_write(os.fspath(path)) as fh:
+            fh.write(self.data)
         return os.fspath(path)
 
 
