@@ -113,6 +113,30 @@ def write_error(path: str, exc: OSError, written: int | None = None) -> Landscap
     return LandscapeError(f"{path}: cannot write ({reason})")
 
 
+_CACHE_WARNED: list = []
+
+
+def cache_warning(log, exc, path: str | None = None) -> None:
+    """Say once per process that the cache could not be written and the job goes on without
+    it: ``landscape: warning: could not write the cache (<path>: <why>); continuing without
+    it``. ``exc``: the `OSError` (met writing ``path``), or a `LandscapeError` or text that
+    names its path; ``log``: a callable taking the line (None: stderr). Once, because one full
+    disk fails every later write too (blocks, the surface, compiled programs)."""
+    import sys
+
+    if _CACHE_WARNED:
+        return
+    _CACHE_WARNED.append(True)
+    if isinstance(exc, OSError) and path is not None:
+        exc = write_error(path, exc)
+    text = (str(exc).splitlines() or [type(exc).__name__])[0]
+    line = f"landscape: warning: could not write the cache ({text}); continuing without it"
+    if log is None:
+        print(line, file=sys.stderr)
+    else:
+        log(line)
+
+
 def check_writable(path: str, allow_directory: bool = False) -> None:
     """Raise a one-line `LandscapeError` unless ``path``'s directory exists, is writable and
     has room (and ``path`` is not a directory, unless ``allow_directory``: a folder of frames)."""

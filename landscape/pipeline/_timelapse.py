@@ -313,8 +313,10 @@ def build_timelapse(cfg, kind: str = "pca", n_checkpoints: int = 8, *, cache: bo
         try:
             os.makedirs(cache_dir(), exist_ok=True)
             tl.save(path)
-        except (OSError, LandscapeError) as e:
-            log(f"landscape: could not write the cache ({e}); continuing without it")
+        except (OSError, LandscapeError) as e:   # full, read-only, gone: said once
+            from landscape.files import cache_warning
+
+            cache_warning(log, e, path)
     return tl
 
 
