@@ -63,7 +63,9 @@ def quiet_compile_cache_warnings() -> None:
 
     def show(message, category, filename, lineno, file=None, line=None):
         text = str(message)
-        if text.startswith("Error writing persistent compilation cache entry"):
+        unusable = "Errno" in text   # the folder itself: full, read-only, cannot be made
+        if text.startswith("Error writing persistent compilation cache entry") or (
+                unusable and text.startswith("Error reading persistent compilation cache")):
             reason = text.split(": ", 1)[-1]   # e.g. OSError: [Errno 28] No space left on device
             from landscape.pipeline import cache_dir
 

@@ -129,8 +129,14 @@ def save(fig, path: str, fmt: str) -> str:
 
     meta = {"pdf": {"Creator": "landscape"}, "svg": {"Creator": "landscape"},
             "png": {"Software": "landscape"}}[fmt]
-    with atomic_write(path, "wb") as fh:   # a full disk etc.: one line, no file
-        fig.savefig(fh, format=fmt, metadata=meta)
+    import io
+
+    # drawn into memory first: matplotlib's PDF writer, failing part-way on a full disk, raises
+    # a second error of its own (zlib.error); atomic_write then says the first in one line
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, metadata=meta)
+    with atomic_write(path, "wb") as fh:
+        fh.write(buf.getvalue())
     return path
 
 

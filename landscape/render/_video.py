@@ -198,6 +198,8 @@ class VideoWriter:
         written = self._written()
         remove_quietly(self.tmp)   # before the free space is measured
         log = self._encoder_log()
+        if not os.path.isdir(os.path.dirname(self.path)):   # removed while it wrote
+            return write_error(self.path, OSError(errno.ENOENT, "No such file or directory"))
         if "No space left" in log or free_bytes(self.path) == 0:
             return write_error(self.path, OSError(errno.ENOSPC, "No space left on device"),
                                written)
