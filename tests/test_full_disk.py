@@ -286,3 +286,19 @@ def test_a_read_only_cache_warns_once(tmp_path, uncached):
     with tmpfs(tmp_path, "64k", read_only=True) as disk:
         r = landscape(*SURFACE_ARGS, "-o", tmp_path / "s.npz", cache=disk / "cache")
         _assert_warned_once_and_same(r, tmp_path / "s.npz", uncached)
+
+
+def test_notebook_still_and_video_save_write_their_bytes(tmp_path):
+    """``Still.save`` / ``Video.save`` called ``atomic_write`` (a context manager) as a function
+    and wrote nothing; on a full disk they raise the one-line error and leave nothing."""
+    from landscape.errors import LandscapeError
+    from landscape.scene import Still, Video
+
+    data = bytes(range(256)) * 64
+    Still(data, (4, 4)).save(tmp_path / "s.png")
+    Video(data, {"size": (4, 4), "frames": 1, "fps": 1}).save(tmp_path / "v.mp4")
+    assert (tmp_path / "s.png").read_bytes() == data == (tmp_path / "v.mp4").read_bytes()
+    with tmpfs(tmp_path, "64k", free=6000) as disk:
+        with pytest.raises(LandscapeError, match="no space left on the device"):
+            Still(data, (4, 4)).save(disk / "s.png")
+        assert_only_fill(disk)
