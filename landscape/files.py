@@ -53,13 +53,16 @@ def entry_lock(path: str, timeout: float = -1):
 
 def free_bytes(path: str) -> int | None:
     """Bytes that can still be written on the file system holding ``path`` (or its nearest
-    existing parent); None where the system does not say."""
+    existing parent); None where the system does not say (no ``statvfs``, or a file system
+    that reports no capacity)."""
     d = os.path.abspath(path)
     while not os.path.exists(d) and os.path.dirname(d) != d:
         d = os.path.dirname(d)
     try:
         st = os.statvfs(d)
     except (OSError, AttributeError):  # AttributeError: no statvfs (Windows)
+        return None
+    if st.f_blocks == 0:   # no capacity reported (an unlimited tmpfs, some FUSE mounts)
         return None
     # root may also use the blocks a file system reserves for it (ext4: 5 %)
     blocks = st.f_bfree if hasattr(os, "geteuid") and os.geteuid() == 0 else st.f_bavail
