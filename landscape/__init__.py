@@ -79,6 +79,8 @@ _EXPORTS = {
     "Trajectory": ("landscape.balls", "Trajectory"),
     "Frame": ("landscape.balls", "Frame"),
     "census": ("landscape.balls", "census_of"),
+    "Playground": ("landscape.playground", "Playground"),
+    "playground": ("landscape.playground", None),
     "export": ("landscape.exports", "export"),
     "plot": ("landscape.figures", "plot"),
 }

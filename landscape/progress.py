@@ -40,6 +40,9 @@ class Event:
       item, n_items: which of how many (a scene's landscapes), or None.
       label: for people (a landscape's title).
       done, total: units of the phase done so far and in all (steps, blocks), or None.
+      unit: what ``done`` counts (``"block"``, ``"step"``, ``"point"``).
+      estimate: on ``start``, the seconds the whole phase is expected to take (None: unknown);
+        a bar shows only for work estimated at `MIN_SECONDS` or more.
     """
 
     kind: str
@@ -49,6 +52,8 @@ class Event:
     label: str = ""
     done: int | None = None
     total: int | None = None
+    unit: str = ""
+    estimate: float | None = None
 
 
 class Events:
@@ -85,6 +90,41 @@ def as_events(events) -> Events:
     if isinstance(events, Events):
         return events
     return Events() if events is None else Events(events)
+
+
+def with_bars(events, enabled: bool | None) -> Events:
+    """``events``' listeners plus `Bars` (``enabled`` as in `progress_bar`): how work reports to
+    its caller and draws its terminal or notebook bar through one channel."""
+    return Events(*as_events(events).listeners, Bars(enabled))
+
+
+class Bars:
+    """A listener that draws a tqdm bar for each phase that starts with a ``total`` (and, with
+    ``enabled=None``, an ``estimate`` of `MIN_SECONDS` or more, where a person watches: the
+    rule of `progress_bar`); ``advance`` events move it to their ``done``, ``end`` closes it.
+    The terminal's bars and the notebook's follow the same events as any other listener."""
+
+    def __init__(self, enabled: bool | None = None):
+        self.enabled = enabled
+        self.bars: dict = {}
+
+    def __call__(self, e: Event) -> None:
+        key = (e.phase, e.item)
+        if e.kind == "start":
+            if e.total:
+                bar = progress_bar(e.total, self.enabled, e.estimate or 0.0,
+                                   desc=e.label or e.phase, unit=e.unit or "it")
+                if bar is not None:
+                    self.bars[key] = bar
+            return
+        bar = self.bars.get(key)
+        if bar is None:
+            return
+        if e.done is not None and e.done > bar.n:
+            bar.update(e.done - bar.n)
+        if e.kind == "end":
+            bar.close()
+            del self.bars[key]
 
 
 def in_notebook() -> bool:

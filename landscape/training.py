@@ -33,7 +33,7 @@ from landscape.nets import (
     resolve_layers,
     weight_layers,
 )
-from landscape.progress import progress_bar
+from landscape.progress import with_bars
 
 TRAIN_OPTIMIZERS = optimizers.TRAIN_OPTIMIZERS   # the one table: landscape.optimizers
 BN_POLICIES = ("eval", "batch")
@@ -257,7 +257,8 @@ def _run_segments(run, carry, keys, *, steps: int, n_checkpoints: int, progress)
     bounds = np.unique(np.linspace(0, steps, n_ck + 1).round().astype(int))
     rec = {"checkpoints": [np.asarray(carry[0])], "checkpoint_steps": [0], "loss": [],
            "grad_norms": [], "weight_change": []}
-    bar = None
+    events = with_bars(None, progress)    # the bar is a listener of the "training" phase
+    started = False
     for k, (s0, s1) in enumerate(zip(bounds[:-1], bounds[1:])):
         t_seg = time.perf_counter()
         carry, (l, gn, ch) = run(carry, keys[s0:s1])
@@ -268,11 +269,14 @@ def _run_segments(run, carry, keys, *, steps: int, n_checkpoints: int, progress)
         rec["checkpoint_steps"].append(int(s1))
         if k == 0 and progress is not False and len(bounds) > 2:
             est = (time.perf_counter() - t_seg) * (len(bounds) - 2)  # the rest, compiled
-            bar = progress_bar(steps, progress, est_seconds=est, desc="training", unit="step")
-        if bar is not None:
-            bar.update(int(s1 - s0) if k else int(s1))
-    if bar is not None:
-        bar.close()
+            events.start("training", label="training", done=0, total=steps, unit="step",
+                         estimate=est)
+            started = True
+        if started:
+            events.advance("training", label="training", done=int(s1), total=steps,
+                           unit="step")
+    if started:
+        events.end("training", label="training", done=steps, total=steps, unit="step")
     rec["theta"] = carry[0]
     return rec
 

@@ -37,11 +37,12 @@ def run(scene: str) -> dict:
     return json.loads(out.stdout)
 
 
-def strip(v):
+def strip(v, skip=SKIP):
+    """``v`` without the keys in ``skip`` (wall-clock fields), at every depth."""
     if isinstance(v, dict):
-        return {k: strip(x) for k, x in v.items() if k not in SKIP}
+        return {k: strip(x, skip) for k, x in v.items() if k not in skip}
     if isinstance(v, list):
-        return [strip(x) for x in v]
+        return [strip(x, skip) for x in v]
     return v
 
 

@@ -2,6 +2,7 @@
 run's bit for bit; the same when one of them is killed with SIGKILL midway and restarted
 (its entry lock is released by the OS, the next process takes it and resumes)."""
 
+import json
 import os
 import signal
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 
 import numpy as np
+from dryrun_baseline import strip
 
 ARGS = ["surface", "--widths", "16", "--dataset", "moons", "--grid", "31", "-q"]
 
@@ -70,3 +72,115 @@ def test_an_unwritable_cache_warns_once_and_runs_uncached(tmp_path):
     assert r.stderr.count("could not write the cache") == 1, r.stderr
     assert "Traceback" not in r.stderr
     _same(_grid(tmp_path / "ro.npz"), _grid(tmp_path / "lone.npz"))
+
+
+# ------------------------------------------------------------------ eight processes, five kinds
+
+SCENE = '''
+from landscape.scene import Roll, Scene
+
+
+class Shared(Scene):
+    """Two landscapes of one network: the cache entries every kind of process below shares."""
+
+    def construct(self):
+        land = self.landscape(dataset="moons", widths=(16,), train_steps=60, title="shared")
+        land.balls(name="SGD", n=12, optimizer="sgd", lr=0.5, batch_size=32)
+        self.play(Roll(steps=40), run_time=1)
+'''
+NOTEBOOK = '''
+import json, sys
+import landscape as ls
+r = ls.compute(ls.load_scene(sys.argv[1], quality="tiny"), progress=False)
+run = r.runs[0]
+print(json.dumps({"loss": run.surface.loss.tolist(),
+                  "last": run.trajectory.positions[-1].tolist()}))
+'''
+WALL = {"seconds", "total_seconds", "timings", "output", "cache", "cached", "from_cache",
+        "resumed"}
+
+
+def _run(kind, cache, tmp, name):
+    """Start one process of ``kind``; returns (Popen, how to read its result)."""
+    env = dict(os.environ, LANDSCAPE_CACHE=str(cache), JAX_PLATFORMS="cpu")
+    exe = [sys.executable, "-m", "landscape.cli"]
+    scene = str(tmp / "shared.py")
+    if kind == "render":
+        argv = exe + ["render", scene, "-q", "tiny", "--dry-run", "--json"]
+    elif kind == "surface":
+        argv = exe + ARGS + ["-o", str(tmp / f"{name}.npz")]
+    elif kind == "resumed":
+        argv = exe + ARGS[:-2] + ["101", "-q", "--job-dir", str(tmp / "job"), "-o",
+                                  str(tmp / f"{name}.npz")]
+    elif kind == "simulate":
+        argv = exe + ["simulate", *ARGS[1:-1], "--balls", "8", "--steps", "30", "-q",
+                      "-o", str(tmp / f"{name}.npz")]
+    else:
+        argv = [sys.executable, "-c", NOTEBOOK, scene]
+    p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    return p
+
+
+def _result(kind, p, tmp, name):
+    out, err = p.communicate(timeout=900)
+    assert p.returncode == 0, (kind, err[-2000:])
+    if kind in ("render", "notebook"):
+        return strip(json.loads(out), WALL)
+    path = tmp / f"{name}.npz"
+    with np.load(path, allow_pickle=False) as z:
+        keys = ("loss", "accuracy") if kind != "simulate" else ("positions", "heights",
+                                                                "grad_norms")
+        return {k: z[k] for k in keys}
+
+
+def _equal(a, b):
+    if isinstance(a, dict) and all(isinstance(x, np.ndarray) for x in a.values()):
+        assert a.keys() == b.keys()
+        assert all(np.array_equal(a[k], b[k], equal_nan=True) for k in a)
+    else:
+        assert a == b
+
+
+KINDS = ["render", "render", "surface", "surface", "resumed", "simulate", "notebook",
+         "notebook"]
+
+
+def _kill_a_job_midway(tmp):
+    """A `landscape surface --job-dir` killed with SIGKILL once some blocks are on disk: the
+    resumed process of the batch picks it up."""
+    cache = tmp / "kill-cache"
+    p = _run("resumed", cache, tmp, "killed")
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 600:
+        done = [n for n in (os.listdir(tmp / "job") if (tmp / "job").exists() else [])
+                if "block" in n and not n.startswith(".")]      # published blocks only
+        if done or p.poll() is not None:
+            break
+        time.sleep(0.2)
+    p.send_signal(signal.SIGKILL)
+    p.wait(60)
+
+
+def test_eight_processes_of_five_kinds_on_one_empty_cache(tmp_path):
+    """Renders (dry runs), surfaces, a resumed job, a simulation and notebook-style
+    `ls.compute`, eight at once on one empty cache, one of them killed with SIGKILL midway and
+    restarted: all exit 0, and each result equals a lone run's bit for bit."""
+    (tmp_path / "shared.py").write_text(SCENE)
+    lone = {}
+    for kind in dict.fromkeys(KINDS):
+        p = _run(kind, tmp_path / "lone-cache", tmp_path, f"lone-{kind}")
+        lone[kind] = _result(kind, p, tmp_path, f"lone-{kind}")
+    import shutil
+
+    shutil.rmtree(tmp_path / "job", ignore_errors=True)
+    _kill_a_job_midway(tmp_path)
+    cache = tmp_path / "cache"
+    procs = [(k, _run(k, cache, tmp_path, f"p{i}-{k}"), f"p{i}-{k}") for i, k in enumerate(KINDS)]
+    time.sleep(3)                       # all started; kill one midway and start it again
+    k, victim, name = procs[6]
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(60)
+    procs[6] = (k, _run(k, cache, tmp_path, name), name)
+    for kind, p, name in procs:
+        _equal(_result(kind, p, tmp_path, name), lone[kind])

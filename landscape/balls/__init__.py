@@ -3,6 +3,7 @@
 from landscape.balls._census import census as census
 from landscape.balls._census import census_of as census_of
 from landscape.balls._census import census_on_grid as census_on_grid
+from landscape.balls._groups import N_BALLS as N_BALLS
 from landscape.balls._groups import OPTIMIZER_OPTIONS as OPTIMIZER_OPTIONS
 from landscape.balls._groups import START_HELP as START_HELP
 from landscape.balls._groups import BallGroup as BallGroup
@@ -18,4 +19,4 @@ from landscape.balls._trajectory import MODES as MODES
 from landscape.balls._trajectory import Frame as Frame
 from landscape.balls._trajectory import Trajectory as Trajectory
 
-__all__ = ['BallGroup', 'FORMAT', 'Frame', 'MODES', 'OPTIMIZER_OPTIONS', 'START_HELP', 'Simulator', 'Trajectory', 'census', 'census_of', 'census_on_grid', 'check_steps', 'group_start_points', 'simulate', 'stacked_consts', 'stacked_measure', 'start_points']
+__all__ = ['BallGroup', 'FORMAT', 'Frame', 'MODES', 'N_BALLS', 'OPTIMIZER_OPTIONS', 'START_HELP', 'Simulator', 'Trajectory', 'census', 'census_of', 'census_on_grid', 'check_steps', 'group_start_points', 'simulate', 'stacked_consts', 'stacked_measure', 'start_points']

@@ -39,6 +39,7 @@ START_HELP = {
     "points": "at the given (a, b) plane coordinates",
 }
 START_RADIUS = 0.9
+N_BALLS = 100      # a group's default size: quick on a laptop, enough for a census
 
 # optimizer settings a user may give, the optimizers they apply to, and their defaults: the one
 # table in landscape.optimizers
@@ -85,7 +86,8 @@ class BallGroup:
         (plain gradient descent); larger than the data is an error.
       clip_norm: clip the network's weight-space gradient ∇θL to this global norm (over all
         parameters); clip_value: then to ±this per entry (see `landscape.balls._measure`).
-      n: number of balls (default 200; with ``start="points"``, the number of points).
+      n: number of balls (default `N_BALLS`, 100; with ``start="points"``, the number of
+        points).
       start: one of `STARTS` (see `START_HELP`); radius: the fraction of the half-span the
         shape fills (default `START_RADIUS`); points: ``[(a, b), ...]`` for ``"points"``.
       momentum: for ``momentum``/``nesterov`` (0.9); b1, b2: Adam (0.9, 0.999); eps: Adam,
@@ -97,11 +99,11 @@ class BallGroup:
     name: str = "sgd"
     optimizer: str = "sgd"
     lr: float = 0.1
-    batch_size: int | None = 64
+    batch_size: int | None = 32
     clip_norm: float | None = None
     clip_value: float | None = None
     n: int | None = None
-    start: str = "uniform"
+    start: str = "disc"
     points: tuple | None = None
     radius: float | None = None
     momentum: float | None = None
@@ -115,7 +117,7 @@ class BallGroup:
     def n_balls(self) -> int:
         if self.start == "points" and self.points is not None:
             return len(self.points)
-        return 200 if self.n is None else int(self.n)
+        return N_BALLS if self.n is None else int(self.n)
 
     @property
     def clip(self) -> Clip:

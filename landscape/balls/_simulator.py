@@ -81,6 +81,41 @@ def batch_norm_note(task) -> str | None:
             "evaluation data at each point (the two agree for full-batch balls)")
 
 
+def checked_groups(groups, mode: str, n_data: int) -> list[BallGroup]:
+    """``groups`` (one `BallGroup` or several) as a list, each checked for ``mode`` and data of
+    ``n_data`` rows; a one-line `LandscapeError` otherwise."""
+    choice("mode", mode, MODES)
+    groups = [groups] if isinstance(groups, BallGroup) else list(groups)
+    if not groups:
+        raise LandscapeError("no ball groups given")
+    for g in groups:
+        if not isinstance(g, BallGroup):
+            raise LandscapeError(f"groups must be BallGroup objects, got {type(g).__name__}")
+        g.check(n_data)
+        if mode == "slice" and g.origin is not None:
+            raise LandscapeError(f"origin={g.origin!r} applies to projected mode only; "
+                                 f"use mode='projected' or drop it")
+    return groups
+
+
+def step_constants(task, plane, mode: str, stacked: bool | None) -> tuple[bool, dict]:
+    """Whether the step uses the stacked MLP formulation, and the constants it closes over:
+    the network's and the plane's (in projected mode also d1, d2 and the pseudo-inverse that
+    projects a weight vector onto the plane)."""
+    if mode == "slice":
+        if stacked is None:
+            stacked = supports_stacked(task.model)
+        elif stacked and not supports_stacked(task.model):
+            raise LandscapeError("the stacked formulation needs a built-in MLP")
+        return bool(stacked), (stacked_consts(task, plane) if stacked
+                               else generic_consts(task, plane))
+    consts = generic_consts(task, plane)
+    D = np.stack([plane.d1, plane.d2], 1).astype(np.float64)
+    consts.update(d1=jnp.asarray(plane.d1, jnp.float32), d2=jnp.asarray(plane.d2, jnp.float32),
+                  pinv=jnp.asarray(np.linalg.pinv(D), jnp.float32))
+    return False, consts
+
+
 class Simulator:
     """Many balls on one surface; see the module docstring.
 
@@ -100,7 +135,8 @@ class Simulator:
         results do not depend on the count.
 
     Attributes:
-      layers: L layer names, input → output; groups: one dict per group; group: int ``[N]``.
+      layers: L layer names, input → output; ball_groups: the `BallGroup` of each group;
+        groups: one dict per group, as recorded (made from them); group: int ``[N]``.
       compilations: how many times the step loop has been traced (a test hook).
     """
 
@@ -108,24 +144,14 @@ class Simulator:
                  settle_tol: float | None = None, settle_steps: int = 25,
                  escape_margin: float = 0.5, stacked: bool | None = None,
                  rows_per_chunk: int = ROWS_PER_CHUNK, devices=None):
-        choice("mode", mode, MODES)
-        groups = [groups] if isinstance(groups, BallGroup) else list(groups)
-        if not groups:
-            raise LandscapeError("no ball groups given")
         n_data = int(task.data.x_eval.shape[0])
-        for g in groups:
-            if not isinstance(g, BallGroup):
-                raise LandscapeError(f"groups must be BallGroup objects, got {type(g).__name__}")
-            g.check(n_data)
-            if mode == "slice" and g.origin is not None:
-                raise LandscapeError(f"origin={g.origin!r} applies to projected mode only; "
-                                     f"use mode='projected' or drop it")
+        groups = checked_groups(groups, mode, n_data)
         check_positive("escape margin", escape_margin)
         check_positive("settle tolerance", settle_tol, allow_none=True)
         check_steps(settle_steps, "settle steps")
         self.task, self.plane, self.surface, self.mode = task, plane, surface, mode
         self.key = as_key(key)
-        self._groups = groups
+        self.ball_groups = tuple(groups)
         self.n_data = n_data
         a0, a1, b0, b1 = surface.span
         ext = max(a1 - a0, b1 - b0)
@@ -138,23 +164,9 @@ class Simulator:
         self.layers = list(layer_segments(task.model.layout)[0])
         self.batch_sizes = [None if g.batch_size is None or g.batch_size >= n_data
                             else int(g.batch_size) for g in groups]
-        self.groups = [{**g.to_dict(mode), "batch_size": bs if bs is not None else n_data,
-                        "full_batch": bs is None} for g, bs in zip(groups, self.batch_sizes)]
 
-        if mode == "slice":
-            if stacked is None:
-                stacked = supports_stacked(task.model)
-            elif stacked and not supports_stacked(task.model):
-                raise LandscapeError("the stacked formulation needs a built-in MLP")
-            consts = stacked_consts(task, plane) if stacked else generic_consts(task, plane)
-        else:
-            stacked = False
-            consts = generic_consts(task, plane)
-            D = np.stack([plane.d1, plane.d2], 1).astype(np.float64)
-            consts.update(d1=jnp.asarray(plane.d1, jnp.float32),
-                          d2=jnp.asarray(plane.d2, jnp.float32),
-                          pinv=jnp.asarray(np.linalg.pinv(D), jnp.float32))
-        self.stacked = bool(stacked)
+        stacked, consts = step_constants(task, plane, mode, stacked)
+        self.stacked = stacked
         k_start, k_batch, k_init = (jax.random.fold_in(self.key, i) for i in (1, 2, 3))
         consts["key"] = k_batch
         self._consts = consts
@@ -168,16 +180,21 @@ class Simulator:
                                   self.settle_steps, rows_per_chunk, devices)
         self._txs = self._prog.txs
 
-        # balls: groups are contiguous internally; `_ext` keeps the user-facing order
+        self._start(k_start)
+
+    def _start(self, k_start) -> None:
+        """The balls at their start points, measured: the state at step 0."""
+        # groups are contiguous internally; `_ext` keeps the user-facing order
         self._ext: list[tuple[int, int]] = []
         gstates = []
-        for gi, g in enumerate(groups):
-            ab0 = group_start_points(g, surface.span, key=jax.random.fold_in(k_start, gi))
+        for gi, g in enumerate(self.ball_groups):
+            ab0 = group_start_points(g, self.surface.span, key=jax.random.fold_in(k_start, gi))
             ids = np.arange(len(self._ext), len(self._ext) + len(ab0))
             self._ext += [(gi, j) for j in range(len(ab0))]
             gstates.append(self._fresh(gi, ab0, ids, origin=g.origin or "plane",
                                        pad=-len(ab0) % self.n_devices))
-        self._state = self._prog.measure_all(SimState(jnp.int32(0), tuple(gstates)), consts)
+        self._state = self._prog.measure_all(SimState(jnp.int32(0), tuple(gstates)),
+                                             self._consts)
         self._sync_index()
         self._initial = (self._state, list(self._ext))
 
@@ -219,6 +236,16 @@ class Simulator:
     @property
     def n_balls(self) -> int:
         return len(self._ext)
+
+    @property
+    def groups(self) -> list[dict]:
+        """The groups as a trajectory records them, made from the one host record of each,
+        its `BallGroup` (``ball_groups``): every setting as used, the batch size as run
+        (``full_batch`` when it covers the data) and ``n``, the balls it has now."""
+        counts = np.bincount(self.group, minlength=len(self.ball_groups))
+        return [{**g.to_dict(self.mode), "batch_size": bs if bs is not None else self.n_data,
+                 "full_batch": bs is None, "n": int(counts[gi])}
+                for gi, (g, bs) in enumerate(zip(self.ball_groups, self.batch_sizes))]
 
     @property
     def step(self) -> int:
@@ -294,8 +321,9 @@ class Simulator:
             raise LandscapeError("no points given to add")
         if not np.isfinite(ab).all():
             raise LandscapeError("ball positions must be finite")
-        if isinstance(group, bool) or not (0 <= int(group) < len(self._groups)):
-            raise LandscapeError(f"group must be in 0..{len(self._groups) - 1}, got {group!r}")
+        if isinstance(group, bool) or not (0 <= int(group) < len(self.ball_groups)):
+            raise LandscapeError(f"group must be in 0..{len(self.ball_groups) - 1}, "
+                                 f"got {group!r}")
         group = int(group)
         ids = np.arange(self.n_balls, self.n_balls + len(ab))
         groups = list(self._state.groups)
@@ -313,7 +341,6 @@ class Simulator:
             else:
                 keep.append(jax.tree.map(lambda u, v: jnp.concatenate([u, v[j0:]]), old, m))
         self._state = self._state.replace(groups=tuple(keep))
-        self.groups[group]["n"] = int((np.asarray(self._state.groups[group].ids) >= 0).sum())
         self._sync_index()
 
     def reset(self) -> None:
@@ -321,8 +348,6 @@ class Simulator:
         are removed)."""
         self._state, ext = self._initial
         self._ext = list(ext)
-        for gi, gs in enumerate(self._state.groups):
-            self.groups[gi]["n"] = int((np.asarray(gs.ids) >= 0).sum())
         self._sync_index()
 
     def census(self) -> list[dict]:
@@ -367,7 +392,7 @@ class Simulator:
             positions=st("positions"), heights=st("heights"), batch_loss=st("batch_loss"),
             grad_norms=st("grad_norms"), grad_norms_bias=st("grad_norms_bias"),
             layers=list(self.layers), escaped=st("escaped"), settled=st("settled"),
-            group=self.group.copy(), groups=[dict(g) for g in self.groups], mode=self.mode,
+            group=self.group.copy(), groups=self.groups, mode=self.mode,
             off_plane=st("off_plane") if proj else None,
             true_loss=st("true_loss") if proj else None, census=self._census(last), meta=meta,
             over_nonfinite=st("over_nonfinite"), grad_overflow=st("grad_overflow"))

@@ -1,4 +1,4 @@
-"""``landscape`` command line: ``landscape surface|simulate|gradients|render|show|list|export|plot ...``.
+"""``landscape`` command line: ``landscape surface|simulate|gradients|render|show|list|export|plot|cache ...``.
 
 Each subcommand lives in ``landscape/cli/_<name>.py`` and exposes ``register(subparsers)``,
 which adds its parser and sets ``func``. Errors a user can cause (`LandscapeError`) print one
@@ -20,7 +20,7 @@ import threading
 import warnings
 
 COMMANDS = ("surface", "line", "connect", "sharpness", "simulate", "gradients", "render", "show",
-            "list", "export", "plot")
+            "list", "export", "plot", "cache")
 
 
 def configure_devices() -> None:
@@ -36,19 +36,28 @@ def configure_devices() -> None:
 
 
 def enable_compile_cache() -> None:
-    """JAX's persistent compilation cache, in the landscape cache directory. JAX warns (a
+    """JAX's persistent compilation cache, in the landscape cache directory, capped like the
+    cache (`landscape.pipeline.cache_limit`): JAX then evicts its least recently used programs
+    itself and serializes its reads and writes with a lock (``xla/.lockfile``). JAX warns (a
     two-line ``UserWarning``) for each compiled program it cannot write there (a full or
     read-only cache) or read back (an entry truncated by a full disk); those become the one
     ``could not write the cache`` line (`landscape.files.cache_warning`) and a one-line note."""
     import jax
 
-    from landscape.pipeline import cache_dir
+    from landscape.pipeline import cache_dir, cache_limit, prepare_compile_cache
 
+    limit = cache_limit()[0]  # a bad LANDSCAPE_CACHE_MAX: one line, before any work
+    xla = os.path.join(cache_dir(), "xla")
     try:
-        jax.config.update("jax_compilation_cache_dir", os.path.join(cache_dir(), "xla"))
+        jax.config.update("jax_compilation_cache_dir", xla)
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+        jax.config.update("jax_compilation_cache_max_size", -1 if limit is None else limit)
     except Exception:  # an older/newer JAX without these options: just compile
         return
+    if limit is not None:
+        prepare_compile_cache(xla)
+        # a program larger than the whole cap is simply not kept
+        warnings.filterwarnings("ignore", message="Cache value for key .* exceeds the maximum")
     quiet_compile_cache_warnings()
 
 
@@ -139,7 +148,8 @@ def _main(argv) -> int:
     from landscape.errors import LandscapeError, Terminated
 
     try:
-        enable_compile_cache()
+        if args.command != "cache":  # looking at the cache needs no JAX
+            enable_compile_cache()
         return int(args.func(args) or 0)
     except LandscapeError as e:
         print(f"landscape: error: {e}", file=sys.stderr)

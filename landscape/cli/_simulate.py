@@ -104,14 +104,12 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def run(args) -> int:
+def groups_from_args(args, cfg) -> list:
+    """The ball groups the options ask for, every option checked (one line each) before any
+    training or compilation: an option that cannot apply is an error."""
     from landscape.balls import MODES, OPTIMIZER_OPTIONS, BallGroup, check_steps
     from landscape.errors import choice
 
-    t_start = time.perf_counter()
-    # everything a user can get wrong is checked before any training or compilation
-    cfg = config_from_args(args)
-    out = check_output(args.output)
     choice("mode", args.mode, MODES)
     check_steps(args.steps, "--steps")
     check_steps(args.record_every, "--record-every")
@@ -141,6 +139,15 @@ def run(args) -> int:
     n_data = cfg.build_data().x_eval.shape[0]
     for group in groups:
         group.check(n_data)
+    return groups
+
+
+def run(args) -> int:
+    t_start = time.perf_counter()
+    # everything a user can get wrong is checked before any training or compilation
+    cfg = config_from_args(args)
+    out = check_output(args.output)
+    groups = groups_from_args(args, cfg)
 
     from landscape.balls import simulate
     from landscape.pipeline import build_surface, plane_from_surface, task_from_surface
@@ -168,6 +175,19 @@ def run(args) -> int:
         traj.save(out)
         timings["save"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - t_start
+    if args.json:
+        print_json(_finite(summary_of(traj, s, timings, out)))
+    elif not quiet:
+        what = ", ".join(f"{g['optimizer_label']} lr {g['lr']:g}" for g in traj.groups)
+        print(f"{traj.n_balls} balls × {args.steps} steps ({traj.mode}, {what}): "
+              f"{traj.meta['n_settled']} settled, {traj.meta['n_escaped']} "
+              f"escaped, {len(traj.census)} minima in {timings['simulate']:.1f} s"
+              + (f" -> {out}" if out else ""))
+    return 0
+
+
+def summary_of(traj, s, timings: dict, out) -> dict:
+    """What ``--json`` prints: the trajectory's summary, the output, timings and counts."""
     summary = traj.summary()
     summary.update({"output": out, "timings": timings, "config_hash": s.meta.get("config_hash"),
                     "ball_steps_per_second": traj.meta.get("ball_steps_per_second"),
@@ -177,15 +197,7 @@ def run(args) -> int:
         last = traj.n_frames - 1
         summary["mean_off_plane"] = _mean(traj.off_plane[last])
         summary["mean_true_loss"] = _mean(traj.true_loss[last])
-    if args.json:
-        print_json(_finite(summary))
-    elif not quiet:
-        what = ", ".join(f"{g['optimizer_label']} lr {g['lr']:g}" for g in traj.groups)
-        print(f"{traj.n_balls} balls × {args.steps} steps ({traj.mode}, {what}): "
-              f"{traj.meta['n_settled']} settled, {traj.meta['n_escaped']} "
-              f"escaped, {len(traj.census)} minima in {timings['simulate']:.1f} s"
-              + (f" -> {out}" if out else ""))
-    return 0
+    return summary
 
 
 def _mean(v):

@@ -116,21 +116,21 @@ class Sharpness:
             out[layer] = self.top(theta, mask)
         return out
 
-    def grid(self, plane, alphas, betas, *, progress=None) -> np.ndarray:
-        """λ_max at ``θ* + a·d1 + b·d2`` for every ``(a, b)`` of the grid ``alphas × betas``."""
-        from landscape.progress import progress_bar
+    def grid(self, plane, alphas, betas, *, progress=None, events=None) -> np.ndarray:
+        """λ_max at ``θ* + a·d1 + b·d2`` for every ``(a, b)`` of the grid ``alphas × betas``,
+        reported as ``"sharpness"`` events (`landscape.progress`) to ``events`` and the bar."""
+        from landscape.progress import with_bars
 
         th = np.asarray(self.task.theta, np.float64)
         out = np.zeros((len(alphas), len(betas)), np.float32)
-        bar = progress_bar(out.size, progress, est_seconds=out.size * 0.2, desc="sharpness",
-                           unit="point")
+        events = with_bars(events, progress)
+        where = {"label": "sharpness", "total": out.size, "unit": "point"}
+        events.start("sharpness", done=0, estimate=out.size * 0.2, **where)
         for i, a in enumerate(alphas):
             for j, b in enumerate(betas):
                 out[i, j] = self.top(th + a * plane.d1 + b * plane.d2)
-                if bar is not None:
-                    bar.update(1)
-        if bar is not None:
-            bar.close()
+                events.advance("sharpness", done=i * len(betas) + j + 1, **where)
+        events.end("sharpness", done=out.size, **where)
         return out
 
 

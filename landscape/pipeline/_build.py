@@ -16,16 +16,9 @@ import jax
 
 from landscape.errors import LandscapeError
 from landscape.files import cache_warning, entry_lock
+from landscape.pipeline._cache import cache_dir, cache_limit, keep_under_limit, touch
 from landscape.pipeline._config import LandscapeConfig
 from landscape.surface import Surface, compute_surface
-
-
-def cache_dir() -> str:
-    d = os.environ.get("LANDSCAPE_CACHE")
-    if not d:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        d = os.path.join(base, "landscape")
-    return d
 
 
 class BuiltSurface(NamedTuple):
@@ -48,12 +41,17 @@ def build_surface(cfg: LandscapeConfig, *, cache: bool = True, progress: bool | 
     """
     log = log or (lambda line: print(line, file=sys.stderr))
     cfg.validate()
+    limit = cache_limit()[0] if cache else None  # a bad LANDSCAPE_CACHE_MAX fails before work
     path = os.path.join(cache_dir(), f"surface-{cfg.digest()}.npz")
     # One process computes a cache entry; others wait for its lock, then read its file. Only on
     # one host: with jax.distributed every process takes part in the one computation.
     lock = entry_lock(path) if cache and jax.process_count() == 1 else contextlib.nullcontext()
     with lock:
-        return _build_surface(cfg, path, cache=cache, progress=progress, log=log, job_dir=job_dir)
+        built = _build_surface(cfg, path, cache=cache, progress=progress, log=log,
+                               job_dir=job_dir)
+    if not built.timings["cached"] and built.timings.get("cache_file") and limit is not None:
+        keep_under_limit(path, limit, log)
+    return built
 
 
 def _build_surface(cfg, path, *, cache, progress, log, job_dir):
@@ -62,6 +60,7 @@ def _build_surface(cfg, path, *, cache, progress, log, job_dir):
         try:
             s = Surface.load(path)
             if s.meta.get("config") == cfg.to_dict():
+                touch(path)  # its last use, for the cache's least-recently-used eviction
                 return BuiltSurface(s, {"cached": True, "load": time.perf_counter() - t0,
                                         "cache_file": path})
             log(f"landscape: cache file {path} does not match its config; recomputing")

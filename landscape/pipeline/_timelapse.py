@@ -27,6 +27,7 @@ Per-layer learning speed over the same run comes from training itself (`landscap
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -38,8 +39,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape.errors import LandscapeError, choice
-from landscape.files import atomic_savez, check_writable, json_default, read_npz
+from landscape.files import (
+    atomic_savez,
+    check_writable,
+    entry_lock,
+    json_default,
+    read_npz,
+)
 from landscape.nets import Layout, loss_and_accuracy
+from landscape.pipeline._cache import cache_dir, cache_limit, keep_under_limit, touch
 from landscape.planes import Plane, pca_plane, random_plane
 from landscape.surface import Surface, bilinear, compute_surface
 from landscape.training import Task
@@ -286,8 +294,6 @@ def build_timelapse(cfg, kind: str = "pca", n_checkpoints: int = 8, *, cache: bo
     come from ``cfg``; the riding plane's draws from ``cfg.key("plane")``; ``cfg`` must train
     (``train_steps ≥ 1``) and keep at least ``n_checkpoints`` checkpoints
     (``train_checkpoints``)."""
-    from landscape.pipeline._build import cache_dir
-
     log = log or (lambda line: print(line, file=sys.stderr))
     choice("timelapse plane", kind, KINDS)
     cfg.validate()
@@ -298,9 +304,24 @@ def build_timelapse(cfg, kind: str = "pca", n_checkpoints: int = 8, *, cache: bo
         raise LandscapeError(f"a timelapse needs at least 2 checkpoints, got {n_checkpoints}")
     tag = hashlib.sha256(f"{cfg.digest()}/{kind}/{int(n_checkpoints)}/{FORMAT}".encode())
     path = os.path.join(cache_dir(), f"timelapse-{tag.hexdigest()[:20]}.npz")
+    limit = cache_limit()[0] if cache else None
+    # As for surfaces: one process computes the entry, others wait, and eviction skips it.
+    lock = entry_lock(path) if cache and jax.process_count() == 1 else contextlib.nullcontext()
+    with lock:
+        tl, published = _build_timelapse(cfg, kind, n_checkpoints, path, cache=cache,
+                                         progress=progress, log=log)
+    if published and limit is not None:
+        keep_under_limit(path, limit, log)
+    return tl
+
+
+def _build_timelapse(cfg, kind, n_checkpoints, path, *, cache, progress, log):
+    """(timelapse, whether it was written into the cache) for `build_timelapse`."""
     if cache and os.path.exists(path):
         try:
-            return Timelapse.load(path)
+            tl = Timelapse.load(path)
+            touch(path)
+            return tl, False
         except LandscapeError as e:
             log(f"landscape: cache file is corrupt ({e}); recomputing")
     task = cfg.build_task()
@@ -313,11 +334,12 @@ def build_timelapse(cfg, kind: str = "pca", n_checkpoints: int = 8, *, cache: bo
         try:
             os.makedirs(cache_dir(), exist_ok=True)
             tl.save(path)
+            return tl, True
         except (OSError, LandscapeError) as e:   # full, read-only, gone: said once
             from landscape.files import cache_warning
 
             cache_warning(log, e, path)
-    return tl
+    return tl, False
 
 
 def checkpoint_position(tl: Timelapse, n_frames: int) -> tuple[np.ndarray, np.ndarray]:

@@ -31,6 +31,7 @@ import vtk
 
 from landscape.balls import Frame
 from landscape.errors import LandscapeError
+from landscape.progress import Event, as_events
 from landscape.render import _colors as colors
 from landscape.render._headless import DisplayWatch, window_id
 
@@ -122,8 +123,9 @@ class Worker:
     ``threaded=False``, for tests and offscreen use). A job returns what `Controller.apply`
     shows; `poll` hands finished results back on the window's thread."""
 
-    def __init__(self, threaded: bool = True):
+    def __init__(self, threaded: bool = True, events=None):
         self.threaded = threaded
+        self.events = as_events(events)   # each job: a "job" phase's start and end
         self.jobs = collections.deque()
         self.results = collections.deque()
         self.cv = threading.Condition()
@@ -147,9 +149,6 @@ class Worker:
     def idle(self) -> bool:
         return not self.jobs and self.running is None
 
-    def busy_for(self) -> tuple[str, float] | None:
-        r = self.running
-        return None if r is None else (r[0], time.perf_counter() - r[1])
 
     def poll(self) -> list:
         out = []
@@ -167,12 +166,14 @@ class Worker:
                     self.cv.wait()
                 fn, label = self.jobs.popleft()
                 self.running = (label, time.perf_counter())
+            self.events.start("job", label=label)
             try:
                 self.results.append(fn())
             except BaseException as e:   # handed to the window's thread by poll()
                 self.error = e
             finally:
                 self.running = None
+                self.events.end("job", label=label)
 
 
 class Controller:
@@ -203,7 +204,8 @@ class Controller:
         self.play_seconds = 0.0          # simulation time of the steps played
         self.play_wall = 0.0             # wall-clock time spent playing
         self._play_since = None
-        self.worker = Worker(threaded)
+        self._busy = None                # (label, since): the worker's job, from its events
+        self.worker = Worker(threaded, events=self._on_work)
         self._compiled = set()
         self._last_tick = 0.0
         self._toast_until = 0.0
@@ -290,7 +292,7 @@ class Controller:
             for res in self.worker.poll():       # inline mode: already done
                 self.apply(res)
                 dirty = True
-        busy = self.worker.busy_for()
+        busy = self.busy_for()
         if busy is not None and busy[1] > BUSY_NOTICE_S:
             text = f"{busy[0]}  {busy[1]:.0f} s"
             if self._notice.GetInput() != text:
@@ -301,6 +303,15 @@ class Controller:
             dirty = True
         if dirty:
             self._render()
+
+    def _on_work(self, e: Event) -> None:
+        """The on-screen notice listens to the worker's progress events (on its thread)."""
+        self._busy = (e.label, time.perf_counter()) if e.kind == "start" else None
+
+    def busy_for(self) -> tuple[str, float] | None:
+        """The job the worker is running and for how long (seconds), or None."""
+        b = self._busy
+        return None if b is None else (b[0], time.perf_counter() - b[1])
 
     def apply(self, result) -> None:
         kind, frames, groups, steps, seconds = result

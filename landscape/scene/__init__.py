@@ -18,11 +18,14 @@ from landscape.scene._notebook import Still as Still
 from landscape.scene._notebook import Video as Video
 from landscape.scene._notebook import compute as compute
 from landscape.scene._notebook import load_scene as load_scene
+from landscape.scene._scene import Balls as Balls
+from landscape.scene._scene import Landscape as Landscape
 from landscape.scene._scene import Orbit as Orbit
 from landscape.scene._scene import Roll as Roll
 from landscape.scene._scene import Scene as Scene
+from landscape.scene._scene import config_title as config_title
 from landscape.scene._scene import get_quality as get_quality
 from landscape.scene._timeline import FrameSpec as FrameSpec
 from landscape.scene._timeline import timeline as timeline
 
-__all__ = ['Computed', 'ComputedScene', 'FrameSpec', 'Orbit', 'Roll', 'Run', 'Scene', 'Still', 'Video', 'build_scene', 'build_stage', 'compute', 'compute_scene', 'get_quality', 'load_scene', 'load_scenes', 'pick_scene', 'render', 'show', 'snake', 'still', 'timeline', 'title', 'warm_up']
+__all__ = ['Balls', 'Computed', 'ComputedScene', 'FrameSpec', 'Landscape', 'Orbit', 'Roll', 'Run', 'Scene', 'Still', 'Video', 'build_scene', 'build_stage', 'compute', 'config_title', 'compute_scene', 'get_quality', 'load_scene', 'load_scenes', 'pick_scene', 'render', 'show', 'snake', 'still', 'timeline', 'title', 'warm_up']

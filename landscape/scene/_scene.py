@@ -41,7 +41,7 @@ import zlib
 
 import numpy as np
 
-from landscape.balls import MODES  # the one table: slice, projected
+from landscape.balls import MODES, N_BALLS, BallGroup  # modes; a group's defaults
 from landscape.errors import LandscapeError, choice
 from landscape.picture import CAMERAS as CAMERA_PRESETS
 from landscape.picture import QUALITIES, Quality, get_quality  # noqa: F401  (the one table)
@@ -54,7 +54,11 @@ PANELS = ("gradients", "activations", "chain", "features")  # True: "gradients";
 
 @dataclasses.dataclass
 class Balls:
-    """A group of balls that share an optimizer and its settings.
+    """A group of balls that share an optimizer and its settings: a scene's handle on a
+    `landscape.balls.BallGroup`, whose settings and defaults it takes (one set of defaults
+    for scenes, the API and the CLI), plus what only a scene has — where the group sits
+    (``where``) and whose start points it copies (``same_start_as``). `Balls.group` gives
+    the `BallGroup`.
 
     Attributes:
       name: legend label (default: the optimizer and learning rate).
@@ -74,13 +78,13 @@ class Balls:
     """
 
     name: str | None = None
-    n: int = 100
-    optimizer: str = "sgd"
-    lr: float = 0.1
-    batch_size: int | None = 32
+    n: int = N_BALLS
+    optimizer: str = BallGroup.optimizer
+    lr: float = BallGroup.lr
+    batch_size: int | None = BallGroup.batch_size
     clip_norm: float | None = None
     clip_value: float | None = None
-    start: str = "disc"
+    start: str = BallGroup.start
     radius: float | None = None
     points: object = None
     momentum: float | None = None
@@ -101,9 +105,7 @@ class Balls:
             self.name = f"{self.optimizer} lr={self.lr:g}"
 
     def group(self, points=None):
-        """This group as a `landscape.balls._groups.BallGroup` (at ``points`` when given)."""
-        from landscape.balls import BallGroup
-
+        """This group as a `landscape.balls.BallGroup` (at ``points`` when given)."""
         pts = self.points if points is None else points
         pts = None if pts is None else tuple(map(tuple, np.asarray(pts).tolist()))
         shared = {f.name: getattr(self, f.name) for f in dataclasses.fields(BallGroup)
@@ -363,6 +365,12 @@ class Scene:
     def steps(self, land: Landscape) -> int:
         """Total optimizer steps the balls of ``land`` take in the plan."""
         return sum(s.rolls.get(land.index, 0) for s in self.segments)
+
+
+def config_title(cfg) -> str:
+    """The title a landscape gets when none is given: the network, its initialization and
+    what else sets it apart (batch norm, skips, the plane)."""
+    return _describe(cfg)
 
 
 def _describe(cfg) -> str:

@@ -75,7 +75,7 @@ def compute_surface(task: Task, plane: Plane, *, span=1.0, resolution=51,
                     batch_size: int | None = None, eval_batch: int | None = None,
                     block: int = 4096, devices=None, progress: bool | None = None,
                     job_dir: str | None = None, keep_job: bool = False, log=None,
-                    callback=None) -> Surface:
+                    callback=None, events=None) -> Surface:
     """Evaluate the loss and accuracy of ``task`` on a grid of the ``plane`` through θ*.
 
     Args:
@@ -92,6 +92,8 @@ def compute_surface(task: Task, plane: Plane, *, span=1.0, resolution=51,
         `landscape.surface._jobs`); the folder is removed when the surface is done unless ``keep_job``.
       log: a callable taking one line, for notices (resuming, a foreign job folder).
       callback: called with the block counts after every computed block.
+      events: an `landscape.progress.Events` (or one listener) that hears the ``"blocks"``
+        phase's start, advance and end; the progress bar is a listener of the same events.
 
     Returns:
       A `Surface`; ``meta`` records timings, FLOPs (plain forward and executed), device
@@ -102,13 +104,13 @@ def compute_surface(task: Task, plane: Plane, *, span=1.0, resolution=51,
     return compute_surfaces(task, [(task.theta, plane)], span=span, resolution=resolution,
                             batch_size=batch_size, eval_batch=eval_batch, block=block,
                             devices=devices, progress=progress, job_dir=job_dir,
-                            keep_job=keep_job, log=log, callback=callback)[0]
+                            keep_job=keep_job, log=log, callback=callback, events=events)[0]
 
 
 def compute_surfaces(task: Task, items, *, span=1.0, resolution=51, batch_size=None,
                      eval_batch=None, block: int = 4096, devices=None, progress=None,
                      job_dir: str | None = None, keep_job: bool = False, log=None,
-                     callback=None) -> list[Surface]:
+                     callback=None, events=None) -> list[Surface]:
     """Grids for many ``(θ, plane)`` pairs or ``(θ, d1, d2)`` triples (e.g. one per training
     checkpoint) in one job: one compiled program, one progress bar, one resumable job folder.
     Each result equals `compute_surface` of the same θ and plane bit for bit.
@@ -139,11 +141,12 @@ def compute_surfaces(task: Task, items, *, span=1.0, resolution=51, batch_size=N
             else contextlib.nullcontext())
     with lock:
         return _run_job(task, planes, alphas, betas, ab, ev, eval_hash, t0, job_dir=job_dir,
-                        keep_job=keep_job, log=log, progress=progress, callback=callback)
+                        keep_job=keep_job, log=log, progress=progress, callback=callback,
+                        events=events)
 
 
 def _run_job(task, planes, alphas, betas, ab, ev, eval_hash, t0, *, job_dir, keep_job, log,
-             progress, callback):
+             progress, callback, events=None):
     """Evaluate the grid (resuming from ``job_dir`` when given) and assemble the surfaces."""
     from landscape.surface._engine import executed_flops_per_point, run_blocks
 
@@ -151,7 +154,7 @@ def _run_job(task, planes, alphas, betas, ab, ev, eval_hash, t0, *, job_dir, kee
                                                  job_dir, log)
     desc = f"surface {len(alphas)}×{len(betas)}" + (f" × {len(planes)}" if len(planes) > 1 else "")
     out, st = run_blocks(ev, ab, [(th, pl.d1, pl.d2) for th, pl in planes], job=job,
-                         progress=progress, desc=desc, callback=callback)
+                         progress=progress, desc=desc, callback=callback, events=events)
     if job is not None and not keep_job:
         job.remove()
     x, y = task.data.x_eval, task.data.y_eval

@@ -269,16 +269,21 @@ def executed_flops_per_point(model: Model, n_eval: int, block_points: int) -> fl
 
 
 def run_blocks(ev: Evaluator, ab: np.ndarray, params_list, *, job=None, progress=None,
-               desc: str = "grid", callback=None) -> tuple[np.ndarray, dict]:
+               desc: str = "grid", callback=None, events=None) -> tuple[np.ndarray, dict]:
     """Evaluate the points ``ab`` ``[n, 2]`` for every ``(θ, d1, d2)`` of ``params_list`` with one
     compiled program. Blocks already in ``job`` (a `landscape.surface._jobs.BlockJob`) are read back,
     the others computed and checkpointed. Returns float32 ``[len(params_list), n, 2]`` and
     counts/timings: ``blocks``, ``reused``, ``computed``, ``seconds_first`` (compile and first
     block), ``seconds_rest``, ``points_per_second``.
+
+    Progress is reported as events (`landscape.progress`) of the phase ``"blocks"``: ``start``
+    after the first block (compiled) with the blocks left as ``total`` and their estimated
+    seconds, ``advance`` per block, ``end``. ``events`` (an `Events` or a listener) hears them;
+    the terminal's bar (``progress``, see `landscape.progress.progress_bar`) is one listener.
     """
     import time
 
-    from landscape.progress import progress_bar
+    from landscape.progress import with_bars
     from landscape.surface._jobs import broadcast
 
     n = ab.shape[0]
@@ -294,7 +299,8 @@ def run_blocks(ev: Evaluator, ab: np.ndarray, params_list, *, job=None, progress
     todo = [i for i in range(total) if not done[i]]
     stats = {"blocks": total, "reused": total - len(todo), "computed": 0,
              "seconds_first": 0.0, "seconds_rest": 0.0}
-    bar = None
+    events = with_bars(events, progress)
+    started = False
     placed: dict = {}
 
     def params(p):
@@ -304,15 +310,15 @@ def run_blocks(ev: Evaluator, ab: np.ndarray, params_list, *, job=None, progress
         return placed[p]
 
     def complete(i, res):
-        nonlocal bar
         a = fetch(res)
         p, k = divmod(i, nbk)
         out[p, k * blk:(k + 1) * blk] = a
         if job is not None:
             job.save(i, a)
         stats["computed"] += 1
-        if bar is not None:
-            bar.update(1)
+        if started:
+            events.advance("blocks", label=label, done=stats["computed"] - 1,
+                           total=len(todo) - 1, unit="block")
         if callback is not None:
             callback(dict(stats))
 
@@ -320,11 +326,12 @@ def run_blocks(ev: Evaluator, ab: np.ndarray, params_list, *, job=None, progress
     if todo:
         complete(todo[0], ev.dispatch(ab_pad[(todo[0] % nbk) * blk:][:blk], params(todo[0] // nbk)))
     stats["seconds_first"] = time.perf_counter() - t0
+    note = f" (resuming: {stats['reused']} of {total} blocks done)" if stats["reused"] else ""
+    label = desc + note
     if len(todo) > 1:
-        note = f" (resuming: {stats['reused']} of {total} blocks done)" if stats["reused"] else ""
-        bar = progress_bar(len(todo) - 1, progress,
-                           est_seconds=stats["seconds_first"] * (len(todo) - 1),
-                           desc=desc + note)
+        events.start("blocks", label=label, done=0, total=len(todo) - 1, unit="block",
+                     estimate=stats["seconds_first"] * (len(todo) - 1))
+        started = True
     t1 = time.perf_counter()
     pending = []  # one block in flight while the previous one is copied back and saved
     for i in todo[1:]:
@@ -334,8 +341,8 @@ def run_blocks(ev: Evaluator, ab: np.ndarray, params_list, *, job=None, progress
     for i, res in pending:
         complete(i, res)
     stats["seconds_rest"] = time.perf_counter() - t1
-    if bar is not None:
-        bar.close()
+    if started:
+        events.end("blocks", label=label, done=len(todo) - 1, total=len(todo) - 1, unit="block")
     n_rest = (len(todo) - 1) * blk
     stats["points_per_second"] = (n_rest / stats["seconds_rest"] if n_rest and stats["seconds_rest"] > 0
                                   else len(todo) * blk / max(stats["seconds_first"], 1e-9))

@@ -313,3 +313,39 @@ def test_text_follows_the_window_size():
     after = sorted(p.GetFontSize() for p in st.text_properties())
     assert [round(x / y, 1) for x, y in zip(after, before)] == [2.0] * len(before)
     st.close()
+
+
+def test_the_busy_notice_listens_to_the_workers_events(tmp_path):
+    """A job on the worker thread reports a "job" phase (start, end) as progress events; the
+    window's on-screen notice is their listener: it names the job while it runs longer than
+    a moment, and is gone once the end event came."""
+    import time
+
+    from landscape.render._window import BUSY_NOTICE_S
+
+    a, b, loss, acc = bowl_surface(41)
+    traj = spiral_trajectory(a, b, loss, n_balls=5, n_frames=30)
+    st = Stage(1, size=(320, 240), off_screen=True)
+    st.view(0).set_surface((a, b, loss, acc))
+    st.view(0).set_balls(traj.groups, traj.group, traj.layers, title="busy")
+    src = ReplaySource(traj, surface=BowlSurface(a, b, loss))
+    slow = src.advance
+    src.advance = lambda n: (time.sleep(BUSY_NOTICE_S + 0.8), slow(n))[1]
+    c = Controller(st, [src], threaded=True, log=lambda line: None)
+    seen = []
+    c.worker.events.subscribe(lambda e: seen.append((e.kind, e.phase, e.label)))
+    try:
+        c._queue_advance(1)
+        t0 = time.monotonic()
+        while not c._notice.GetInput() and time.monotonic() - t0 < 5:
+            time.sleep(0.05)
+            c.tick()
+        assert c._notice.GetInput().startswith("compiling the simulation (first steps)…")
+        while not c.worker.idle and time.monotonic() - t0 < 10:
+            time.sleep(0.05)
+        c.tick()
+        assert c.busy_for() is None and c._notice.GetInput() == ""
+        label = "compiling the simulation (first steps)…"
+        assert seen == [("start", "job", label), ("end", "job", label)]
+    finally:
+        st.close()

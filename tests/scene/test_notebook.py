@@ -67,6 +67,18 @@ def test_still_and_video_display_inline(result):
     assert "frames" in repr(video) and "mp4" in repr(video)
 
 
+def test_still_and_video_save_their_bytes(result, tmp_path):
+    """``.save(path)`` writes the very bytes shown (it once built the atomic writer without
+    entering it, and wrote nothing)."""
+    still = result.still(size=(160, 90))
+    assert still.save(tmp_path / "s.png") == str(tmp_path / "s.png")
+    assert (tmp_path / "s.png").read_bytes() == still.data
+    video = result.video()
+    video.save(tmp_path / "v.mp4")
+    assert (tmp_path / "v.mp4").read_bytes() == video.data
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.png", "v.mp4"]   # no temporary
+
+
 def test_show_without_the_jupyter_extra_says_what_to_install(result, monkeypatch, capsys):
     from landscape.scene import _notebook as notebook
 

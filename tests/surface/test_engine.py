@@ -249,3 +249,43 @@ def test_two_processes_resume_a_killed_job(tmp_path):
     _run(_RESUME, "", 0, tmp_path / "plain.npy")
     for i in (0, 1):
         np.testing.assert_array_equal(np.load(tmp_path / f"p{i}.npy"), np.load(tmp_path / "plain.npy"))
+
+
+def test_block_progress_is_events_and_the_bar_is_their_listener(mlp_task, capsys):
+    """The grid reports the "blocks" phase as events (start after the compiled first block,
+    one advance per block, end); a listener hears every block, and the terminal bar drawn
+    with progress=True is itself a listener of the same events: it ends at the same count."""
+    from landscape.progress import Events
+
+    pl = planes.random_plane(mlp_task, key=jax.random.key(3))
+    seen = []
+    s = compute_surface(mlp_task, pl, resolution=9, block=16, progress=True,
+                        events=Events(seen.append))
+    n_blocks = s.meta["resume"]["blocks"]
+    kinds = [e.kind for e in seen]
+    assert kinds[0] == "start" and kinds[-1] == "end" and set(kinds[1:-1]) == {"advance"}
+    assert all(e.phase == "blocks" and e.unit == "block" for e in seen)
+    total = seen[0].total
+    assert [e.done for e in seen[1:-1]] == list(range(1, total + 1))
+    assert seen[-1].done == total and seen[0].estimate > 0
+    assert total == n_blocks - 1 > 1          # the first block compiles, before the bar
+    err = capsys.readouterr().err
+    assert f"surface 9×9:   0%|          | 0/{total} " in err     # the bar, from the start event
+
+
+def test_the_bar_listener_follows_the_events(capsys):
+    from landscape.progress import Bars, Events
+
+    bars = Bars(True)
+    ev = Events(bars)
+    ev.start("blocks", label="grid", done=0, total=7, unit="block", estimate=0.1)
+    bar = bars.bars[("blocks", None)]
+    for k in (1, 2, 5):
+        ev.advance("blocks", label="grid", done=k, total=7)
+        assert bar.n == k
+    ev.end("blocks", label="grid", done=7, total=7)
+    assert bar.n == 7 and not bars.bars                          # closed
+    quiet = Bars(None)                                          # not watched (pytest's stderr)
+    Events(quiet).start("blocks", total=7, estimate=100.0)
+    assert not quiet.bars
+    assert "grid" in capsys.readouterr().err
