@@ -9,6 +9,11 @@ class LandscapeError(Exception):
     """An error a user can cause and fix; its message says what to do."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised by the command line's handler where Ctrl-C raises `KeyboardInterrupt`
+    (a subclass, so every clean-up that Ctrl-C runs runs for it too); exit status 143."""
+
+
 def choice(kind: str, value: str, valid) -> str:
     """Return `value` if it is one of `valid`, else raise a LandscapeError listing them."""
     valid = list(valid)

@@ -51,16 +51,110 @@ def entry_lock(path: str, timeout: float = -1):
     return filelock.FileLock(path + ".lock", timeout=timeout)
 
 
+def free_bytes(path: str) -> int | None:
+    """Bytes that can still be written on the file system holding ``path`` (or its nearest
+    existing parent); None where the system does not say (no ``statvfs``, or a file system
+    that reports no capacity)."""
+    d = os.path.abspath(path)
+    while not os.path.exists(d) and os.path.dirname(d) != d:
+        d = os.path.dirname(d)
+    try:
+        st = os.statvfs(d)
+    except (OSError, AttributeError):  # AttributeError: no statvfs (Windows)
+        return None
+    if st.f_blocks == 0:   # no capacity reported (an unlimited tmpfs, some FUSE mounts)
+        return None
+    # root may also use the blocks a file system reserves for it (ext4: 5 %)
+    blocks = st.f_bfree if hasattr(os, "geteuid") and os.geteuid() == 0 else st.f_bavail
+    return int(blocks) * int(st.f_frsize)
+
+
+def size_text(n: int | None) -> str:
+    """``n`` bytes in words: ``0 bytes``, ``12 kB``, ``3.4 MB``, ``1.2 GB``."""
+    if n is None:
+        return "an unknown amount"
+    if n < 1000:
+        return f"{n} bytes"
+    for unit, scale in (("kB", 1e3), ("MB", 1e6), ("GB", 1e9), ("TB", 1e12)):
+        if n < scale * 1000 or unit == "TB":
+            v = n / scale
+            return f"{v:.0f} {unit}" if v >= 10 else f"{v:.1f} {unit}"
+    return f"{n} bytes"  # not reached
+
+
+def _read_only(d: str) -> bool:
+    try:
+        return bool(os.statvfs(d).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
+
+
+def write_error(path: str, exc: OSError, written: int | None = None) -> LandscapeError:
+    """The one-line `LandscapeError` for ``exc``, met while writing ``path``: names the path
+    and what is needed (free space, a writable or existing folder). ``written``: bytes written
+    before the failure, if known (said as what the file needs at least)."""
+    import errno
+
+    path = os.fspath(path)
+    d = os.path.dirname(os.path.abspath(path))
+    code = getattr(exc, "errno", None)
+    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        what = "no space left on the device" if code == errno.ENOSPC else "disk quota exceeded"
+        need = f"; the file needs more than {size_text(written)}" if written else ""
+        return LandscapeError(f"{path}: cannot write: {what} ({size_text(free_bytes(d))} free "
+                              f"in {d}{need}): free some space or write elsewhere")
+    if code == errno.EROFS or (code in (errno.EACCES, errno.EPERM) and _read_only(d)):
+        return LandscapeError(f"{path}: cannot write: folder {d} is not writable (a read-only "
+                              f"file system): write elsewhere")
+    if code in (errno.EACCES, errno.EPERM):
+        return LandscapeError(f"{path}: cannot write: folder {d} is not writable (permission "
+                              f"denied): write elsewhere")
+    if not os.path.isdir(d):
+        return LandscapeError(f"{path}: cannot write: folder {d} does not exist (removed "
+                              f"during the run?): write to a folder that exists")
+    reason = getattr(exc, "strerror", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
+    return LandscapeError(f"{path}: cannot write ({reason})")
+
+
+_CACHE_WARNED: list = []
+
+
+def cache_warning(log, exc, path: str | None = None) -> None:
+    """Say once per process that the cache could not be written and the job goes on without
+    it: ``landscape: warning: could not write the cache (<path>: <why>); continuing without
+    it``. ``exc``: the `OSError` (met writing ``path``), or a `LandscapeError` or text that
+    names its path; ``log``: a callable taking the line (None: stderr). Once, because one full
+    disk fails every later write too (blocks, the surface, compiled programs)."""
+    import sys
+
+    if _CACHE_WARNED:
+        return
+    _CACHE_WARNED.append(True)
+    if isinstance(exc, OSError) and path is not None:
+        exc = write_error(path, exc)
+    text = (str(exc).splitlines() or [type(exc).__name__])[0]
+    line = f"landscape: warning: could not write the cache ({text}); continuing without it"
+    if log is None:
+        print(line, file=sys.stderr)
+    else:
+        log(line)
+
+
 def check_writable(path: str, allow_directory: bool = False) -> None:
-    """Raise a one-line `LandscapeError` unless ``path``'s directory exists and is writable
-    (and ``path`` is not a directory, unless ``allow_directory``: a folder of frames)."""
+    """Raise a one-line `LandscapeError` unless ``path``'s directory exists, is writable and
+    has room (and ``path`` is not a directory, unless ``allow_directory``: a folder of frames)."""
+    path = os.fspath(path)
     d = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(d):
-        raise LandscapeError(f"output directory {d} does not exist")
-    if not os.access(d, os.W_OK):
-        raise LandscapeError(f"output directory {d} is not writable")
+        raise LandscapeError(f"{path}: cannot write: output directory {d} does not exist")
+    if not os.access(d, os.W_OK) or _read_only(d):
+        ro = " (a read-only file system)" if _read_only(d) else ""
+        raise LandscapeError(f"{path}: cannot write: output directory {d} is not writable{ro}")
     if os.path.isdir(path) and not allow_directory:
-        raise LandscapeError(f"output path {path} is a directory")
+        raise LandscapeError(f"{path}: cannot write: the output path is a directory")
+    if free_bytes(d) == 0:
+        raise LandscapeError(f"{path}: cannot write: no space left on the device (0 bytes free "
+                             f"in {d}): free some space or write elsewhere")
 
 
 def temporary_path(path: str, suffix: str = ".tmp") -> str:
@@ -69,10 +163,32 @@ def temporary_path(path: str, suffix: str = ".tmp") -> str:
     return os.path.join(d, f".{os.path.basename(path)}.{os.getpid()}{suffix}")
 
 
+def _size(p: str) -> int | None:
+    try:
+        return os.path.getsize(p) if os.path.isfile(p) else None
+    except OSError:
+        return None
+
+
+def remove_quietly(p: str) -> None:
+    """Remove the file or folder ``p`` if it exists (a temporary output being abandoned)."""
+    import shutil
+
+    try:
+        if os.path.isdir(p) and not os.path.islink(p):
+            shutil.rmtree(p, ignore_errors=True)
+        elif os.path.lexists(p):
+            os.remove(p)
+    except OSError:
+        pass
+
+
 @contextlib.contextmanager
 def atomic_write(path: str, mode: str = "wb", suffix: str = ".tmp"):
     """``with atomic_write(path) as fh: fh.write(...)``: the file appears at ``path`` only when
-    the block completes; on any exception (Ctrl-C included) the temporary file is removed."""
+    the block completes; on any exception (Ctrl-C included) the temporary file is removed. An
+    `OSError` of the system (a full disk, a read-only or removed folder) becomes the one-line
+    `LandscapeError` of `write_error`."""
     tmp = temporary_path(path, suffix)
     try:
         with open(tmp, mode) as fh:
@@ -80,9 +196,12 @@ def atomic_write(path: str, mode: str = "wb", suffix: str = ".tmp"):
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as e:
+        written = _size(tmp)
+        remove_quietly(tmp)
+        raise write_error(path, e, written) from None
     except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        remove_quietly(tmp)
         raise
 
 
@@ -91,18 +210,22 @@ def atomic_path(path: str, suffix: str | None = None):
     """``with atomic_path(path) as tmp: writer.save(tmp)``: for writers that want a file name.
     ``tmp`` is a hidden name beside ``path`` ending in ``suffix`` (default: ``path``'s own
     extension, so writers that pick their format by extension still do); it is renamed to
-    ``path`` when the block completes and removed on any exception."""
+    ``path`` when the block completes and removed on any exception (an `OSError` becomes
+    `write_error`'s one line)."""
     if suffix is None:
         suffix = ".tmp" + os.path.splitext(path)[1]
     tmp = temporary_path(path, suffix)
     try:
         yield tmp
         if not os.path.isfile(tmp):
-            raise OSError(f"the writer did not create {path}")
+            raise LandscapeError(f"{path}: the writer did not create the file")
         os.replace(tmp, path)
+    except OSError as e:
+        written = _size(tmp)
+        remove_quietly(tmp)
+        raise write_error(path, e, written) from None
     except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        remove_quietly(tmp)
         raise
 
 
@@ -131,6 +254,39 @@ def content_checksum(arrays: dict) -> str:
         except (TypeError, ValueError, BufferError):
             h.update(c.tobytes())
     return h.hexdigest()
+
+
+@contextlib.contextmanager
+def memory_file(path: str, suffix: str):
+    """``with memory_file(path, ".vtp") as (name, read): writer(name); data = read()``: a file
+    name for writers that cannot be trusted with a full disk (VTK's truncate the file silently
+    or crash), leading to memory: a hidden symbolic link beside ``path``, ending in ``suffix``,
+    to an anonymous memory file (Linux ``memfd``). The caller then writes ``read()``'s bytes
+    with `atomic_write`, which reports a full disk in one line. Where there is no ``memfd``,
+    ``name`` is a temporary file beside ``path``. The name is removed when the block ends."""
+    name = temporary_path(path, ".mem" + suffix)
+    fd = None
+    try:
+        if hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd"):
+            fd = os.memfd_create("landscape-output")
+            try:
+                os.symlink(f"/proc/self/fd/{fd}", name)
+            except OSError as e:
+                raise write_error(path, e) from None
+
+        def read() -> bytes:
+            if fd is None:
+                with open(name, "rb") as fh:
+                    return fh.read()
+            with os.fdopen(os.dup(fd), "rb") as fh:
+                fh.seek(0)
+                return fh.read()
+
+        yield name, read
+    finally:
+        remove_quietly(name)
+        if fd is not None:
+            os.close(fd)
 
 
 def atomic_savez(path: str, arrays: dict) -> str:

@@ -2,7 +2,11 @@
 
 Each subcommand lives in ``landscape/cli/_<name>.py`` and exposes ``register(subparsers)``,
 which adds its parser and sets ``func``. Errors a user can cause (`LandscapeError`) print one
-line ``landscape: error: ...`` and exit with status 2; Ctrl-C exits with 130.
+line ``landscape: error: ...`` and exit with status 2; Ctrl-C exits with 130. SIGTERM (a job
+scheduler, ``kill``, ``timeout``) is Ctrl-C by another name: it raises `Terminated` (a
+`KeyboardInterrupt`) where the program is, so temporary files are removed and a surface job
+keeps its completed blocks for the next run; ``landscape: terminated`` and status 143
+(128 + 15, as 130 is 128 + SIGINT's 2).
 """
 
 from __future__ import annotations
@@ -10,7 +14,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
+import warnings
 
 COMMANDS = ("surface", "line", "connect", "sharpness", "simulate", "gradients", "render", "show",
             "list", "export", "plot", "cache")
@@ -31,9 +38,10 @@ def configure_devices() -> None:
 def enable_compile_cache() -> None:
     """JAX's persistent compilation cache, in the landscape cache directory, capped like the
     cache (`landscape.pipeline.cache_limit`): JAX then evicts its least recently used programs
-    itself and serializes its reads and writes with a lock (``xla/.lockfile``)."""
-    import warnings
-
+    itself and serializes its reads and writes with a lock (``xla/.lockfile``). JAX warns (a
+    two-line ``UserWarning``) for each compiled program it cannot write there (a full or
+    read-only cache) or read back (an entry truncated by a full disk); those become the one
+    ``could not write the cache`` line (`landscape.files.cache_warning`) and a one-line note."""
     import jax
 
     from landscape.pipeline import cache_dir, cache_limit, prepare_compile_cache
@@ -50,6 +58,45 @@ def enable_compile_cache() -> None:
         prepare_compile_cache(xla)
         # a program larger than the whole cap is simply not kept
         warnings.filterwarnings("ignore", message="Cache value for key .* exceeds the maximum")
+    quiet_compile_cache_warnings()
+
+
+def quiet_compile_cache_warnings() -> None:
+    """Route JAX's persistent-cache write and read warnings to one line each per process."""
+    from landscape.files import cache_warning
+
+    if getattr(warnings.showwarning, "_landscape", False):
+        return
+    shown = warnings.showwarning
+    read_noted = []
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = str(message)
+        unusable = "Errno" in text   # the folder itself: full, read-only, cannot be made
+        if text.startswith("Error writing persistent compilation cache entry") or (
+                unusable and text.startswith("Error reading persistent compilation cache")):
+            reason = text.split(": ", 1)[-1]   # e.g. OSError: [Errno 28] No space left on device
+            from landscape.pipeline import cache_dir
+
+            cache_warning(None, f"{os.path.join(cache_dir(), 'xla')}: compiled programs: "
+                                f"{reason}")
+            return
+        if text.startswith("Error reading persistent compilation cache entry"):
+            if not read_noted:
+                read_noted.append(True)
+                print("landscape: note: a compiled program in the cache could not be read "
+                      "(truncated?); compiling it again", file=sys.stderr)
+            return
+        shown(message, category, filename, lineno, file, line)
+
+    show._landscape = True
+    warnings.showwarning = show
+
+
+def _on_sigterm(signum, frame):
+    from landscape.errors import Terminated
+
+    raise Terminated()
 
 
 class Parser(argparse.ArgumentParser):
@@ -81,13 +128,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    # SIGTERM as Ctrl-C (see the module docstring); only the main thread may set handlers
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if on_main else None
+    try:
+        return _main(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv) -> int:
     configure_devices()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:   # --help, --version, or a usage error already printed in one line
         return e.code if isinstance(e.code, int) else 2
-    from landscape.errors import LandscapeError
+    from landscape.errors import LandscapeError, Terminated
 
     try:
         if args.command != "cache":  # looking at the cache needs no JAX
@@ -96,6 +154,9 @@ def main(argv=None) -> int:
     except LandscapeError as e:
         print(f"landscape: error: {e}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("landscape: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("landscape: interrupted", file=sys.stderr)
         return 130

@@ -86,14 +86,11 @@ def output_path(out: str | None, fmt: str | None, default_stem: str) -> tuple[st
 
 
 def check_writable_output(path: str, fmt: str) -> None:
-    """Fail before any compute when the output cannot be written."""
-    parent = os.path.dirname(os.path.abspath(path)) or "."
-    if not os.path.isdir(parent):
-        raise LandscapeError(f"cannot write {path}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise LandscapeError(f"cannot write {path}: folder {parent} is not writable")
-    if fmt != "png" and os.path.isdir(path):
-        raise LandscapeError(f"cannot write {path}: it is a folder")
+    """Fail before any compute when the output cannot be written (a missing, read-only or
+    full folder; a folder where a file is wanted)."""
+    from landscape.files import check_writable
+
+    check_writable(path, allow_directory=fmt == "png")
 
 
 def run(args) -> int:

@@ -81,8 +81,11 @@ def run(args) -> int:
     except KeyboardInterrupt as e:
         ctl = getattr(e, "controller", None)
         if ctl is not None and not ctl.worker.idle:
-            info("landscape: interrupted")
-            leave(130)
+            from landscape.errors import Terminated
+
+            term = isinstance(e, Terminated)   # SIGTERM: as Ctrl-C, with its own status
+            info("landscape: terminated" if term else "landscape: interrupted")
+            leave(143 if term else 130)
         raise
     if debug:
         info(f"landscape: window closed ({ctl.exit_reason})")

@@ -73,10 +73,7 @@ def check_destination(out) -> str:
     from landscape.files import check_writable
 
     fmt = format_of(out)
-    try:
-        check_writable(os.fspath(out))
-    except LandscapeError as e:
-        raise LandscapeError(f"cannot export to {os.fspath(out)}: {e}") from None
+    check_writable(os.fspath(out))   # its one line starts with the path
     return fmt
 
 
@@ -105,7 +102,7 @@ def export(source, out, *, scene: str | None = None, trajectory=None, quality=No
     Returns:
       A summary: ``output``, ``format``, ``bytes``, ``views``, ``seconds``.
     """
-    from landscape.files import atomic_path, atomic_write
+    from landscape.files import atomic_write, write_error
 
     t0 = time.perf_counter()
     log = log or (lambda line: None)
@@ -131,13 +128,15 @@ def export(source, out, *, scene: str | None = None, trajectory=None, quality=No
 
             write_gltf(content, out, binary=fmt == "glb")
         else:
-            from landscape.exports._meshfiles import write_mesh
+            from landscape.exports._meshfiles import mesh_bytes
 
-            with atomic_path(out) as tmp:
-                open(tmp, "wb").close()   # fail here, in Python, not inside VTK's writer
-                write_mesh(content.views[0], tmp, fmt)
+            # VTK writes into memory (on a full disk its writers truncate or crash); the file
+            # is written here, atomically, so a full disk is one line and leaves nothing
+            data = mesh_bytes(content.views[0], fmt, beside=out)
+            with atomic_write(out, "wb") as fh:
+                fh.write(data)
     except OSError as e:   # the checks above passed, yet the system refused the write
-        raise LandscapeError(f"cannot write {out}: {e.strerror or e}") from None
+        raise write_error(out, e) from None
     size = os.path.getsize(out)
     seconds = time.perf_counter() - t0
     return {"output": out, "format": fmt, "bytes": size, "views": len(content.views),

@@ -48,3 +48,11 @@ def write_mesh(view, path: str, fmt: str) -> str:
     from landscape.render import write_mesh_file  # VTK, for these formats only
 
     return write_mesh_file(path, fmt, *mesh_data(view))
+
+
+def mesh_bytes(view, fmt: str, *, beside: str) -> bytes:
+    """The bytes of `write_mesh`'s file, written by VTK into memory (see
+    `landscape.render.mesh_file_bytes`); ``beside``: the destination."""
+    from landscape.render import mesh_file_bytes  # VTK, for these formats only
+
+    return mesh_file_bytes(fmt, *mesh_data(view), beside=beside)

@@ -57,10 +57,7 @@ def check_output(out) -> str:
     if ext not in FORMATS:
         what = f"extension {ext}" if ext else "no extension"
         raise LandscapeError(f"cannot plot to {path}: {what}; use one of {', '.join(FORMATS)}")
-    try:
-        check_writable(path)
-    except LandscapeError as e:
-        raise LandscapeError(f"cannot plot to {path}: {e}") from None
+    check_writable(path)   # its one line starts with the path
     return ext[1:]
 
 
@@ -132,11 +129,14 @@ def save(fig, path: str, fmt: str) -> str:
 
     meta = {"pdf": {"Creator": "landscape"}, "svg": {"Creator": "landscape"},
             "png": {"Software": "landscape"}}[fmt]
-    try:
-        with atomic_write(path, "wb") as fh:
-            fig.savefig(fh, format=fmt, metadata=meta)
-    except OSError as e:
-        raise LandscapeError(f"cannot write {path}: {e.strerror or e}") from None
+    import io
+
+    # drawn into memory first: matplotlib's PDF writer, failing part-way on a full disk, raises
+    # a second error of its own (zlib.error); atomic_write then says the first in one line
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, metadata=meta)
+    with atomic_write(path, "wb") as fh:
+        fh.write(buf.getvalue())
     return path
 
 

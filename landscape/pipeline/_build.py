@@ -15,7 +15,7 @@ from typing import NamedTuple
 import jax
 
 from landscape.errors import LandscapeError
-from landscape.files import entry_lock
+from landscape.files import cache_warning, entry_lock
 from landscape.pipeline._cache import cache_dir, cache_limit, keep_under_limit, touch
 from landscape.pipeline._config import LandscapeConfig
 from landscape.surface import Surface, compute_surface
@@ -82,7 +82,7 @@ def _build_surface(cfg, path, *, cache, progress, log, job_dir):
         try:
             os.makedirs(job_dir, exist_ok=True)
         except OSError as e:  # a read-only or vanished cache: compute without checkpoints
-            log(f"landscape: could not write the cache ({e}); continuing without it")
+            cache_warning(log, e, job_dir)
             job_dir, cache = None, False
     s = compute_surface(task, plane, span=span, resolution=cfg.grid, progress=progress,
                         eval_batch=cfg.eval_batch, job_dir=job_dir, keep_job=True, log=log)
@@ -98,8 +98,8 @@ def _build_surface(cfg, path, *, cache, progress, log, job_dir):
             os.makedirs(cache_dir(), exist_ok=True)
             s.save(path, embed_eval=True)
             timings["cache_file"] = path
-        except (OSError, LandscapeError) as e:
-            log(f"landscape: could not write the cache ({e}); continuing without it")
+        except (OSError, LandscapeError) as e:   # full, read-only, gone: said once
+            cache_warning(log, e, path)
     if job_dir is not None:
         import shutil
 

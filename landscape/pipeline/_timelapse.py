@@ -336,8 +336,10 @@ def _build_timelapse(cfg, kind, n_checkpoints, path, *, cache, progress, log):
             os.makedirs(cache_dir(), exist_ok=True)
             tl.save(path)
             return tl, True
-        except (OSError, LandscapeError) as e:
-            log(f"landscape: could not write the cache ({e}); continuing without it")
+        except (OSError, LandscapeError) as e:   # full, read-only, gone: said once
+            from landscape.files import cache_warning
+
+            cache_warning(log, e, path)
     return tl, False
 
 

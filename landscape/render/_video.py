@@ -20,7 +20,13 @@ import sys
 import numpy as np
 
 from landscape.errors import LandscapeError, choice
-from landscape.files import check_writable, temporary_path
+from landscape.files import (
+    check_writable,
+    free_bytes,
+    remove_quietly,
+    temporary_path,
+    write_error,
+)
 from landscape.picture import QUALITIES, VIDEO_FORMATS, extension
 from landscape.render._headless import quiet_fork
 
@@ -79,7 +85,8 @@ class VideoWriter:
                                                          f".{self.fmt}"))
         self.n_frames = 0
         self.crf, self.preset = int(crf), preset
-        self._writer = None
+        self._writer = None   # the ffmpeg process (mp4)
+        self._log = None      # its messages
         self._gif_frames = []
         self._palette = None
         self._closed = False
@@ -90,7 +97,11 @@ class VideoWriter:
             self._bar = tqdm(total=total, desc=os.path.basename(self.path), unit="frame",
                              file=sys.stderr, leave=False)
         if self.fmt == "png":
-            os.makedirs(self.tmp, exist_ok=False)
+            try:
+                os.makedirs(self.tmp, exist_ok=False)
+            except OSError as e:
+                self._finish()
+                raise write_error(self.path, e) from None
 
     # ---------------------------------------------------------------- writing
 
@@ -103,28 +114,110 @@ class VideoWriter:
         if (img.shape[1], img.shape[0]) != self.size:
             raise LandscapeError(f"frame is {img.shape[1]}×{img.shape[0]} but the video is "
                                  f"{self.size[0]}×{self.size[1]}; make the Stage the same size")
-        getattr(self, f"_write_{self.fmt}")(img)
+        try:
+            getattr(self, f"_write_{self.fmt}")(img)
+        except OSError as e:   # a full disk, a read-only or removed folder: nothing is kept
+            written = self._written()
+            self.abort()
+            raise write_error(self.path, e, written) from None
+        except BaseException:
+            self.abort()
+            raise
         self.n_frames += 1
         if self._bar is not None:
             self._bar.update(1)
 
     def _write_mp4(self, img) -> None:
         if self._writer is None:
-            import imageio_ffmpeg
-
-            w, h = self.size
-            # H.264 with yuv420p needs even sides: pad by one pixel rather than rescale
-            self._pad = (h % 2, w % 2)
-            self._writer = imageio_ffmpeg.write_frames(
-                self.tmp, (w + self._pad[1], h + self._pad[0]), fps=self.fps, codec="libx264",
-                pix_fmt_out="yuv420p", macro_block_size=1, quality=None,
-                output_params=["-crf", str(self.crf), "-preset", self.preset,
-                               "-movflags", "+faststart"], ffmpeg_log_level="error")
-            with quiet_fork():
-                self._writer.send(None)   # starts ffmpeg
+            self._writer = self._start_encoder()
         if any(self._pad):
             img = np.pad(img, ((0, self._pad[0]), (0, self._pad[1]), (0, 0)), mode="edge")
-        self._writer.send(img)
+        try:
+            self._writer.stdin.write(memoryview(np.ascontiguousarray(img)))
+        except OSError:   # BrokenPipeError: the encoder stopped (a full disk, killed)
+            raise self._encoder_error() from None
+
+    def _start_encoder(self):
+        """ffmpeg reading raw RGB frames on its stdin (the command imageio-ffmpeg's
+        ``write_frames`` builds for these settings), with its messages kept in a temporary
+        file: they are said in one line if it fails, passed on as they are if it succeeds."""
+        import subprocess
+        import tempfile
+        from fractions import Fraction
+
+        import imageio_ffmpeg
+
+        w, h = self.size
+        # H.264 with yuv420p needs even sides: pad by one pixel rather than rescale
+        self._pad = (h % 2, w % 2)
+        fps = self.fps if isinstance(self.fps, Fraction) else Fraction(self.fps).limit_denominator()
+        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-f", "rawvideo", "-vcodec", "rawvideo",
+               "-s", f"{w + self._pad[1]:d}x{h + self._pad[0]:d}", "-pix_fmt", "rgb24",
+               "-r", str(fps), "-i", "-", "-an", "-vcodec", "libx264", "-pix_fmt", "yuv420p",
+               "-v", "error", "-crf", str(self.crf), "-preset", self.preset,
+               "-movflags", "+faststart", self.tmp]
+        self._log = tempfile.TemporaryFile()
+        with quiet_fork():
+            # its own session: a Ctrl-C at the terminal reaches us, and we stop ffmpeg
+            return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                    stderr=self._log, start_new_session=True)
+
+    def _encoder_log(self) -> str:
+        if self._log is None:
+            return ""
+        try:
+            self._log.seek(0)
+            return self._log.read().decode("utf-8", "replace")
+        except (OSError, ValueError):
+            return ""
+
+    def _stop_encoder(self, kill: bool) -> int | None:
+        """Close ffmpeg's input and wait for it (``kill``: stop it at once); its exit status."""
+        p, self._writer = self._writer, None
+        if p is None:
+            return None
+        if kill:
+            p.kill()
+        try:
+            p.stdin.close()
+        except OSError:   # it already left: its exit status says why
+            pass
+        try:
+            return p.wait()
+        except BaseException:   # interrupted while it finishes: stop it, then go on
+            p.kill()
+            p.wait()
+            raise
+
+    def _encoder_error(self, status=None) -> LandscapeError:
+        """The one-line error for an encoder that stopped or failed (``status``: its exit
+        status, when known)."""
+        import errno
+
+        self._stop_encoder(kill=False)
+        written = self._written()
+        remove_quietly(self.tmp)   # before the free space is measured
+        log = self._encoder_log()
+        if not os.path.isdir(os.path.dirname(self.path)):   # removed while it wrote
+            return write_error(self.path, OSError(errno.ENOENT, "No such file or directory"))
+        if "No space left" in log or free_bytes(self.path) == 0:
+            return write_error(self.path, OSError(errno.ENOSPC, "No space left on device"),
+                               written)
+        if "Read-only file system" in log or "Permission denied" in log:
+            return write_error(self.path, OSError(errno.EROFS, "Read-only file system"))
+        lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
+        why = lines[-1] if lines else (f"exit status {status}" if status is not None else
+                                       "it stopped reading frames")
+        return LandscapeError(f"{self.path}: the video encoder (ffmpeg) failed: {why}")
+
+    def _written(self) -> int | None:
+        """Bytes of the temporary output so far (a file, or a folder of frames)."""
+        try:
+            if os.path.isdir(self.tmp):
+                return sum(e.stat().st_size for e in os.scandir(self.tmp) if e.is_file())
+            return os.path.getsize(self.tmp) if os.path.isfile(self.tmp) else None
+        except OSError:
+            return None
 
     def _write_gif(self, img) -> None:
         from PIL import Image
@@ -143,15 +236,20 @@ class VideoWriter:
     # ---------------------------------------------------------------- closing
 
     def close(self) -> str:
-        """Finish the file and move it to ``path``; returns ``path``."""
+        """Finish the file and move it to ``path``; returns ``path``. A write that fails here
+        (a full disk, an encoder error) raises one `LandscapeError` line and leaves no file."""
         if self._closed:
             return self.path
         try:
             if self.n_frames == 0:
                 raise LandscapeError(f"no frames were written to {self.path}")
             if self.fmt == "mp4":
-                self._writer.close()
-                self._writer = None
+                status = self._stop_encoder(kill=False)
+                log = self._encoder_log()
+                if status != 0 or not os.path.isfile(self.tmp) or os.path.getsize(self.tmp) == 0:
+                    raise self._encoder_error(status)
+                if log.strip():   # said nothing wrong by its exit status: pass it on as before
+                    sys.stderr.write(log)
             elif self.fmt == "gif":
                 self._gif_frames[0].save(self.tmp, format="GIF", save_all=True,
                                          append_images=self._gif_frames[1:],
@@ -164,6 +262,10 @@ class VideoWriter:
                 shutil.rmtree(old, ignore_errors=True)
             else:
                 os.replace(self.tmp, self.path)
+        except OSError as e:
+            written = self._written()
+            self.abort()
+            raise write_error(self.path, e, written) from None
         except BaseException:
             self.abort()
             raise
@@ -172,20 +274,18 @@ class VideoWriter:
 
     def abort(self) -> None:
         """Stop and delete the temporary output; the destination is left untouched."""
-        if self._writer is not None:
-            try:
-                self._writer.close()
-            except Exception:  # the encoder may already be gone; the temp file goes anyway
-                pass
-            self._writer = None
-        if os.path.isdir(self.tmp):
-            shutil.rmtree(self.tmp, ignore_errors=True)
-        elif os.path.exists(self.tmp):
-            os.remove(self.tmp)
+        try:
+            self._stop_encoder(kill=True)
+        except OSError:   # the encoder may already be gone; the temp file goes anyway
+            pass
+        remove_quietly(self.tmp)
         self._finish()
 
     def _finish(self) -> None:
         self._closed = True
+        if self._log is not None:
+            self._log.close()
+            self._log = None
         self._gif_frames = []
         if self._bar is not None:
             self._bar.close()

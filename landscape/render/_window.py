@@ -13,7 +13,8 @@ compilation of several seconds shows "compiling…" on screen instead of freezin
 Work on the sources is queued in order (steps, drops, resets); only one runs at a time.
 
 Exit: ``q``, ``Esc`` or the close button end `open_window` normally; Ctrl-C ends it by raising
-`KeyboardInterrupt` after the window is closed (the CLI turns that into status 130).
+`KeyboardInterrupt` after the window is closed (the CLI turns that into status 130), SIGTERM
+by raising `landscape.errors.Terminated` (status 143).
 """
 
 from __future__ import annotations
@@ -546,12 +547,14 @@ def open_window(stage, sources, steps_per_frame: int = 1, interval_ms: int = 33,
     stage.camera(home_camera)
     interrupted = []
 
-    def on_sigint(*_):
-        interrupted.append(True)
+    def on_sigint(signum, _frame):
+        interrupted.append(signum)
         ctl.quit("interrupted")
 
-    old = signal.signal(signal.SIGINT, on_sigint) \
-        if threading.current_thread() is threading.main_thread() else None
+    # Ctrl-C and SIGTERM close the window the same way (the CLI: status 130 or 143)
+    on_main = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGINT, on_sigint) if on_main else None
+    old_term = signal.signal(signal.SIGTERM, on_sigint) if on_main else None
     pl = stage.plotter
     try:
         pl.show(title=title, auto_close=False, interactive_update=True)
@@ -579,13 +582,16 @@ def open_window(stage, sources, steps_per_frame: int = 1, interval_ms: int = 33,
     finally:
         if old is not None:
             signal.signal(signal.SIGINT, old)
+            signal.signal(signal.SIGTERM, old_term)
         ctl.done = True
         try:
             stage.close()
         finally:
             watch.close()
     if interrupted:
-        e = KeyboardInterrupt()
+        from landscape.errors import Terminated
+
+        e = Terminated() if signal.SIGTERM in interrupted else KeyboardInterrupt()
         e.controller = ctl
         raise e
     return ctl

@@ -197,7 +197,7 @@ def _open_job(task, planes, alphas, betas, ev, eval_hash, job_dir, log):
 
     job = BlockJob(job_dir, _job_hash(task, planes, alphas, betas, ev, eval_hash),
                    len(planes) * ev.n_blocks, (ev.block_points, 2),
-                   what=f"surface {len(alphas)}×{len(betas)} × {len(planes)}")
+                   what=f"surface {len(alphas)}×{len(betas)} × {len(planes)}", log=log)
     if log is not None and job.discarded:
         log(f"landscape: {job.discarded}")
     if log is not None and job.done.any():

@@ -26,7 +26,14 @@ import jax
 import numpy as np
 
 from landscape.errors import LandscapeError
-from landscape.files import atomic_savez, atomic_write, json_default, read_npy, read_npz
+from landscape.files import (
+    atomic_savez,
+    atomic_write,
+    cache_warning,
+    json_default,
+    read_npy,
+    read_npz,
+)
 
 FORMAT = "landscape.job/1"
 BLOCK_FORMAT = "landscape.block/1"
@@ -69,31 +76,48 @@ def broadcast(a: np.ndarray) -> np.ndarray:
 class BlockJob:
     """The completed blocks of one job in ``folder`` (see the module docstring).
 
+    A folder that cannot be written (a full disk, read-only, removed) does not stop the job:
+    one ``could not write the cache`` warning (`landscape.files.cache_warning`, to ``log``),
+    and the grid is computed without checkpoints (blocks already there are still used).
+
     Attributes:
       done: bool ``[n_blocks]``, blocks already on disk (the same on every process).
       discarded: a one-line notice when the folder held a different job's blocks, else None.
+      writable: False once a write to the folder failed (no more are tried).
     """
 
-    def __init__(self, folder: str, hash_: str, n_blocks: int, block_shape, *, what: str = ""):
+    def __init__(self, folder: str, hash_: str, n_blocks: int, block_shape, *, what: str = "",
+                 log=None):
         self.folder, self.hash, self.n_blocks = folder, hash_, n_blocks
         self.block_shape = tuple(int(s) for s in block_shape)
         self.primary = jax.process_index() == 0
         self.discarded = None
+        self.writable, self.log = True, log
         done = np.zeros(n_blocks, bool)
         if self.primary:
-            os.makedirs(folder, exist_ok=True)
             info = self._read_info()
             if info is not None and info.get("hash") != hash_:
                 self.discarded = (f"{folder} holds blocks of a different job (hash {info.get('hash')}, "
                                   f"this one {hash_}): discarding them and recomputing")
-                self._clear()
-            if info is None or self.discarded:
-                with atomic_write(os.path.join(folder, "job.json"), "w") as fh:
-                    json.dump({"format": FORMAT, "hash": hash_, "n_blocks": n_blocks,
-                               "block_shape": list(self.block_shape), "what": what}, fh)
-            for k in range(n_blocks):
-                done[k] = self.load(k) is not None
+            try:
+                os.makedirs(folder, exist_ok=True)
+                if self.discarded:
+                    self._clear()
+                if info is None or self.discarded:
+                    with atomic_write(os.path.join(folder, "job.json"), "w") as fh:
+                        json.dump({"format": FORMAT, "hash": hash_, "n_blocks": n_blocks,
+                                   "block_shape": list(self.block_shape), "what": what}, fh)
+            except (OSError, LandscapeError) as e:
+                self._write_failed(e, folder)
+            if not self.discarded:
+                for k in range(n_blocks):
+                    done[k] = self.load(k) is not None
         self.done = broadcast(done.astype(np.int32)).astype(bool)
+
+    def _write_failed(self, exc, path) -> None:
+        """The folder cannot be written: warn once, write nothing more."""
+        self.writable = False
+        cache_warning(self.log, exc, path)
 
     def _read_info(self):
         try:
@@ -132,10 +156,13 @@ class BlockJob:
 
     def save(self, k: int, a: np.ndarray) -> None:
         """Write block ``k`` atomically (process 0 only; others return at once)."""
-        if not self.primary:
+        if not self.primary or not self.writable:
             return
-        atomic_savez(self.path(k), {"format": np.array(BLOCK_FORMAT),
-                                    "block": np.asarray(a, np.float32)})
+        try:
+            atomic_savez(self.path(k), {"format": np.array(BLOCK_FORMAT),
+                                        "block": np.asarray(a, np.float32)})
+        except (OSError, LandscapeError) as e:   # a full disk: the grid goes on without it
+            self._write_failed(e, self.path(k))
 
     def remove(self) -> None:
         """Delete the folder once its result is safely elsewhere (process 0)."""
