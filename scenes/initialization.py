@@ -10,8 +10,10 @@ cell away the dead units come back with activations in the millions and the loss
 (with its loss). Xavier trains slowly; He (made for ReLU) trains furthest and keeps the
 per-layer gradients level in the panel. Balls then roll on each.
 
-What to watch for: the pin in the N(0, 1) view (θ*, loss 2.3, hidden in its pit) and its balls
-thrown off at once (grey); the bowl under Xavier; the deeper bowl and green bars under He.
+What to watch for: the pin in the N(0, 1) view (θ*, loss 2.3, hidden in its pit), its balls
+thrown off at once (grey) and its red bars (every norm ~1e25: far above what one SGD step at
+lr 0.01 can use, whatever the layers' ratios); the bowl under Xavier; the deeper bowl and green
+bars under He.
 
     landscape render scenes/initialization.py -q medium
 """

@@ -373,8 +373,9 @@ def argvs(draw):
         argv.append(draw(_value(a)))
     options = [a for a in parser._actions if a.option_strings
                and not isinstance(a, argparse._HelpAction)]
-    chosen = [a for a in options if a.required] + draw(st.lists(st.sampled_from(options),
-                                                                 max_size=6))
+    # a command whose options are all in its own subcommands (`cache`) has none here
+    chosen = [a for a in options if a.required] + (
+        draw(st.lists(st.sampled_from(options), max_size=6)) if options else [])
     for a in chosen:
         argv.append(draw(st.sampled_from(a.option_strings)))
         if a.nargs != 0:

@@ -1,5 +1,6 @@
 """What every picture shares and needs no VTK: the height scale, quality presets, themes,
-palettes, camera presets and output formats by extension."""
+palettes, the honest-colour rule of gradient bars, camera presets and output formats by
+extension."""
 
 from landscape.picture._camera import CAMERAS as CAMERAS
 from landscape.picture._formats import EXPORT_FORMATS as EXPORT_FORMATS
@@ -8,6 +9,12 @@ from landscape.picture._formats import VIDEO_FORMATS as VIDEO_FORMATS
 from landscape.picture._formats import VTK_FORMATS as VTK_FORMATS
 from landscape.picture._formats import extension as extension
 from landscape.picture._formats import format_from_extension as format_from_extension
+from landscape.picture._limits import F32_EPS as F32_EPS
+from landscape.picture._limits import F32_SQRT_MAX as F32_SQRT_MAX
+from landscape.picture._limits import GradientLimits as GradientLimits
+from landscape.picture._limits import gradient_status as gradient_status
+from landscape.picture._limits import plane_span as plane_span
+from landscape.picture._limits import theta_norm as theta_norm
 from landscape.picture._quality import QUALITIES as QUALITIES
 from landscape.picture._quality import Quality as Quality
 from landscape.picture._quality import get_quality as get_quality
@@ -32,9 +39,9 @@ from landscape.picture._theme import group_rgb as group_rgb
 from landscape.picture._theme import hex_rgb as hex_rgb
 from landscape.picture._theme import rgba_u8 as rgba_u8
 
-__all__ = ['CAMERAS', 'CONTOUR', 'EXPORT_FORMATS', 'FIGURE_FORMATS', 'GROUP_PALETTE',
-           'GROUP_PALETTE_LIGHT', 'HeightScale', 'NONFINITE', 'QUALITIES', 'Quality',
+__all__ = ['CAMERAS', 'CONTOUR', 'EXPORT_FORMATS', 'F32_EPS', 'F32_SQRT_MAX', 'FIGURE_FORMATS',
+           'GROUP_PALETTE', 'GROUP_PALETTE_LIGHT', 'GradientLimits', 'HeightScale', 'NONFINITE', 'QUALITIES', 'Quality',
            'SURFACE_CMAP', 'THEMES', 'THETA_STAR', 'Theme', 'UNDEFINED', 'VIDEO_FORMATS',
            'VTK_FORMATS', 'extension', 'format_from_extension', 'format_loss', 'get_quality',
-           'get_theme', 'group_colors', 'group_rgb', 'hex_rgb', 'loss_ticks', 'make_scale',
-           'rgba_u8', 'shared_loss_range', 'view_ranges']
+           'get_theme', 'gradient_status', 'group_colors', 'group_rgb', 'hex_rgb', 'loss_ticks', 'make_scale',
+           'plane_span', 'rgba_u8', 'shared_loss_range', 'theta_norm', 'view_ranges']

@@ -99,6 +99,33 @@ class Theme:
         c = np.where(np.isnan(v)[..., None], np.asarray(UNDEFINED), self._blend(below, above))
         return np.clip(c, 0.0, 1.0)
 
+    def gradient_colors(self, norms, limits=None, overflow=None, log10: bool = False
+                        ) -> np.ndarray:
+        """float ``[..., 3]``: the honest colour of each layer's bar (`landscape.picture._limits`)
+        for per-layer gradient norms ``[..., L]`` (input → output): `flow_colors` of the ratio
+        to the output layer while the norm is inside ``limits`` (a `GradientLimits`; default:
+        the float32 bounds only), red where it is above ``hi``, overflowed (inf/NaN) or
+        ``overflow`` (bool ``[..., L]``: any ball shown overflowed) says so, blue below ``lo``. With
+        ``overflow`` given, a NaN norm outside it is unknown (no ball to show): grey, as its
+        ratio is undefined. ``log10=True``: ``norms`` are log10 norms (the ratio is then their
+        difference, bit for bit what `flow_colors` was given before the rule)."""
+        from landscape.picture._limits import gradient_status
+
+        v = np.asarray(norms, np.float64)
+        with np.errstate(over="ignore"):
+            g = 10.0 ** v if log10 else v
+        status = gradient_status(g, limits)
+        if overflow is not None:        # the mask decides; a NaN outside it is "unknown" (grey)
+            status = np.where(np.asarray(overflow, bool), "overflow",
+                              np.where(np.isfinite(g), status, ""))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lg = v if log10 else np.log10(np.where(np.isfinite(g), g, np.nan))
+            c = self.flow_colors(lg - lg[..., -1:])      # the ratio to the output layer's
+        red = (status == "overflow") | (status == "exploding")
+        c = np.where(red[..., None], np.asarray(self.explode, np.float64), c)
+        c = np.where((status == "vanishing")[..., None], np.asarray(self.vanish, np.float64), c)
+        return c
+
     def _blend(self, below, above) -> np.ndarray:
         h, lo, hi = (np.asarray(c, np.float64) for c in (self.healthy, self.vanish, self.explode))
         return np.clip(h * (1 - below - above) + lo * below + hi * above, 0.0, 1.0)

@@ -13,7 +13,15 @@ import pyvista as pv
 import vtk
 
 from landscape.errors import LandscapeError
-from landscape.picture import NONFINITE, SURFACE_CMAP, THETA_STAR, group_rgb
+from landscape.picture import (
+    NONFINITE,
+    SURFACE_CMAP,
+    THETA_STAR,
+    GradientLimits,
+    group_rgb,
+    plane_span,
+    theta_norm,
+)
 from landscape.render import _colors as colors
 from landscape.render._axes import Axes, world_label
 from landscape.render._hud import Hud
@@ -83,6 +91,9 @@ class View:
         fixes the height and colour scale (use one range for views compared side by side).
         """
         a, b, loss, acc = surface_arrays(surface)
+        # the weights' size and the plane's width in weight space: the gradient bars' absolute
+        # band (`landscape.picture.GradientLimits`); unknown for bare arrays
+        self._weight_scale = (theta_norm(surface), plane_span(surface))
         if loss.shape != (len(a), len(b)) or len(a) < 2 or len(b) < 2:
             raise LandscapeError(f"surface loss has shape {loss.shape}; expected "
                                  f"({len(a)}, {len(b)}) with at least 2×2 points")
@@ -276,6 +287,12 @@ class View:
         self._place_scalar_bar()
         pl.subplot(*divmod(self.index, pl.shape[1]))
 
+    def gradient_limits(self, group: int) -> GradientLimits:
+        """The absolute band of the gradient bars of group ``group``: its learning rate, the
+        weights' norm and the plane's width (`landscape.picture.GradientLimits.for_sgd`)."""
+        th, span = getattr(self, "_weight_scale", (None, None))
+        return GradientLimits.for_sgd(self.groups[group].get("lr"), th, span)
+
     def _set_group_ids(self, group_ids) -> None:
         gid = np.asarray(group_ids, int).reshape(-1)
         if gid.size and (gid.min() < 0 or gid.max() >= len(self.groups)):
@@ -370,7 +387,8 @@ class View:
             g = np.asarray(frame.grad_norms)
             sel = gid == self.selected
             name = self.groups[self.selected].get("name", "")
-            self.panel.update(g[sel], title=f"‖∇W‖ per layer · {name}")
+            self.panel.update(g[sel], title=f"‖∇W‖ per layer · {name}",
+                              limits=self.gradient_limits(self.selected))
         # the census is the core's (landscape.balls._census), never recomputed here; the view only
         # chooses how many labels fit
         census = getattr(frame, "census", None)

@@ -407,6 +407,79 @@ def test_panel_colours_each_bar_by_its_ratio_to_the_output_layer():
     st.close()
 
 
+def test_panel_is_honest_outside_the_absolute_band(bowl):
+    """The N(0, 1) numbers of the recorded initialization dry run: every norm ~1e25, ratios
+    near 1 (green by the ratio alone): red on the pixels, statuses exploding; one layer under
+    ``lo``: blue; the band's edges drawn as lines; a View hands the panel its selected group's
+    band from the group's lr, ‖θ*‖ and the plane's width (`GradientLimits.for_sgd`)."""
+    import json
+
+    from landscape.picture import GradientLimits, plane_span, theta_norm
+    from landscape.render.panels._gradients import GradientPanel
+
+    with open(os.path.join(os.path.dirname(__file__), "..", "data", "dryrun",
+                           "initialization.json")) as f:
+        g = np.array(json.load(f)["landscapes"][0]["groups"][0]["grad_norms_start"])
+    st = Stage(1, size=(640, 480), off_screen=True)
+    lim = GradientLimits.for_sgd(0.01, 20.0, 40.0)
+    p = GradientPanel(st.plotter.renderers[0], [f"dense_{i}" for i in range(len(g))],
+                      limits=lim, rect=(0.3, 0.05, 0.98, 0.95))
+    p.update(np.stack([g * 0.9, g * 1.1]))
+    assert p.statuses() == ["exploding"] * len(g)
+    assert p.bands() == ["exploding"] * len(g)
+    img = st.screenshot()
+    h, w = img.shape[:2]
+    for i in range(len(g)):
+        np.testing.assert_array_equal(p.poly_rgba[2 + i, :3], rgba_u8(THEMES["dark"].explode)[:3])
+        x = int(p._bar_x(i).mean() * w)
+        y = int((1 - 0.5 * (p.ay[0] + float(p.bar_tops()[i]))) * h)
+        r, gg, b = img[y, x].astype(int)
+        assert r > gg + 100 and r > b + 100, (i, r, gg, b)
+    assert p.limit_key.GetInput() == "‖∇W‖ >4e3 red <2e-4 blue"     # 40/0.01, ε·20/0.01
+    # a layer below lo: blue whatever its ratio; the rest inside: their ratio colours
+    h2 = np.array([1e-5, 1.0, 1.0, 1.0])
+    p2 = GradientPanel(st.plotter.renderers[0], list("abcd"), limits=GradientLimits(1e-4, 1e3))
+    p2.update(h2[None])
+    assert p2.statuses() == ["vanishing", "", "", ""]
+    np.testing.assert_array_equal(p2.poly_rgba[2, :3], rgba_u8(THEMES["dark"].vanish)[:3])
+    np.testing.assert_array_equal(p2.poly_rgba[3:6, :3],
+                                  np.tile(rgba_u8(THEMES["dark"].healthy)[:3], (3, 1)))
+    # the limit lines: lo (1e-4) on the axis, hi (1e3) at its top edge
+    n = len(p2._line_pts) // 2
+    assert p2._line_pts[2 * (n - 2), 1] == pytest.approx(float(p2.y_of(-4)))
+    assert p2._line_pts[2 * (n - 1), 1] == pytest.approx(float(p2.y_of(3)))
+    st.close()
+    # the View: the selected group's band, from the surface's own weights
+    from landscape.surface._surface import Surface
+
+    a, b, loss, acc = bowl
+    theta, d1, d2 = (np.full(9, x, np.float32) for x in (2.0, 0.5, 0.25))
+    surf = Surface(a, b, loss, acc, theta, d1, d2, {}, None, None, None, None, {})
+    st = Stage(1, size=SIZE, off_screen=True)
+    v = st.view(0)
+    v.set_surface(surf)
+    v.set_balls(GROUPS, [0, 1], LAYERS)
+    span = 2.0 * max(0.5, 0.25) * 3.0          # a ∈ [-1, 1], ‖d1‖ = 0.5·√9
+    for k, grp in enumerate(GROUPS):
+        want = GradientLimits.for_sgd(grp["lr"], 6.0, span)       # ‖θ‖ = 2·√9
+        assert theta_norm(surf) == pytest.approx(6.0) and plane_span(surf) == pytest.approx(span)
+        assert v.gradient_limits(k) == want
+    v.update(Frame(step=0, positions=np.zeros((2, 2), np.float32),
+                   heights=np.ones(2, np.float32), batch_loss=np.ones(2, np.float32),
+                   grad_norms=np.full((2, 4), 1e6, np.float32), escaped=np.zeros(2, bool),
+                   settled=np.zeros(2, bool)))
+    assert v.panel.limits == v.gradient_limits(v.selected)
+    assert v.panel.statuses() == ["exploding"] * 4     # 1e6 > span / lr = 30 or 300
+    # bare arrays: only the float32 bounds
+    v2 = Stage(1, size=SIZE, off_screen=True)
+    w = v2.view(0)
+    w.set_surface(bowl)
+    w.set_balls(GROUPS, [0, 1], LAYERS)
+    assert w.gradient_limits(0) == GradientLimits()
+    v2.close()
+    st.close()
+
+
 def test_theta_star_in_a_pit_narrower_than_a_cell_gets_a_pin():
     """θ* hidden under the surface (a one-cell pit with walls at the top of the scale, as the
     N(0, 1) network of scenes/initialization.py has) gets a pin up through the surface; a

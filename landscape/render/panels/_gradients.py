@@ -7,14 +7,19 @@ norm over the group's balls, min–max whiskers with caps, and below them a lear
 the history is visible in one frame. The y range only ever widens (by whole decades), so the
 axis never jitters.
 
-What the colour means: each bar is coloured by its ratio to the output layer's bar
-(`landscape.measures._flow`), the error signal before it travels back through the network: green while
-the layer gets between a third and three times the output layer's gradient (the shaded band
+What the colour means (the rule is `landscape.picture._limits`, shared with every picture):
+inside an absolute band ``[lo, hi]`` of gradient norms (`GradientLimits`, from float32 and the
+group's learning rate; drawn as a blue line at ``lo`` and a red line at ``hi`` when they fall on
+the axis) each bar is coloured by its ratio to the output layer's bar
+(`landscape.measures._flow`), the error signal before it travels back through the network: green
+while the layer gets between a third and three times the output layer's gradient (the shaded band
 marks that range around the output layer's bar), blue as it falls to a tenth and below
 (vanishing), red as it rises to ten times and above (exploding). So a forty-fold fall over ten
 layers is blue whatever the absolute numbers are, and a balanced network is green throughout.
-A layer whose gradient norm overflowed (``inf``/NaN for any ball shown) is drawn as a full-height
-red bar marked ∞: an exploding gradient is never an empty bar at the floor.
+Outside ``[lo, hi]`` the bar is red (above: exploding) or blue (below: vanishing) whatever its
+ratio, so N(0, 1) weights with every norm near 1e24 never read green. A layer whose gradient norm
+overflowed (``inf``/NaN for any ball shown) is drawn as a full-height red bar marked ∞: an
+exploding gradient is never an empty bar at the floor.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import vtk
 from vtk.util.numpy_support import numpy_to_vtk
 
 from landscape import measures as flow
-from landscape.picture import Theme, get_theme, rgba_u8
+from landscape.picture import GradientLimits, Theme, get_theme, gradient_status, rgba_u8
 from landscape.render import _colors as colors
 from landscape.render.panels._shapes import actor2d, quads, rect4
 from landscape.render.panels._speed import SpeedChart
@@ -38,8 +43,10 @@ class GradientPanel:
     def __init__(self, renderer, layers, rect=(0.66, 0.04, 0.985, 0.44), band=(1e-3, 10.0),
                  y_range=(1e-6, 1e3), strip: bool = True, strip_length: int = 90,
                  title: str = "‖∇W‖ per layer", fs: float = 1.0, view_width: float = 1280.0,
-                 view_height: float = 720.0, theme: str | Theme = "dark"):
+                 view_height: float = 720.0, theme: str | Theme = "dark",
+                 limits: GradientLimits | None = None):
         self.renderer = renderer
+        self.limits = limits or GradientLimits()
         self.theme = get_theme(theme)
         self.fs = fs
         self.visible = True
@@ -137,6 +144,10 @@ class GradientPanel:
             self.key.append(self._text(word, (kx, self.legend_y), 11, bold=True,
                                        color=tuple(col)))
             kx += 0.58 * 11 * fs * 6 / float(view_width)
+        # and the absolute band that overrides it (`landscape.picture._limits`)
+        self.limit_key = self._text("", (kx, self.legend_y), 11, color=dim)
+        self.key.append(self.limit_key)
+        self._update_key()
         # one ∞ mark per layer, shown above a bar whose norm overflowed
         self.overflow_marks = [self._text("∞", (self._bar_x(i).mean(), self.ay[1]), 16,
                                           bold=True, justify="center", vjust="bottom",
@@ -167,14 +178,16 @@ class GradientPanel:
                                                                  float(self.y_of(d))), 11,
                                                 justify="right", vjust="center",
                                                 color=self.theme.text_dim, keep=False))
-        n_lines = 3 * self.L + len(self.decades)
+        n_lines = 3 * self.L + len(self.decades) + 2      # + the lo and hi limit lines
         cells = vtk.vtkCellArray()
         for k in range(n_lines):
             cells.InsertNextCell(2, [2 * k, 2 * k + 1])
         self.lines.SetLines(cells)
         self.lines_rgba = np.zeros((n_lines, 4), np.uint8)
         self.lines_rgba[:3 * self.L] = rgba_u8(self.theme.text, 0.9)
-        self.lines_rgba[3 * self.L:] = rgba_u8(self.theme.text_dim, self.theme.grid_alpha)
+        self.lines_rgba[3 * self.L:-2] = rgba_u8(self.theme.text_dim, self.theme.grid_alpha)
+        self.lines_rgba[-2] = rgba_u8(self.theme.vanish, 0.85)
+        self.lines_rgba[-1] = rgba_u8(self.theme.explode, 0.85)
         self._set_colors(self.lines, self.lines_rgba)
         self._line_pts = np.zeros((2 * n_lines, 3))
         for j, d in enumerate(self.decades):
@@ -182,9 +195,41 @@ class GradientPanel:
             k = 3 * self.L + j
             self._line_pts[2 * k] = (self.ax[0], y, 0)
             self._line_pts[2 * k + 1] = (self.ax[1], y, 0)
+        self._place_limits()
         self._poly_pts = np.zeros((4 * (2 + self.L), 3))
         self._poly_pts[0:4] = rect4(*self.rect)
         self._place_band(getattr(self, "values", None))
+
+    def _place_limits(self) -> None:
+        """The absolute band's edges as lines across the plot (blue at ``lo``, red at ``hi``);
+        an edge off the axis is not drawn (a zero-length line), never pinned to the axis end."""
+        n = len(self._line_pts) // 2
+        for k, v, on in ((n - 2, self.limits.lo, self.limits.lo > 0),
+                         (n - 1, self.limits.hi, True)):
+            lg = np.log10(v) if on else np.nan
+            if np.isfinite(lg) and self.y_lo <= lg <= self.y_hi:
+                y = float(self.y_of(lg))
+                self._line_pts[2 * k] = (self.ax[0], y, 0)
+                self._line_pts[2 * k + 1] = (self.ax[1], y, 0)
+            else:
+                self._line_pts[2 * k] = self._line_pts[2 * k + 1] = (self.ax[0], self.ay[0], 0)
+
+    def _update_key(self) -> None:
+        """The colour key's last words: the absolute band, ``‖∇W‖ >3e3 red <4e-4 blue``."""
+        if not hasattr(self, "limit_key"):
+            return
+        words = f"‖∇W‖ >{_short(self.limits.hi)} red"
+        if self.limits.lo > 0:
+            words += f" <{_short(self.limits.lo)} blue"
+        self.limit_key.SetInput(words)
+
+    def set_limits(self, limits: GradientLimits | None) -> None:
+        """Change the absolute band (the selected group's learning rate changed)."""
+        limits = limits or GradientLimits()
+        if limits != self.limits:
+            self.limits = limits
+            self._place_limits()
+            self._update_key()
 
     def _place_band(self, values) -> None:
         """Shade the balanced band (⅓ to 3 times the output layer's bar) across the plot; no
@@ -219,10 +264,14 @@ class GradientPanel:
 
     # ---------------------------------------------------------------- per frame
 
-    def update(self, grad_norms: np.ndarray, title: str | None = None) -> None:
+    def update(self, grad_norms: np.ndarray, title: str | None = None,
+               limits: GradientLimits | None = None) -> None:
         """``grad_norms``: float ``[n, L]`` for the balls shown (any n ≥ 0). A layer where any
         ball's norm is not finite (it overflowed) is drawn full height, red, marked ∞; zeros
-        are drawn at the axis floor."""
+        are drawn at the axis floor. ``limits``: the absolute band for these balls (None keeps
+        the panel's)."""
+        if limits is not None:
+            self.set_limits(limits)
         g = np.asarray(grad_norms, np.float64).reshape(-1, self.L)
         over = (~np.isfinite(g)).any(0)
         self.overflow = over
@@ -260,8 +309,7 @@ class GradientPanel:
                                                (xc + xw, ylo, 0), (xc - xw, yhi, 0),
                                                (xc + xw, yhi, 0)]
         self._place_band(self.values)
-        col = self.theme.flow_colors(self.log_ratios(mean))
-        col[over] = self.theme.explode
+        col = self.theme.gradient_colors(mean, self.limits, overflow=over, log10=True)
         self.poly_rgba[2:] = rgba_u8(col, 0.95)
         for i, t in enumerate(self.overflow_marks):
             t.SetVisibility(bool(over[i]) and self.visible)
@@ -282,12 +330,21 @@ class GradientPanel:
         m = np.asarray(log_mean, np.float64)
         return m - m[-1]
 
+    def statuses(self) -> list[str]:
+        """The absolute verdict of each bar after the last update (`gradient_status`):
+        ``"overflow"``, ``"exploding"`` (above the band), ``"vanishing"`` (below it) or ``""``
+        (inside: the ratio decides)."""
+        mean = 10.0 ** self.values[0]
+        st = np.where(np.isfinite(mean), gradient_status(mean, self.limits), "")
+        return ["overflow" if o else str(s) for s, o in zip(st, self.overflow)]
+
     def bands(self) -> list[str]:
-        """The `landscape.measures._flow` band of each bar after the last update (``"overflow"`` for a
-        layer whose norm overflowed)."""
+        """What each bar's colour says after the last update: its `statuses` where the norm is
+        outside the absolute band (or overflowed), else its `landscape.measures._flow` ratio
+        band."""
         mean = self.values[0]
         out = list(flow.classify(10.0 ** mean))
-        return ["overflow" if o else b for b, o in zip(out, self.overflow)]
+        return [s or b for b, s in zip(out, self.statuses())]
 
     def bar_tops(self) -> np.ndarray:
         """Normalized viewport y of each bar's top, input → output (for tests and layout)."""
@@ -301,3 +358,9 @@ class GradientPanel:
             self.chart.set_visible(on)
         for a, o in zip(self.overflow_marks, self.overflow):
             a.SetVisibility(bool(on) and bool(o))
+
+
+def _short(v: float) -> str:
+    """``3e3``, ``4e-4``: a limit in as few characters as a legend allows."""
+    m, e = f"{v:.0e}".split("e")
+    return f"{m}e{int(e)}"
