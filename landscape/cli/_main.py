@@ -93,12 +93,6 @@ def quiet_compile_cache_warnings() -> None:
     warnings.showwarning = show
 
 
-def _on_sigterm(signum, frame):
-    from landscape.errors import Terminated
-
-    raise Terminated()
-
-
 class Parser(argparse.ArgumentParser):
     """argparse, with its usage errors in the one-line form every other user error takes
     (``landscape: error: ...``, exit status 2)."""
@@ -129,13 +123,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     # SIGTERM as Ctrl-C (see the module docstring); only the main thread may set handlers
+    from landscape import errors
+
     on_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _on_sigterm) if on_main else None
+    errors.SIGNALLED.clear()
+    previous = {s: signal.signal(s, errors.on_signal)
+                for s in (signal.SIGTERM, signal.SIGINT)} if on_main else {}
+    hook, sys.unraisablehook = sys.unraisablehook, errors.quiet_unraisable
     try:
         return _main(argv)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        sys.unraisablehook = hook
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def _main(argv) -> int:
@@ -145,12 +145,14 @@ def _main(argv) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:   # --help, --version, or a usage error already printed in one line
         return e.code if isinstance(e.code, int) else 2
-    from landscape.errors import LandscapeError, Terminated
+    from landscape.errors import LandscapeError, Terminated, raise_if_signalled
 
     try:
         if args.command != "cache":  # looking at the cache needs no JAX
             enable_compile_cache()
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        raise_if_signalled()   # a signal whose exception a library swallowed still counts
+        return status
     except LandscapeError as e:
         print(f"landscape: error: {e}", file=sys.stderr)
         return 2

@@ -19,7 +19,7 @@ import sys
 
 import numpy as np
 
-from landscape.errors import LandscapeError, choice
+from landscape.errors import LandscapeError, choice, raise_if_signalled
 from landscape.files import (
     check_writable,
     free_bytes,
@@ -109,7 +109,12 @@ class VideoWriter:
         """Append one frame: a `Stage` (rendered now) or a uint8 ``[H, W, 3]`` image."""
         if self._closed:
             raise LandscapeError("this video writer is already closed")
-        img = frame.screenshot() if hasattr(frame, "screenshot") else np.asarray(frame)
+        try:
+            img = frame.screenshot() if hasattr(frame, "screenshot") else np.asarray(frame)
+            raise_if_signalled()   # VTK may have swallowed a signal's exception while rendering
+        except BaseException:
+            self.abort()
+            raise
         img = np.ascontiguousarray(img[..., :3], dtype=np.uint8)
         if (img.shape[1], img.shape[0]) != self.size:
             raise LandscapeError(f"frame is {img.shape[1]}×{img.shape[0]} but the video is "
@@ -241,6 +246,7 @@ class VideoWriter:
         if self._closed:
             return self.path
         try:
+            raise_if_signalled()
             if self.n_frames == 0:
                 raise LandscapeError(f"no frames were written to {self.path}")
             if self.fmt == "mp4":

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape.errors import LandscapeError
+from landscape.errors import LandscapeError, raise_if_signalled
 from landscape.nets import Model, sample_losses
 
 #: target bytes of live activations per device (one vmapped batch of points on one eval batch)
@@ -311,6 +311,7 @@ def run_blocks(ev: Evaluator, ab: np.ndarray, params_list, *, job=None, progress
 
     def complete(i, res):
         a = fetch(res)
+        raise_if_signalled()   # a signal a finalizer swallowed stops the job between blocks
         p, k = divmod(i, nbk)
         out[p, k * blk:(k + 1) * blk] = a
         if job is not None:
