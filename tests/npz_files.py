@@ -30,11 +30,10 @@ def small_surface(ra: int = 7, rb: int = 5, seed: int = 0) -> Surface:
                         "n_classes": 2, "seed": None}, "center_loss": float(loss[ra // 2, rb // 2]),
             "center_accuracy": 0.5, "n_nonfinite": 0, "direction": "random", "norm": "filter",
             "bn_policy": "eval", "eval_set": {"n": 12, "shape": [12, 2], "embedded": True}}
-    return Surface(a, b, loss, np.clip(1 - loss, 0, 1).astype(np.float32),
-                   rng.standard_normal(p).astype(np.float32),
-                   rng.standard_normal(p).astype(np.float32),
-                   rng.standard_normal(p).astype(np.float32), dict(m.spec), m.layout, x, y,
-                   np.zeros((0, 2, 3), np.float32), meta)
+    theta, d1, d2 = (rng.standard_normal(p).astype(np.float32) for _ in range(3))
+    return Surface(alphas=a, betas=b, loss=loss, accuracy=np.clip(1 - loss, 0, 1).astype(np.float32),
+                   theta=theta, d1=d1, d2=d2, spec=dict(m.spec), layout=m.layout, x_eval=x,
+                   y_eval=y, bn_stats=np.zeros((0, 2, 3), np.float32), meta=meta)
 
 
 def small_trajectory(surface: Surface):

@@ -170,10 +170,11 @@ def _run_job(task, planes, alphas, betas, ab, ev, eval_hash, t0, *, job_dir, kee
         acc = o[:, 1].reshape(len(alphas), len(betas))
         l0, a0 = _center(ev, alphas, betas, loss, acc, th, pl)
         meta = _surface_meta(task, pl, ev, st, eval_hash, flops, loss, l0, a0, t0)
-        results.append(Surface(alphas, betas, loss, acc, np.asarray(th, np.float32),
-                               np.asarray(pl.d1, np.float32), np.asarray(pl.d2, np.float32),
-                               dict(task.model.spec), task.model.layout,
-                               np.asarray(x, np.float32), np.asarray(y, np.int32), bn, meta))
+        results.append(Surface(
+            alphas=alphas, betas=betas, loss=loss, accuracy=acc, theta=np.asarray(th, np.float32),
+            d1=np.asarray(pl.d1, np.float32), d2=np.asarray(pl.d2, np.float32),
+            spec=dict(task.model.spec), layout=task.model.layout, x_eval=np.asarray(x, np.float32),
+            y_eval=np.asarray(y, np.int32), bn_stats=bn, meta=meta))
     return results
 
 

@@ -3,7 +3,7 @@
 uninterrupted run would (the blocks and the compiled program are the same).
 
 A job folder holds ``job.json`` (format ``landscape.job/1``: the job's hash, block count and
-block size) and one ``block-NNNNNN.npz`` (format ``landscape.block/1``: ``block``, float32
+block size, and a ``checksum`` of those fields: an altered file is a foreign job's) and one ``block-NNNNNN.npz`` (format ``landscape.block/1``: ``block``, float32
 ``[block_points, k]``, and the file's own checksum) per completed block, each written
 atomically; a block whose checksum does not match is recomputed. (``block-NNNNNN.npy``, a bare
 array without a checksum, is what earlier versions wrote; it is still read.) The hash covers everything that determines the numbers (model, θ,
@@ -73,6 +73,12 @@ def broadcast(a: np.ndarray) -> np.ndarray:
     return np.asarray(multihost_utils.broadcast_one_to_all(a))
 
 
+def info_checksum(info: dict) -> str:
+    """Hex SHA-256 of a ``job.json``'s fields but ``checksum``, as sorted compact JSON."""
+    text = json.dumps({k: v for k, v in info.items() if k != "checksum"}, sort_keys=True,
+                      separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
 class BlockJob:
     """The completed blocks of one job in ``folder`` (see the module docstring).
 
@@ -104,9 +110,10 @@ class BlockJob:
                 if self.discarded:
                     self._clear()
                 if info is None or self.discarded:
+                    info = {"format": FORMAT, "hash": hash_, "n_blocks": n_blocks,
+                            "block_shape": list(self.block_shape), "what": what}
                     with atomic_write(os.path.join(folder, "job.json"), "w") as fh:
-                        json.dump({"format": FORMAT, "hash": hash_, "n_blocks": n_blocks,
-                                   "block_shape": list(self.block_shape), "what": what}, fh)
+                        json.dump(dict(info, checksum=info_checksum(info)), fh)
             except (OSError, LandscapeError) as e:
                 self._write_failed(e, folder)
             if not self.discarded:
@@ -123,7 +130,12 @@ class BlockJob:
         try:
             with open(os.path.join(self.folder, "job.json")) as fh:
                 info = json.load(fh)
-            return info if isinstance(info, dict) and info.get("format") == FORMAT else {}
+            if not isinstance(info, dict) or info.get("format") != FORMAT:
+                return {}
+            # altered or truncated-and-still-JSON: a foreign job (files before the checksum: trusted)
+            if "checksum" in info and info.pop("checksum") != info_checksum(info):
+                return {}
+            return info
         except FileNotFoundError:
             return None
         except (OSError, ValueError):

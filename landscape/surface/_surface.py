@@ -32,7 +32,7 @@ _META = {"center_loss": (int, float), "center_accuracy": (int, float), "n_nonfin
          "norm": (str,), "config": (dict,)}
 
 
-@dataclasses.dataclass(eq=False)
+@dataclasses.dataclass(eq=False, kw_only=True)
 class Surface:
     """A computed loss surface and everything needed to recompute any point of it.
 
@@ -233,9 +233,10 @@ class Surface:
                 stop = p.stop
             if stop != th.size:
                 raise ValueError(f"layout covers {stop} parameters, theta has {th.size}")
-            return cls(a, b, loss, arrays["accuracy"], th, arrays["d1"], arrays["d2"], spec,
-                       layout, arrays["x_eval"], arrays["y_eval"], arrays["bn_stats"], meta,
-                       extra)
+            return cls(alphas=a, betas=b, loss=loss, accuracy=arrays["accuracy"], theta=th,
+                       d1=arrays["d1"], d2=arrays["d2"], spec=spec, layout=layout,
+                       x_eval=arrays["x_eval"], y_eval=arrays["y_eval"],
+                       bn_stats=arrays["bn_stats"], meta=meta, extra=extra)
         except (ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
             raise LandscapeError(f"{path}: not a valid landscape surface file ({e})") from None
 

@@ -12,8 +12,9 @@ def make_surface(fn, n=121):
     A, B = np.meshgrid(a, a, indexing="ij")
     loss = fn(A, B).astype(np.float32)
     z = np.zeros(1, np.float32)
-    return Surface(a, a, loss, np.ones_like(loss), z, z, z, {}, Layout(()), np.zeros((1, 1)),
-                   np.zeros(1, np.int32), np.zeros((0, 2, 0)), {})
+    return Surface(alphas=a, betas=a, loss=loss, accuracy=np.ones_like(loss), theta=z, d1=z, d2=z,
+                   spec={}, layout=Layout(()), x_eval=np.zeros((1, 1)),
+                   y_eval=np.zeros(1, np.int32), bn_stats=np.zeros((0, 2, 0)), meta={})
 
 
 def test_two_wells_behind_a_ridge_are_two_minima():

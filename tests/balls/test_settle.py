@@ -39,8 +39,9 @@ def _world(fn, np_fn):
     d1, d2 = np.eye(2, dtype=np.float32)
     plane = planes.Plane(d1, d2, "axes", "none", {})
     al, be, Z = surface.surface_from_fn(np_fn, span=1.0, resolution=41)
-    surf = surface.Surface(al, be, Z, np.zeros_like(Z), th, d1, d2, m.spec, m.layout, x, y,
-                           np.zeros((0, 2, 0), np.float32), {"config_hash": "toy"})
+    surf = surface.Surface(alphas=al, betas=be, loss=Z, accuracy=np.zeros_like(Z), theta=th,
+                           d1=d1, d2=d2, spec=m.spec, layout=m.layout, x_eval=x, y_eval=y,
+                           bn_stats=np.zeros((0, 2, 0), np.float32), meta={"config_hash": "toy"})
     return task, plane, surf
 
 

@@ -102,8 +102,9 @@ def quad():
     al, be, Z = surface.surface_from_fn(
         lambda a, b: 0.5 * jnp.mean((a - x[:, 0]) ** 2 + (b - x[:, 1]) ** 2), span=1.0,
         resolution=41)
-    surf = surface.Surface(al, be, Z, np.zeros_like(Z), th, d1, d2, m.spec, m.layout, x, y,
-                           np.zeros((0, 2, 0), np.float32), {"config_hash": "quad"})
+    surf = surface.Surface(alphas=al, betas=be, loss=Z, accuracy=np.zeros_like(Z), theta=th,
+                           d1=d1, d2=d2, spec=m.spec, layout=m.layout, x_eval=x, y_eval=y,
+                           bn_stats=np.zeros((0, 2, 0), np.float32), meta={"config_hash": "quad"})
     return task, plane, surf, x.mean(0)
 
 

@@ -348,8 +348,9 @@ def test_accepts_a_surface_object_and_replays_on_it(bowl):
     from landscape.surface._surface import Surface
 
     a, b, loss, acc = bowl
-    s = Surface(a, b, loss, acc, None, None, None, {}, None, None, None, None,
-                {"center_loss": float(loss[20, 20])})
+    s = Surface(alphas=a, betas=b, loss=loss, accuracy=acc, theta=None, d1=None, d2=None, spec={},
+                layout=None, x_eval=None, y_eval=None, bn_stats=None,
+                meta={"center_loss": float(loss[20, 20])})
     traj = spiral_trajectory(a, b, loss, n_balls=8, n_frames=5)
     st = Stage(1, size=SIZE, off_screen=True)
     v = st.view(0)
@@ -454,7 +455,8 @@ def test_panel_is_honest_outside_the_absolute_band(bowl):
 
     a, b, loss, acc = bowl
     theta, d1, d2 = (np.full(9, x, np.float32) for x in (2.0, 0.5, 0.25))
-    surf = Surface(a, b, loss, acc, theta, d1, d2, {}, None, None, None, None, {})
+    surf = Surface(alphas=a, betas=b, loss=loss, accuracy=acc, theta=theta, d1=d1, d2=d2, spec={},
+                   layout=None, x_eval=None, y_eval=None, bn_stats=None, meta={})
     st = Stage(1, size=SIZE, off_screen=True)
     v = st.view(0)
     v.set_surface(surf)

@@ -207,6 +207,27 @@ def test_foreign_job_folder_is_reported_and_recomputed(tmp_path, mlp_task):
     assert not job.exists()  # removed once done (keep_job=False)
 
 
+def test_an_altered_job_file_is_a_foreign_job(tmp_path, mlp_task):
+    """job.json edited to claim another job's hash (its checksum now stale): the blocks in the
+    folder are not reused; without the checksum they would be, and the surface would be job A's."""
+    a_dir, b_dir = tmp_path / "a", tmp_path / "b"
+    pa = planes.random_plane(mlp_task, key=jax.random.key(3))
+    pb = planes.random_plane(mlp_task, key=jax.random.key(4))
+    ref_b = compute_surface(mlp_task, pb, resolution=9, block=16, job_dir=str(b_dir),
+                            keep_job=True, progress=False)
+    compute_surface(mlp_task, pa, resolution=9, block=16, job_dir=str(a_dir), keep_job=True,
+                    progress=False)
+    info = json.loads((a_dir / "job.json").read_text())
+    info["hash"] = json.loads((b_dir / "job.json").read_text())["hash"]
+    (a_dir / "job.json").write_text(json.dumps(info))
+    lines = []
+    s = compute_surface(mlp_task, pb, resolution=9, block=16, job_dir=str(a_dir),
+                        log=lines.append, progress=False)
+    assert any("different job" in line for line in lines), lines
+    assert s.meta["resume"]["reused"] == 0
+    np.testing.assert_array_equal(s.loss, ref_b.loss)
+
+
 _MULTI_RESUME = r"""
 import json, sys, jax, numpy as np
 pid, port, job, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
