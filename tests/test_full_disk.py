@@ -17,25 +17,13 @@ import os
 import pathlib
 import shutil
 import subprocess
-import sys
 import time
 import uuid
 
 import numpy as np
 import pytest
+from cli_process import TINY_SCENE, landscape
 
-SCENE = '''
-from landscape.scene import Roll, Scene
-
-
-class Tiny(Scene):
-    """A two-layer network on moons: a few balls, quick to compute."""
-
-    def construct(self):
-        land = self.landscape(dataset="moons", widths=(8,), train_steps=60, title="tiny")
-        land.balls(name="SGD", n=12, optimizer="sgd", lr=0.5, batch_size=32)
-        self.play(Roll(steps=200), run_time=RUN_TIME)
-'''
 TINY = ["--widths", "8", "--train-steps", "10", "--dataset", "moons", "--samples", "64"]
 # no -q: it silences notices, the cache warning among them
 SURFACE_ARGS = ["surface", "--widths", "16", "--dataset", "moons", "--grid", "31"]
@@ -85,16 +73,6 @@ def _fill(path, leave: int) -> None:
         assert e.errno == errno.ENOSPC, e
 
 
-def landscape(*args, cache, cwd=None, wait=True):
-    env = dict(os.environ, LANDSCAPE_CACHE=str(cache), JAX_PLATFORMS="cpu")
-    cmd = [sys.executable, "-m", "landscape.cli", *[str(a) for a in args]]
-    if not wait:
-        return subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-    return subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=600,
-                          check=False)
-
-
 def assert_one_line_error(r, path, *needles):
     """Exit 2, no traceback, stderr's last line the error naming ``path``."""
     assert r.returncode == 2, (r.returncode, r.stderr[-3000:])
@@ -115,8 +93,8 @@ def inputs(tmp_path_factory):
     """A cache with the scene's surface, a 41×41 surface file and a trajectory, made once."""
     d = tmp_path_factory.mktemp("full-disk")
     cache = d / "cache"
-    (d / "tiny.py").write_text(SCENE.replace("RUN_TIME", "8"))
-    (d / "long.py").write_text(SCENE.replace("RUN_TIME", "400"))
+    (d / "tiny.py").write_text(TINY_SCENE.replace("RUN_TIME", "8"))
+    (d / "long.py").write_text(TINY_SCENE.replace("RUN_TIME", "400"))
     for args in ([*TINY, "--grid", "41", "-q", "-o", d / "s.npz"],):
         r = landscape("surface", *args, cache=cache)
         assert r.returncode == 0, r.stderr[-2000:]

@@ -13,6 +13,7 @@ user asked for one. Quality presets live in one table, `landscape.picture._quali
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -109,25 +110,15 @@ class VideoWriter:
         """Append one frame: a `Stage` (rendered now) or a uint8 ``[H, W, 3]`` image."""
         if self._closed:
             raise LandscapeError("this video writer is already closed")
-        try:
+        with self._or_abort():
             img = frame.screenshot() if hasattr(frame, "screenshot") else np.asarray(frame)
             raise_if_signalled()   # VTK may have swallowed a signal's exception while rendering
-        except BaseException:
-            self.abort()
-            raise
         img = np.ascontiguousarray(img[..., :3], dtype=np.uint8)
         if (img.shape[1], img.shape[0]) != self.size:
             raise LandscapeError(f"frame is {img.shape[1]}×{img.shape[0]} but the video is "
                                  f"{self.size[0]}×{self.size[1]}; make the Stage the same size")
-        try:
+        with self._or_abort():
             getattr(self, f"_write_{self.fmt}")(img)
-        except OSError as e:   # a full disk, a read-only or removed folder: nothing is kept
-            written = self._written()
-            self.abort()
-            raise write_error(self.path, e, written) from None
-        except BaseException:
-            self.abort()
-            raise
         self.n_frames += 1
         if self._bar is not None:
             self._bar.update(1)
@@ -245,7 +236,7 @@ class VideoWriter:
         (a full disk, an encoder error) raises one `LandscapeError` line and leaves no file."""
         if self._closed:
             return self.path
-        try:
+        with self._or_abort():
             raise_if_signalled()
             if self.n_frames == 0:
                 raise LandscapeError(f"no frames were written to {self.path}")
@@ -268,6 +259,15 @@ class VideoWriter:
                 shutil.rmtree(old, ignore_errors=True)
             else:
                 os.replace(self.tmp, self.path)
+        self._finish()
+        return self.path
+
+    @contextlib.contextmanager
+    def _or_abort(self):
+        """Anything raised inside aborts the video (no file is kept); an `OSError` (a full disk,
+        a read-only or removed folder) becomes one `LandscapeError` line naming the path."""
+        try:
+            yield
         except OSError as e:
             written = self._written()
             self.abort()
@@ -275,8 +275,6 @@ class VideoWriter:
         except BaseException:
             self.abort()
             raise
-        self._finish()
-        return self.path
 
     def abort(self) -> None:
         """Stop and delete the temporary output; the destination is left untouched."""

@@ -12,36 +12,17 @@ import time
 
 import numpy as np
 import pytest
+from cli_process import TINY_SCENE, landscape
 
-SCENE = '''
-from landscape.scene import Roll, Scene
-
-
-class Tiny(Scene):
-    """A two-layer network on moons: a few balls, quick to compute."""
-
-    def construct(self):
-        land = self.landscape(dataset="moons", widths=(8,), train_steps=60, title="tiny")
-        land.balls(name="SGD", n=12, optimizer="sgd", lr=0.5, batch_size=32)
-        self.play(Roll(steps=200), run_time=RUN_TIME)
-'''
 BIG = ["surface", "--widths", "16", "--dataset", "moons", "--grid", "301"]
 
 
-def _env(cache):
-    return dict(os.environ, LANDSCAPE_CACHE=str(cache), JAX_PLATFORMS="cpu")
-
-
 def start(*args, cache, cwd=None):
-    return subprocess.Popen([sys.executable, "-m", "landscape.cli", *[str(a) for a in args]],
-                            env=_env(cache), cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return landscape(*args, cache=cache, cwd=cwd, wait=False)
 
 
 def run(*args, cache):
-    return subprocess.run([sys.executable, "-m", "landscape.cli", *[str(a) for a in args]],
-                          env=_env(cache), capture_output=True, text=True, timeout=600,
-                          check=False)
+    return landscape(*args, cache=cache)
 
 
 def wait_for(cond, proc, seconds=300):
@@ -100,8 +81,8 @@ def test_a_terminated_surface_resumes_bit_for_bit(tmp_path):
 @pytest.fixture(scope="module")
 def scene(tmp_path_factory):
     d = tmp_path_factory.mktemp("sigterm-scene")
-    (d / "long.py").write_text(SCENE.replace("RUN_TIME", "400"))
-    (d / "tiny.py").write_text(SCENE.replace("RUN_TIME", "8"))
+    (d / "long.py").write_text(TINY_SCENE.replace("RUN_TIME", "400"))
+    (d / "tiny.py").write_text(TINY_SCENE.replace("RUN_TIME", "8"))
     r = run("render", d / "tiny.py", "-q", "tiny", "--dry-run", cache=d / "cache")
     assert r.returncode == 0, r.stderr[-2000:]   # the surface, cached for the renders
     return d
@@ -134,7 +115,8 @@ def test_a_terminated_simulate_leaves_nothing(tmp_path):
                     "xvfb)")
 def test_a_terminated_window_closes_like_ctrl_c(scene, tmp_path):
     bin_ = os.path.join(os.path.dirname(sys.executable), "landscape")
-    env = {**_env(scene / "cache"), "LANDSCAPE_DEBUG_WINDOW": "1"}
+    env = dict(os.environ, LANDSCAPE_CACHE=str(scene / "cache"), JAX_PLATFORMS="cpu",
+               LANDSCAPE_DEBUG_WINDOW="1")
     env.pop("PYVISTA_OFF_SCREEN", None)
     env.pop("LANDSCAPE_OFF_SCREEN", None)
     log = tmp_path / "show.log"
