@@ -18,7 +18,7 @@ each axis of the rearranged array comes from. Of the first use we record:
   - ``conv``: the output-feature axis of a ``conv_general_dilated`` kernel (Flax
     ``[kh, kw, in, out]`` → (3,), Equinox ``[out, in, kh, kw]`` → (0,));
   - ``gather``: a table indexed by integers (``take``, ``x[ids]``, ``dynamic_slice``): the
-    indexed axes (``nn.Embed`` ``[vocab, d]`` → (0,): a unit is one token's row);
+    indexed axes that are not taken whole (``nn.Embed`` ``[vocab, d]`` → (0,): a unit is one token's row);
   - ``onehot``: a ``dot_general`` with a one-hot operand (the output of an ``eq``, as
     ``jax.nn.one_hot`` makes): the contracted axes, so again a unit is one token's row;
   - ``add``: added to an activation (a bias, a learned positional tensor): no unit axes here,
@@ -229,7 +229,11 @@ def _classify(eqn, pos: int, axes, onehot) -> tuple[str, tuple[int, ...] | None]
         return "conv", tuple(sorted(units)) if units else None
     if name == "gather" and pos == 0:
         dn = p["dimension_numbers"]
-        units = _union(axes, tuple(dn.start_index_map) + tuple(getattr(dn, "operand_batching_dims", ())))
+        shape = eqn.invars[0].aval.shape
+        indexed = tuple(dn.start_index_map) + tuple(getattr(dn, "operand_batching_dims", ()))
+        # a vmapped ``w[i]`` indexes every axis, the feature axis at 0 with its full size
+        picked = [a for a in indexed if p["slice_sizes"][a] < shape[a]] or indexed
+        units = _union(axes, picked)
         return "gather", tuple(sorted(units)) if units else None
     if name == "dynamic_slice" and pos == 0:
         shape = eqn.invars[0].aval.shape
