@@ -2,12 +2,15 @@
 `landscape.nets.Model` on one flat parameter vector.
 
 Layer order is the order in which the model *applies* its layers, read from its jaxpr
-(`landscape.nets._trace`), or given as ``layer_order``. Each weight's output axis (the axis filter
-normalization rescales along) is read from the operation that consumes it, or given in
-``out_axes`` (``{"layer/name": axis}``); Flax kernels are ``[in, out]`` / ``[kh, kw, in, out]``,
-Equinox weights ``[out, in]`` / ``[out, in, kh, kw]``, and both come out right. What cannot be
-told (a parameter never used, a weight first used by something other than a matmul or a
-convolution) is an error naming the leaf.
+(`landscape.nets._trace`), or given as ``layer_order``. Each parameter's role and a weight's
+output units (what filter normalization rescales, one unit at a time) are read from the first
+operation that computes with it (`_roles` states the rules; the README and docs/FORMAT.md too):
+a matmul's free axes (Flax ``[in, out]``, Equinox ``[out, in]``, ``DenseGeneral``'s
+``[in, heads, head_dim]`` → two axes), a conv's output features, an embedding table's rows, a
+positional tensor's per-position vectors; or given in ``out_axes`` (``{"layer/name": axis or
+(axes, ...)}``). Biases are biases; normalization layers' scale and shift (batch, layer, RMS
+norm) are ``bn``. What cannot be told (a parameter never used, a weight first used by something
+else) is a one-line error naming the leaf and the option.
 
 Batch norm follows the same policy as the built-in networks: ``"eval"`` uses the model's own
 running statistics, frozen at θ* (rebuilt from ``bn_stats``, a list of ``(mean, var)``),
@@ -184,8 +187,7 @@ def _roles(named, keys, uses, out_axes) -> list[tuple[str, tuple[int, ...]]]:
       *added* to an activation (a learned positional embedding) has one unit per vector along
       its last axis;
     * a bias: named ``bias``/``b`` with at most one axis longer than 1, or first added;
-    * ``bn``: any other parameter of at most one axis longer than 1, and every parameter of a
-      normalization layer (a layer with no weight that has a parameter besides its bias: batch,
+    * ``bn``: any other scalar or vector parameter, and every parameter of a normalization layer (a layer with no weight that has a parameter besides its bias: batch,
       layer and RMS norm's scale and shift).
     """
     norm_layers = _norm_layers(named, uses, out_axes, keys)
