@@ -357,3 +357,17 @@ def test_out_axes_takes_a_tuple_of_axes_and_checks_them():
             ls.from_flax(mod, v, tokens(2), out_axes={"gate": bad})
     with pytest.raises(LandscapeError, match="out_axes names no parameter 'nope'"):
         ls.from_flax(mod, v, tokens(2), out_axes={"nope": 0})
+
+
+def test_surface_of_a_linen_transformer_is_its_own_apply_point_by_point():
+    m, user = linen()
+    task = task_for(m)
+    pl = planes.random_plane(task, key=jax.random.key(5))
+    s = ls.compute_surface(task, pl, span=0.6, resolution=3, progress=False)
+    x, y = jnp.asarray(tokens(12, 0)), jnp.arange(12) % C
+    for i, j in [(0, 0), (1, 1), (2, 0)]:
+        th = task.theta + s.alphas[i] * pl.d1 + s.betas[j] * pl.d2
+        logits = user(jnp.asarray(th), x)
+        want = float(-jnp.mean(jax.nn.log_softmax(logits)[jnp.arange(12), y]))
+        np.testing.assert_allclose(s.loss[i, j], want, rtol=2e-5)
+    assert len(set(np.round(s.loss.ravel(), 4))) > 3  # the plane moves the loss
