@@ -2,7 +2,8 @@
 
 `trace_params` runs ``jax.make_jaxpr`` on ``f(leaves, x)`` and walks the equations in execution
 order (into ``jit``, ``custom_jvp``/``custom_vjp``, ``scan``, ``cond`` bodies), to find for
-every parameter leaf its first *use*: the first operation that computes with it. Operations that
+every parameter leaf its first *use*: the first operation that computes with it (inside a
+``scan`` over stacked parameters, the stacked axis also indexes units). Operations that
 only rearrange a parameter (``reshape``, ``broadcast_in_dim``, ``transpose``, ``squeeze``,
 ``slice``, dtype conversions) are followed, keeping track of which of the parameter's own axes
 each axis of the rearranged array comes from. Of the first use we record:
@@ -60,8 +61,9 @@ def trace_params(fn, leaves, x_example) -> tuple[list[Use | None], float]:
     closed = jax.make_jaxpr(fn)(list(leaves), x_example)
     jaxpr = closed.jaxpr
     n = len(leaves)
-    # a parameter's view: (leaf index, per axis of the view the tuple of the leaf's own axes)
-    env = {v: (i, tuple((a,) for a in range(np.ndim(leaves[i]))))
+    # a parameter's view: (leaf index, per axis of the view the tuple of the leaf's own axes,
+    # the leaf's axes that index units whatever the use: those a scan runs over)
+    env = {v: (i, tuple((a,) for a in range(np.ndim(leaves[i]))), ())
            for i, v in enumerate(jaxpr.invars[:n])}
     walker = _Walker(n)
     walker.walk(jaxpr, env, set())
@@ -88,13 +90,16 @@ class _Walker:
                 continue
             used = [(pos, env[v]) for pos, v in enumerate(eqn.invars) if _is_var(v) and v in env]
             if used and used[0][0] == 0:
-                axes = _view_axes(eqn, used[0][1][1])
+                leaf, axes, always = used[0][1]
+                axes = _view_axes(eqn, axes)
                 if axes is not None:
-                    env[eqn.outvars[0]] = (used[0][1][0], axes)
+                    env[eqn.outvars[0]] = (leaf, axes, always)
                     continue
-            for pos, (leaf, axes) in used:
+            for pos, (leaf, axes, always) in used:
                 if self.uses[leaf] is None:
                     kind, units = _classify(eqn, pos, axes, onehot)
+                    if units is not None and always:
+                        units = tuple(sorted(set(units) | set(always)))
                     self.uses[leaf] = Use(t, eqn.primitive.name, kind, units)
         return [env.get(v, "onehot" if v in onehot else None) if _is_var(v) else None
                 for v in jx.outvars]
@@ -103,10 +108,16 @@ class _Walker:
         for sj in subs:
             k = len(eqn.invars) - len(sj.invars)  # cond: the branch index comes first
             inner, inner_hot = {}, set()
+            # a scan's xs lose their first axis inside: it indexes units (one per step)
+            first_x = (eqn.params["num_consts"] + eqn.params["num_carry"]
+                       if eqn.primitive.name == "scan" else len(eqn.invars))
             if k >= 0:
-                for ov, iv in zip(eqn.invars[k:], sj.invars):
+                for pos, (ov, iv) in enumerate(zip(eqn.invars[k:], sj.invars)):
                     if _is_var(ov) and ov in env:
-                        inner[iv] = env[ov]
+                        leaf, axes, always = env[ov]
+                        if pos >= first_x:
+                            axes, always = axes[1:], tuple(sorted(set(always) | set(axes[0])))
+                        inner[iv] = (leaf, axes, always)
                     elif _is_var(ov) and ov in onehot:
                         inner_hot.add(iv)
             tags = self.walk(sj, inner, inner_hot)

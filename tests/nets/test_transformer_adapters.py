@@ -371,3 +371,18 @@ def test_surface_of_a_linen_transformer_is_its_own_apply_point_by_point():
         want = float(-jnp.mean(jax.nn.log_softmax(logits)[jnp.arange(12), y]))
         np.testing.assert_allclose(s.loss[i, j], want, rtol=2e-5)
     assert len(set(np.round(s.loss.ravel(), 4))) > 3  # the plane moves the loss
+
+
+def test_stacked_blocks_under_scan_keep_the_stacked_axis_as_units():
+    def apply_fn(p, x):
+        h = x @ p["inp"]["w"]                                                    # [n, D]
+        h, _ = jax.lax.scan(lambda c, w: (jnp.tanh(c @ w), None), h, p["stack"]["w"])
+        return h @ p["head"]["w"]
+
+    k = jax.random.split(jax.random.key(0), 3)
+    params = {"inp": {"w": jax.random.normal(k[0], (T, D))},
+              "stack": {"w": jax.random.normal(k[1], (3, D, D))},               # [L, in, out]
+              "head": {"w": jax.random.normal(k[2], (D, C))}}
+    m = ls.from_apply_fn(apply_fn, params, np.ones((2, T), np.float32))
+    assert m.layers == ("inp", "stack", "head")
+    assert m.layout.get("stack", "w").out_axes == (0, 2)  # block l's column j: w[l, :, j]
