@@ -187,8 +187,9 @@ def _roles(named, keys, uses, out_axes) -> list[tuple[str, tuple[int, ...]]]:
       *added* to an activation (a learned positional embedding) has one unit per vector along
       its last axis;
     * a bias: named ``bias``/``b`` with at most one axis longer than 1, or first added;
-    * ``bn``: any other scalar or vector parameter, and every parameter of a normalization layer (a layer with no weight that has a parameter besides its bias: batch,
-      layer and RMS norm's scale and shift).
+    * ``bn``: any other scalar or vector parameter, and every parameter of a normalization
+      layer (a layer with no weight that has a parameter besides its bias: batch, layer and
+      RMS norm's scale and shift).
     """
     norm_layers = _norm_layers(named, uses, out_axes, keys)
     out = []
