@@ -3,7 +3,8 @@
 * `random_plane`: Gaussian directions, normalized per filter (Li et al. 2018), per layer, to
   one absolute step per weight, or not at all. A *filter* is one output unit: a column of a
   dense ``[in, out]`` kernel, or one ``[kh, kw, c_in]`` slab of a conv kernel. Biases and
-  batch-norm parameters are zeroed by default, as in Li et al. ``layers=(0,)`` makes a
+  normalization parameters (batch, layer, RMS norm) are zeroed by default, as in Li et al.
+  (``ignore_biasbn=False`` includes them). ``layers=(0,)`` makes a
   per-layer plane: only the chosen layers' weights move (`resolve_layers`, `describe_plane`).
 * `pca_plane`: the top two principal components of the training path (checkpoints − θ*),
   orthonormal, with their share of the variance.
@@ -61,11 +62,14 @@ def normalize(d: np.ndarray, theta: np.ndarray, layout: Layout, norm: str = "fil
               ignore_biasbn: bool = True) -> np.ndarray:
     """Rescale direction ``d`` to the scale of ``theta``.
 
-    ``filter``: each output unit's weights (a slice along the parameter's ``out_axis``) get the
-    norm of the same unit in ``theta``;
+    ``filter``: each output unit's weights (one index over the parameter's ``out_axes``, its
+    slice spanning the other axes: a column of a dense kernel, a conv filter, one token's row of
+    an embedding table, one position's vector of a positional tensor) get the norm of the same
+    unit in ``theta``;
     ``layer``: each weight tensor gets the norm of ``theta``'s tensor; ``none``: unchanged.
-    One-dimensional parameters (biases, batch norm) are zeroed when ``ignore_biasbn`` and
-    otherwise copied from ``theta`` under ``filter``/``layer`` (Li et al.'s convention).
+    Biases and normalization parameters (roles ``bias`` and ``bn``: batch, layer and RMS norm
+    scales and shifts) are zeroed when ``ignore_biasbn`` and otherwise copied from ``theta``
+    under ``filter``/``layer`` (Li et al.'s convention).
     """
     choice("normalization", norm, NORMS)
     d = np.array(d, np.float32, copy=True)
@@ -79,17 +83,15 @@ def normalize(d: np.ndarray, theta: np.ndarray, layout: Layout, norm: str = "fil
             continue
         if norm == "none":
             continue
-        # one row per output unit, whichever axis holds them (Layout's out_axis)
-        ax = p.out_axis
-        dw = np.moveaxis(d[seg].reshape(p.shape), ax, 0).reshape(p.shape[ax], -1).astype(np.float64)
-        tw = np.moveaxis(np.asarray(theta[seg], np.float64).reshape(p.shape), ax, 0).reshape(p.shape[ax], -1)
+        # one row per output unit, whichever axes hold them (Layout's out_axes)
+        dw = p.units(d[seg]).astype(np.float64)
+        tw = p.units(np.asarray(theta[seg], np.float64))
         if norm == "filter":
             scale = np.linalg.norm(tw, axis=1) / (np.linalg.norm(dw, axis=1) + 1e-10)
             dw = dw * scale[:, None]
         else:
             dw = dw * (np.linalg.norm(tw) / (np.linalg.norm(dw) + 1e-10))
-        moved = tuple(p.shape[ax:ax + 1]) + tuple(s for i, s in enumerate(p.shape) if i != ax)
-        d[seg] = np.moveaxis(dw.reshape(moved), 0, ax).reshape(-1).astype(np.float32)
+        d[seg] = p.from_units(dw).astype(np.float32)
     return d
 
 
@@ -135,7 +137,8 @@ def random_plane(task: Task, *, norm: str = "filter", layers=None, step: float |
         from the output, or names; see `resolve_layers`): the direction is normalized as above
         and then zeroed outside them. ``None``: all layers.
       step: the absolute step (only with ``norm="absolute"``).
-      ignore_biasbn: zero biases and batch-norm parameters (Li et al.).
+      ignore_biasbn: zero biases and normalization parameters (batch, layer and RMS norm
+        scales and shifts: role ``bn``), as Li et al.; ``False`` includes them.
       orthogonalize: d2 loses its component along d1 and is rescaled to its former norm
         (random directions in thousands of dimensions are nearly orthogonal anyway; the
         cosine is recorded either way).
