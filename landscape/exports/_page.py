@@ -118,8 +118,11 @@ def surface_trace(view: View, t: dict):
     tick_h, _, labels = _z_ticks(sc)
     step = z_top / (N_CONTOURS + 1)
     return go.Surface(
-        x=a, y=b, z=z.T, surfacecolor=sc.h(loss).T, cmin=sc.h_lo, cmax=sc.h_hi,
-        colorscale=viridis_scale(), customdata=np.stack([loss.T, acc.T], -1),
+        # float32 (plotly ships typed arrays as base64): half the bytes of float64, and 1e-7 of
+        # the relief is far below a pixel; the hover reads out 4 significant digits
+        x=a, y=b, z=z.T.astype(np.float32), surfacecolor=sc.h(loss).T.astype(np.float32),
+        cmin=sc.h_lo, cmax=sc.h_hi, colorscale=viridis_scale(),
+        customdata=np.stack([loss.T, acc.T], -1).astype(np.float32),
         hovertemplate=("a %{x:.3f}, b %{y:.3f}<br>loss %{customdata[0]:.4g}<br>"
                        "accuracy %{customdata[1]:.1%}<extra>surface</extra>"),
         name="surface", showlegend=False,
@@ -266,7 +269,8 @@ def ball_data(view: View, theme: str, n_steps: int = 1, seconds: float = 1.0) ->
     """The balls of one view as compact binary arrays (base64), for ``page.js``: positions as
     uint16 over their own bounding box (1/65535 of it is far below a pixel), the surface's loss
     under each ball (float32: the hover reads it out), flags; only the distinct frames shown
-    (`landscape.exports._overlays.stored_frames`), with ``map`` from time step to frame; and how
+    (`landscape.exports._overlays.stored_frames`), with ``map`` from time step to frame, and of
+    those only the frames where a ball moved (``bmap``: stored frame → ball frame); and how
     many time steps a trail spans."""
     tr = view.trajectory
     if tr is None:
@@ -277,15 +281,24 @@ def ball_data(view: View, theme: str, n_steps: int = 1, seconds: float = 1.0) ->
     q = np.round((pos - lo) / np.maximum(hi - lo, 1e-30) * 65535).astype(np.uint16)
     flags = (np.asarray(tr.escaped[stored], np.uint8)
              | (np.asarray(tr.settled[stored], np.uint8) << 1))
+    heights = np.asarray(tr.heights[stored], np.float32)
+    # a frame where no ball moved (every one escaped or at rest, a pause) reuses the last
+    # frame's arrays: ``bmap`` says which ball frame each stored frame shows
+    same = np.zeros(len(stored), bool)
+    same[1:] = ((q[1:] == q[:-1]).all((1, 2)) & (flags[1:] == flags[:-1]).all(1)
+                & (heights[1:] == heights[:-1]).all(1))
+    keep = np.flatnonzero(~same)
+    bmap = np.cumsum(~same) - 1
     sc = view.scale
     th = THEMES[theme]
     return {"n": tr.n_balls, "frames": int(len(stored)), "map": where.astype(int).tolist(),
+            "bmap": bmap.astype(int).tolist(),
             "steps": np.asarray(tr.steps)[stored].astype(int).tolist(),
             "group": np.asarray(tr.group, int).tolist(),
             "colors": group_colors(tr.groups, theme),
-            "ab": _b64(q), "abLo": lo.tolist(), "abStep": (np.maximum(hi - lo, 1e-30) / 65535).tolist(),
-            "loss": _b64(np.asarray(tr.heights[stored], np.float32)),
-            "flags": _b64(flags),
+            "ab": _b64(q[keep]), "abLo": lo.tolist(),
+            "abStep": (np.maximum(hi - lo, 1e-30) / 65535).tolist(),
+            "loss": _b64(heights[keep]), "flags": _b64(flags[keep]),
             "trail": overlays.trail_steps(view, n_steps, seconds),
             "trailTail": "#%02x%02x%02x" % tuple(int(round(255 * c)) for c in th.trail_tail),
             "scale": {"log": bool(sc.log), "lo": sc.lo, "hi": sc.hi, "hLo": sc.h_lo,

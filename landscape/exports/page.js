@@ -1,8 +1,9 @@
 // landscape's page controller: draws each view with plotly, then moves the balls.
 // Data (from page.py): views[i].figure is a plotly figure at time step 0; views[i].balls holds
-// the balls' plane positions [F, N, 2] (float32), the surface loss under each ball [F, N]
+// the balls' plane positions [F, N, 2] (uint16 over their bounding box), the surface loss [F, N]
 // (float32) and flags [F, N] (uint8: 1 escaped, 2 settled), base64-encoded, with map[k] = the
-// stored frame shown at time step k. z is computed here with the renderer's height scale.
+// stored frame shown at time step k and bmap[j] = the ball frame of stored frame j (a frame
+// where no ball moved is not stored twice). z is computed here with the renderer's height scale.
 // views[i].panel (one per ball group), .legend and .census are per stored frame too, computed in
 // Python (landscape/exports/_overlays.py): the bars' values, honest colours and words, the
 // legend lines and the census labels are drawn here as given, never recomputed.
@@ -41,7 +42,7 @@
       if (fig[t].name === "minima found (census)") census = t;
     }
     var T = Math.max(2, b.trail || 2);
-    return { n: b.n, F: b.frames, map: b.map, steps: b.steps, groups: groups,
+    return { n: b.n, F: b.frames, map: b.map, bmap: b.bmap, steps: b.steps, groups: groups,
              colors: b.colors, ab: dequantize(decode(b.ab, Uint16Array), b.abLo, b.abStep), loss: decode(b.loss, Float32Array),
              flags: decode(b.flags, Uint8Array), s: b.scale, ext: b.extent, first: first,
              census: census, cen: v.census, censusSet: -2, T: T,
@@ -87,14 +88,14 @@
     // the trail: each ball's positions at the last B.T time steps (the video's trail length)
     var samples = [];
     for (var kk = Math.max(0, k - B.T + 1); kk <= k; kk++) {
-      samples.push(B.map[Math.min(kk, B.map.length - 1)]);
+      samples.push(B.bmap[B.map[Math.min(kk, B.map.length - 1)]]);
     }
     var off = B.T - samples.length;
     for (var g = 0; g < B.groups.length; g++) {
       var idx = B.groups[g];
       var x = [], y = [], z = [], c = [], t = [], d = [], px = [], py = [], pz = [], pc = [];
       for (var q = 0; q < idx.length; q++) {
-        var i = idx[q], o = j * n + i;
+        var i = idx[q], o = B.bmap[j] * n + i;
         var a = B.ab[2 * o], bb = B.ab[2 * o + 1], l = B.loss[o], fl = B.flags[o];
         x.push(clampTo(a, e[0], e[1])); y.push(clampTo(bb, e[2], e[3]));
         z.push(zOf(s, l) + lift);
