@@ -85,8 +85,10 @@ def slide(b, k: int) -> None:
     page to have drawn that step."""
     b.evaluate(f"(() => {{ const t = document.getElementById('time'); t.value = '{k}';"
                "t.dispatchEvent(new Event('input')); return true; })()")
-    b.wait_for(f"document.documentElement.dataset.frame === '{k}'", timeout=60)
-    b.pump(0.5)
+    b.wait_for(f"document.documentElement.dataset.frame === '{k}' && "
+               f"document.getElementById('view0-panel').dataset.frame !== undefined", timeout=60)
+    # the panel is drawn at once; the 3D scene's restyle is asynchronous: wait for it
+    assert b.evaluate(f"landscape.show({k})") == k
 
 
 def no_remote_requests(b) -> None:
@@ -194,8 +196,9 @@ def test_trails_census_and_legend_follow_the_step(scene, page):
         text = b.evaluate("document.querySelector('#view2-hud .group').textContent")
         esc, st = tr.escaped[f], tr.settled[f]
         live = ~esc
-        want = "   ".join(legend_parts(tr.groups[0], 0, float(tr.heights[f][live].mean())
-                                       if live.any() else np.inf, tr.n_balls,
+        h = np.asarray(tr.heights[f], np.float64)
+        mean = float(h[live].mean()) if live.any() else np.inf
+        want = "   ".join(legend_parts(tr.groups[0], 0, mean, tr.n_balls,
                                        int((st & live).sum()), int(esc.sum())))
         assert text.startswith(want), (text, want)
         # the census labels at the last step are the trajectory's census
