@@ -13,8 +13,12 @@ as compact binary arrays and are restyled per time step, instead of plotly anima
 that would repeat every trace's JSON at every step.
 
 Layout of the page: a header (title, description), one panel per view (side by side, 2×2 for
-four, one column on a narrow screen) with the view's title, a shared control bar (play/pause,
-time slider, step, caption, speed) and a footer saying how it was made. ``#autoplay`` in the
+four, one column on a narrow screen) with the view's title, its legend lines (step, each group's
+mean loss, settled, escaped), the 3D view (surface, θ* or its pin, balls with fading trails, the
+census labels of the step) and the per-layer gradient panel (beside a single view, under
+several), a shared control bar (play/pause, time slider, step, caption, speed) and a footer
+saying how it was made. What the legend, the census and the panel say is computed in Python
+(`landscape.exports._overlays`, from the same `landscape.picture` functions as the video). ``#autoplay`` in the
 URL plays once on load; ``#frame=K`` opens at time step K. When ready, the page sets
 ``window.landscapeReady`` (ms since navigation) and the ``data-ready`` attribute of ``<html>``.
 """

@@ -222,3 +222,22 @@ def test_theta_star_pin_in_the_n01_view(scene, page):
     assert any("θ*  loss" in n["text"] for n in notes)
     z = pin["z"]
     assert z[1] > scene.views[0].scale.z_top and z[1] <= fig["layout"]["scene"]["zaxis"]["range"][1]
+
+
+def test_page_stays_small(scene, page):
+    """Thin what the eye cannot see: the N(0, 1) view's balls all escape at once, so its ball
+    frames are stored once each while nothing moves; everything but plotly.js stays small (at
+    medium quality the whole file is 6.0 MB: docs/DEVELOPING.md)."""
+    from plotly.offline import get_plotlyjs
+
+    text = open(page, encoding="utf-8").read()
+    data = json.loads(text.split('id="landscape-data">', 1)[1].split("</script>", 1)[0])
+    n01 = data["views"][0]["balls"]
+    tr = scene.views[0].trajectory
+    stored = np.unique(scene.views[0].frames)
+    still = ~(np.abs(np.diff(tr.positions[stored], axis=0)).max((1, 2)) > 0)
+    assert still.any()
+    # a frame where no ball moved and no flag changed shares its predecessor's arrays
+    assert max(n01["bmap"]) + 1 < len(stored) and np.all(np.diff(n01["bmap"]) >= 0)
+    rest = len(text.encode()) - len(get_plotlyjs().encode())
+    assert rest < 1_000_000, rest
