@@ -30,6 +30,8 @@ class View:
       surface: a `landscape.surface.Surface`; scale: its `HeightScale` (loss → z).
       trajectory: a `landscape.balls._trajectory.Trajectory` or None (surface only).
       frames: int ``[K]``, the trajectory frame shown at each of the export's K time steps.
+      trail_seconds: how much time a ball's trail spans (the video's trail length over its
+        frame rate); None: the page's default.
     """
 
     title: str
@@ -38,6 +40,7 @@ class View:
     scale: HeightScale
     trajectory: object = None
     frames: np.ndarray | None = None
+    trail_seconds: float | None = None
 
     @property
     def span(self) -> float:
@@ -201,7 +204,8 @@ def from_computed(computed, *, max_frames: int = MAX_FRAMES, view: int | None = 
         scale = make_scale(r.surface.loss, _span(r.surface), log, RELIEF, shared)
         frames = np.minimum(index[:, i], r.trajectory.n_frames - 1)
         views.append(View(title(r), describe_surface(r.surface), r.surface, scale,
-                          r.trajectory, frames))
+                          r.trajectory, frames,
+                          trail_seconds=_trail_seconds(r.trajectory, scene.quality.fps)))
     if view is not None:
         views = [views[view]]
     doc = (type(scene).__doc__ or "").strip().splitlines()
@@ -209,6 +213,12 @@ def from_computed(computed, *, max_frames: int = MAX_FRAMES, view: int | None = 
     return Content(_words(name), doc[0].strip() if doc else "", views, [c or "" for c in captions],
                    seconds=seconds, camera=getattr(scene, "camera", "iso") or "iso",
                    source=f"{name} (seed {scene.seed}, quality {scene.quality.name})")
+
+
+def _trail_seconds(trajectory, fps: int) -> float:
+    """The video's trail (about 40,000 points in all: 8–20 frames a ball) in seconds."""
+    n = trajectory.n_balls if trajectory is not None else 1
+    return float(np.clip(40_000 // max(n, 1), 8, 20)) / max(int(fps), 1)
 
 
 def _span(surface) -> float:

@@ -1,5 +1,5 @@
 """What every picture shares and needs no VTK: the height scale, quality presets, themes,
-palettes, the honest-colour rule of gradient bars, camera presets and output formats by
+palettes, the honest-colour rule of gradient bars, the legend's and census' words, camera presets and output formats by
 extension."""
 
 from landscape.picture._camera import CAMERAS as CAMERAS
@@ -12,9 +12,20 @@ from landscape.picture._formats import format_from_extension as format_from_exte
 from landscape.picture._limits import F32_EPS as F32_EPS
 from landscape.picture._limits import F32_SQRT_MAX as F32_SQRT_MAX
 from landscape.picture._limits import GradientLimits as GradientLimits
+from landscape.picture._limits import gradient_bars as gradient_bars
 from landscape.picture._limits import gradient_status as gradient_status
 from landscape.picture._limits import plane_span as plane_span
 from landscape.picture._limits import theta_norm as theta_norm
+from landscape.picture._marks import census_label as census_label
+from landscape.picture._marks import census_more as census_more
+from landscape.picture._marks import depth_colors as depth_colors
+from landscape.picture._marks import format_lr as format_lr
+from landscape.picture._marks import format_mean_loss as format_mean_loss
+from landscape.picture._marks import legend_parts as legend_parts
+from landscape.picture._marks import legend_settings as legend_settings
+from landscape.picture._marks import limits_key as limits_key
+from landscape.picture._marks import pin_top as pin_top
+from landscape.picture._marks import short_number as short_number
 from landscape.picture._quality import QUALITIES as QUALITIES
 from landscape.picture._quality import Quality as Quality
 from landscape.picture._quality import get_quality as get_quality
@@ -42,6 +53,7 @@ from landscape.picture._theme import rgba_u8 as rgba_u8
 __all__ = ['CAMERAS', 'CONTOUR', 'EXPORT_FORMATS', 'F32_EPS', 'F32_SQRT_MAX', 'FIGURE_FORMATS',
            'GROUP_PALETTE', 'GROUP_PALETTE_LIGHT', 'GradientLimits', 'HeightScale', 'NONFINITE', 'QUALITIES', 'Quality',
            'SURFACE_CMAP', 'THEMES', 'THETA_STAR', 'Theme', 'UNDEFINED', 'VIDEO_FORMATS',
-           'VTK_FORMATS', 'extension', 'format_from_extension', 'format_loss', 'get_quality',
-           'get_theme', 'gradient_status', 'group_colors', 'group_rgb', 'hex_rgb', 'loss_ticks', 'make_scale',
-           'plane_span', 'rgba_u8', 'shared_loss_range', 'theta_norm', 'view_ranges']
+           'VTK_FORMATS', 'census_label', 'census_more', 'depth_colors', 'extension', 'format_from_extension',
+           'format_loss', 'format_lr', 'format_mean_loss', 'get_quality',
+           'get_theme', 'gradient_bars', 'gradient_status', 'group_colors', 'group_rgb', 'hex_rgb', 'legend_parts', 'legend_settings', 'limits_key', 'loss_ticks', 'make_scale',
+           'pin_top', 'plane_span', 'rgba_u8', 'shared_loss_range', 'short_number', 'theta_norm', 'view_ranges']

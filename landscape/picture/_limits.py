@@ -92,6 +92,34 @@ def gradient_status(norms, limits: GradientLimits | None = None) -> np.ndarray:
     return out
 
 
+def gradient_bars(norms) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What one frame's gradient bars show, from the per-layer norms ``[n, L]`` of the balls
+    shown (any n ≥ 0): ``(mean, lo, hi, overflow)``, float ``[L]`` each but the last (bool):
+    ``mean`` is log10 of the mean of the finite norms (``-inf`` when they are all 0; NaN when
+    there is none), ``lo``/``hi`` log10 of the smallest and largest positive finite norm (the
+    whiskers), ``overflow`` where any ball's norm is not finite. The video's panel and the page
+    both draw these, bar for bar."""
+    import warnings
+
+    g = np.asarray(norms, np.float64)
+    n_layers = g.shape[-1] if g.ndim else 1
+    g = g.reshape(-1, n_layers)
+    over = (~np.isfinite(g)).any(0)
+    g = np.where(np.isfinite(g), g, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # a zero norm (a layer behind dead units) sits at the floor and never drags the
+        # axis down to 1e-300
+        lg = np.where(g > 0, np.log10(np.where(g > 0, g, 1.0)), np.nan)
+        if g.shape[0] == 0 or np.all(np.isnan(lg)):
+            mean = lo = hi = np.full(n_layers, np.nan)
+        else:
+            with warnings.catch_warnings():   # a layer where every ball overflowed: NaN
+                warnings.simplefilter("ignore", RuntimeWarning)
+                mean = np.log10(np.nanmean(g, 0))
+                lo, hi = np.nanmin(lg, 0), np.nanmax(lg, 0)
+    return mean, lo, hi, over
+
+
 def plane_span(surface) -> float | None:
     """The widest extent in weight space of a `landscape.surface.Surface`'s plane:
     ``max((a1 − a0)·‖d1‖, (b1 − b0)·‖d2‖)``; None for anything without directions."""

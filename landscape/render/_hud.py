@@ -9,24 +9,10 @@ from __future__ import annotations
 import numpy as np
 import vtk
 
-from landscape.picture import NONFINITE
+from landscape.picture import NONFINITE, census_label, census_more, legend_parts
+from landscape.picture import legend_settings as legend_settings  # noqa: F401 (re-exported)
 from landscape.render import _colors as colors
 from landscape.render._axes import world_label
-
-
-def _fmt_lr(lr) -> str:
-    if lr is None:
-        return ""
-    try:
-        return f"lr {float(lr):.3g}"
-    except (TypeError, ValueError):
-        return f"lr {lr}"
-
-
-def _fmt_loss(x: float) -> str:
-    if not np.isfinite(x):
-        return "—"  # no live ball left to average (all escaped), or a non-finite loss
-    return f"{x:.3g}" if x >= 1e-3 else f"{x:.1e}"
 
 
 def wrap(text: str, max_chars: int) -> str:
@@ -47,29 +33,6 @@ def wrap(text: str, max_chars: int) -> str:
         lines.append(cur)
         cur = ""
     return "\n".join(line for line in lines if line)
-
-
-def legend_settings(group: dict) -> str:
-    """``"sgd lr 0.01"`` for a group's legend line, or "" when its name already says it
-    (a group named "SGD, lr 0.01" is not followed by "sgd lr 0.01")."""
-    opt = str(group.get("optimizer", "") or "")
-    lr = _fmt_lr(group.get("lr"))
-    name = str(group.get("name", "")).lower()
-    words = set(name.replace(",", " ").replace("=", " ").replace("(", " ").replace(")", " ")
-                .split())
-    lr_num = lr.split(" ", 1)[1] if lr else ""
-    has_opt = not opt or opt.lower() in words or opt.lower() in name
-    has_lr = not lr_num or lr_num in words or f"lr={lr_num}" in name or f"lr {lr_num}" in name
-    # what an adaptive optimizer adapts is always said ("adam (per plane coordinate)")
-    label = str(group.get("optimizer_label", "") or "")
-    adapts = label[len(opt):].strip() if label.startswith(opt) and label != opt else ""
-    if has_opt and adapts:
-        opt, has_opt = adapts, False
-    elif adapts:
-        opt = label
-    if has_opt and has_lr:
-        return ""
-    return " ".join(x for x in ((opt if not has_opt else ""), (lr if not has_lr else "")) if x)
 
 
 class Hud:
@@ -138,12 +101,8 @@ class Hud:
         """``notes``: optional extra phrases per group (projected balls' true loss, ...)."""
         self.step.SetInput(f"step {int(step):,}" + (f"   {speed}" if speed else ""))
         for k, g in enumerate(self.groups):
-            name = g.get("name", f"group {k}")
-            parts = [f"● {name}", legend_settings(g),
-                     f"loss {_fmt_loss(mean_loss[k])}" if n_balls[k] else "no balls",
-                     f"settled {n_settled[k]}/{n_balls[k]}"]
-            if n_escaped[k]:
-                parts.append(f"escaped {n_escaped[k]}")
+            parts = legend_parts(g, k, mean_loss[k], int(n_balls[k]), int(n_settled[k]),
+                                 int(n_escaped[k]))
             if notes is not None:
                 parts.extend(notes[k])
             mark = "  ◂ panel" if selected == k and len(self.groups) > 1 else ""
@@ -178,16 +137,11 @@ class Hud:
         shown = census[:max_labels]
         xyz = xyz_of(np.array([c["position"] for c in shown], np.float64))
         if len(census) > len(shown):
-            more = len(census) - len(shown)
-            a = self._text(f"+{more} more minim{'a' if more > 1 else 'um'} (census)",
-                           (0.02, 0.06), 11, color=self.theme.text_dim)
+            a = self._text(census_more(len(census) - len(shown)), (0.02, 0.06), 11,
+                           color=self.theme.text_dim)
             self.census_actors.append(a)
         for c, p in zip(shown, xyz):
-            acc = c.get("accuracy")
-            text = f"loss {_fmt_loss(float(c['loss']))}"
-            if acc is not None:
-                text += f" · acc {100 * float(acc):.0f}%"
-            text += f" · {100 * float(c.get('share', 0)):.0f}% of balls"
+            text = census_label(c)
             a = world_label(self.renderer, text, p, size=11, color=self.theme.text,
                             vjust="bottom", background=0.7, fs=self.fs, theme=self.theme, offset=(0, 22))
             self.census_actors.append(a)

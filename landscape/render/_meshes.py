@@ -11,6 +11,7 @@ import numpy as np
 import pyvista as pv
 
 from landscape.picture import SURFACE_CMAP, HeightScale, make_scale, shared_loss_range  # noqa: F401 (re-exported)
+from landscape.picture import pin_top as pin_top  # the page draws the same pin
 from landscape.surface import plateau_height
 
 # Display resolution cap: on llvmpipe a 201² mesh costs ~41 ms a frame at 720p, 121² ~20 ms, and
@@ -88,23 +89,6 @@ class SurfaceLayer:
             self.theta_star = np.array([0.0, 0.0, float(scale.z(l0))])
             self.theta_loss = float(l0)
             self.theta_pin = pin_top(Z, A, B, self.theta_star[2], scale.z_top)
-
-
-def pin_top(Z, A, B, z0: float, z_top: float) -> float | None:
-    """Where a pin above θ* must end so that θ* can be found, or None when θ* is in view.
-
-    θ* is hidden when it sits in a pit narrower than the mesh can draw: even the lowest of its
-    neighbours one grid cell away rises more than a fifth of the height range above it (the
-    N(0, 1) network of scenes/initialization.py: loss 2.3 at θ*, 1e13 one cell away). The pin
-    then ends above the highest point within two cells."""
-    da = np.abs(np.diff(A[:, 0])).max() if A.shape[0] > 1 else 0.0
-    db = np.abs(np.diff(B[0])).max() if B.shape[1] > 1 else 0.0
-    r = np.hypot(A / max(da, 1e-30), B / max(db, 1e-30))
-    ring = (r > 0.5) & (r < 1.5) & np.isfinite(Z)
-    if not ring.any() or float(Z[ring].min()) - z0 <= 0.2 * z_top:
-        return None
-    near = (r < 2.5) & np.isfinite(Z)
-    return float(Z[near].max()) + 0.30 * z_top
 
 
 class BallLayer:

@@ -24,14 +24,20 @@ exploding gradient is never an empty bar at the floor.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import vtk
 from vtk.util.numpy_support import numpy_to_vtk
 
 from landscape import measures as flow
-from landscape.picture import GradientLimits, Theme, get_theme, gradient_status, rgba_u8
+from landscape.picture import (
+    GradientLimits,
+    Theme,
+    get_theme,
+    gradient_bars,
+    gradient_status,
+    limits_key,
+    rgba_u8,
+)
 from landscape.render import _colors as colors
 from landscape.render.panels._shapes import actor2d, quads, rect4
 from landscape.render.panels._speed import SpeedChart
@@ -218,10 +224,7 @@ class GradientPanel:
         """The colour key's last words: the absolute band, ``‖∇W‖ >3e3 red <4e-4 blue``."""
         if not hasattr(self, "limit_key"):
             return
-        words = f"‖∇W‖ >{_short(self.limits.hi)} red"
-        if self.limits.lo > 0:
-            words += f" <{_short(self.limits.lo)} blue"
-        self.limit_key.SetInput(words)
+        self.limit_key.SetInput(limits_key(self.limits))
 
     def set_limits(self, limits: GradientLimits | None) -> None:
         """Change the absolute band (the selected group's learning rate changed)."""
@@ -273,20 +276,8 @@ class GradientPanel:
         if limits is not None:
             self.set_limits(limits)
         g = np.asarray(grad_norms, np.float64).reshape(-1, self.L)
-        over = (~np.isfinite(g)).any(0)
+        mean, lo, hi, over = gradient_bars(g)
         self.overflow = over
-        g = np.where(np.isfinite(g), g, np.nan)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            # a zero norm (a layer behind dead units) sits at the floor and never drags the
-            # axis down to 1e-300
-            lg = np.where(g > 0, np.log10(np.where(g > 0, g, 1.0)), np.nan)
-            if g.shape[0] == 0 or np.all(np.isnan(lg)):
-                mean = lo = hi = np.full(self.L, np.nan)
-            else:
-                with warnings.catch_warnings():   # a layer where every ball overflowed: NaN
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    mean = np.log10(np.nanmean(np.where(np.isnan(g), np.nan, g), 0))
-                    lo, hi = np.nanmin(lg, 0), np.nanmax(lg, 0)
         finite = np.concatenate([x[np.isfinite(x)] for x in (lo, hi)])
         if finite.size and (finite.min() < self.y_lo or finite.max() > self.y_hi):
             self.y_lo = min(self.y_lo, float(np.floor(finite.min())))
@@ -359,8 +350,3 @@ class GradientPanel:
         for a, o in zip(self.overflow_marks, self.overflow):
             a.SetVisibility(bool(on) and bool(o))
 
-
-def _short(v: float) -> str:
-    """``3e3``, ``4e-4``: a limit in as few characters as a legend allows."""
-    m, e = f"{v:.0e}".split("e")
-    return f"{m}e{int(e)}"

@@ -15,17 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 import vtk
-from matplotlib import colormaps
 from vtk.util.numpy_support import numpy_to_vtk
 
-from landscape.picture import Theme, get_theme, rgba_u8
+from landscape.picture import Theme, depth_colors, get_theme, rgba_u8
 from landscape.render import _colors as colors
-
-
-def depth_colors(n_layers: int) -> np.ndarray:
-    """float ``[L, 3]``: the colour of each layer's line, input (purple) → output (yellow)."""
-    t = np.linspace(0.35, 0.95, max(int(n_layers), 1)) if n_layers > 1 else np.array([0.95])
-    return np.asarray(colormaps["plasma"](t))[:, :3]
 
 
 class SpeedChart:
