@@ -519,6 +519,24 @@ class View:
             return self.alt_panel_on
         return self.panel_on
 
+    def panel_pixels(self, image: np.ndarray) -> np.ndarray | None:
+        """The rectangle of a stage screenshot ``image`` (uint8 ``[H, W, 3]``, as
+        `Stage.screenshot` returns) that this view's panel covers, with a small margin; None
+        when no panel is shown. For faces that cannot draw the panel themselves (vtk.js in a
+        notebook draws no 2D actors): they show this crop beside their 3D view."""
+        if not self.panel_shown or (self.panel is None and self.alt_panel is None):
+            return None
+        panel = self.alt_panel if self.alt_panel is not None else self.panel
+        x0, y0, x1, y1 = getattr(panel, "rect", None) or self.panel_rect
+        vx0, vy0, vx1, vy1 = self.renderer.GetViewport()
+        h, w = image.shape[:2]
+        pad = 0.01
+        cols = (vx0 + (vx1 - vx0) * np.clip([x0 - pad, x1 + pad], 0, 1)) * w
+        rows = (1 - (vy0 + (vy1 - vy0) * np.clip([y1 + pad, y0 - pad], 0, 1))) * h
+        c0, c1 = int(np.floor(cols[0])), int(np.ceil(cols[1]))
+        r0, r1 = int(np.floor(rows[0])), int(np.ceil(rows[1]))
+        return np.ascontiguousarray(image[max(r0, 0):min(r1, h), max(c0, 0):min(c1, w)])
+
     def show_activations(self, stats) -> None:
         """Replace the gradient panel with the activation panel for ``stats``
         (`landscape.measures._saturation.ActivationStats`, at θ*)."""

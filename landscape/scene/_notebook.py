@@ -219,11 +219,15 @@ class ComputedScene(Computed):
                   f"({NOTEBOOK_EXTRA}); showing a still instead", file=sys.stderr)
             return self.still(at, size=size, theme=theme)
         stage = self._stage_at(at, size, theme)
-        if backend != "static":
+        panels = []
+        if backend != "static":            # vtk.js draws no 2D actors: the panels go beside
+            shot = stage.screenshot()
+            panels = [p for p in (v.panel_pixels(shot) for v in stage.views) if p is not None]
             for v in stage.views:
                 v.solid_balls()            # vtk.js draws no point sprites
         try:
-            return stage.plotter.show(jupyter_backend=backend, return_viewer=True)
+            return beside(stage.plotter.show(jupyter_backend=backend, return_viewer=True),
+                          panels)
         except ImportError as e:
             print(f"landscape: the 3D view needs {e.name or 'a package'} ({NOTEBOOK_EXTRA}); "
                   "showing a still instead", file=sys.stderr)
@@ -267,6 +271,31 @@ class ComputedScene(Computed):
                 f"{self.scene.quality.name} · {int(self.runs[0].trajectory.steps[-1])} steps · "
                 f"computed in {self.seconds:.1f} s</p><table><tr>{head}</tr>{''.join(rows)}"
                 f"</table>")
+
+
+def beside(viewer, panels):
+    """The 3D ``viewer`` with the views' panels (uint8 images, see `View.panel_pixels`) in a
+    column to its right, as one ipywidgets box; the viewer alone when there is no panel."""
+    if not panels:
+        return viewer
+    import io
+
+    import ipywidgets as widgets
+    from IPython.display import display
+    from PIL import Image
+
+    def png(a) -> bytes:
+        buf = io.BytesIO()
+        Image.fromarray(a).save(buf, format="PNG")
+        return buf.getvalue()
+
+    if not isinstance(viewer, widgets.Widget):   # an IPython display object: shown in a box
+        out = widgets.Output()
+        with out:
+            display(viewer)
+        viewer = out
+    column = widgets.VBox([widgets.Image(value=png(a), format="png") for a in panels])
+    return widgets.HBox([viewer, column])
 
 
 def _has_jupyter_backend() -> bool:

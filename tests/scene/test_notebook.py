@@ -90,6 +90,52 @@ def test_show_without_the_jupyter_extra_says_what_to_install(result, monkeypatch
     assert isinstance(out, notebook.Still)
 
 
+def test_show_puts_the_panel_beside_the_3d_view(result, monkeypatch):
+    """vtk.js (the Jupyter backends) draws no 2D actors, so the gradient panel would be missing
+    from the 3D view: it is shown beside it, cut from the stage's own picture. The cut holds the
+    whole panel: every pixel of the bars' colours in the full picture lies inside it."""
+    import io
+
+    import ipywidgets as widgets
+    import pyvista as pv
+    from PIL import Image
+
+    from landscape.picture import THEMES
+    from landscape.render import Stage
+    from landscape.scene import _notebook as notebook
+
+    monkeypatch.setattr(notebook, "_has_jupyter_backend", lambda: True)
+    monkeypatch.setattr(pv.Plotter, "show", lambda self, **kw: widgets.HTML("the 3D viewer"))
+    shots = []
+    real = Stage.screenshot
+    monkeypatch.setattr(Stage, "screenshot", lambda self, *a: shots.append(real(self, *a))
+                        or shots[-1])
+    out = result.show(jupyter_backend="trame", size=(960, 540))   # the panel readable
+    assert isinstance(out, widgets.HBox)
+    viewer, column = out.children
+    assert viewer.value == "the 3D viewer"
+    (image,) = column.children                     # one view, one panel
+    crop = np.asarray(Image.open(io.BytesIO(image.value)).convert("RGB"))
+    full = shots[-1]
+    assert crop.shape[0] < full.shape[0] / 2 and crop.shape[1] < full.shape[1] / 2
+    # where the crop sits in the picture, found by matching it, not by the code's own rect
+    hits = [(r, c) for r in range(full.shape[0] - crop.shape[0] + 1)
+            for c in range(0, full.shape[1] - crop.shape[1] + 1)
+            if (full[r, c] == crop[0, 0]).all()
+            and np.array_equal(full[r:r + crop.shape[0], c:c + crop.shape[1]], crop)]
+    assert hits, "the panel image is not a part of the stage's picture"
+    r0, c0 = hits[0]
+    th = THEMES["dark"]
+    bar = np.zeros(full.shape[:2], bool)
+    for rgb in (th.healthy, th.vanish, th.explode):
+        target = np.round(np.asarray(rgb) * 255)
+        bar |= (np.abs(full.astype(int) - target).max(-1) <= 12)   # shaded a little
+    rows, cols = np.nonzero(bar)
+    assert rows.size > 50, "no bars found in the picture"
+    assert (rows.min() >= r0 and rows.max() < r0 + crop.shape[0] and cols.min() >= c0
+            and cols.max() < c0 + crop.shape[1]), "a bar lies outside the panel image"
+
+
 def test_bad_input_is_one_line(tmp_path):
     class Broken(ls.Scene):
         def construct(self):
