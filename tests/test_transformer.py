@@ -162,6 +162,8 @@ def test_layers_are_named_in_the_order_they_are_applied():
     # the gradient panel counts the layers with weights
     assert ls.nets.weight_layers(pre.layout)[:3] == ["embed", "block_0/attn_q", "block_0/attn_k"]
     assert {p.role for p in pre.layout.params if "/ln" in p.layer or p.layer == "ln_f"} == {"bn"}
+    # --layers takes these names (and indices over the weight layers)
+    assert ls.nets.resolve_layers(pre.layout, ("block_1/attn_q", "head", 0)) == (0, 7, 13)
 
 
 def test_filter_normalized_directions_per_unit():

@@ -260,7 +260,8 @@ class LandscapeConfig:
         (``reverse``, ``sort``: each output needs the whole input)."""
         if d.n_tokens is None:
             raise LandscapeError(f"the transformer takes token sequences; {d.name} has real "
-                                 f"features (use --dataset modular, reverse or sort)")
+                                 f"features (use --dataset modular, reverse or sort; an "
+                                 f"ls.Dataset of token ids needs n_tokens=V)")
         unsupported = [name for name, on in (("batchnorm", self.batchnorm), ("skip", self.skip),
                                              (f"output={self.output!r}", self.output != "softmax"))
                        if on]
