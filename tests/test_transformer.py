@@ -11,12 +11,12 @@ import sys
 import jax
 import numpy as np
 import pytest
+from cli_errors import one_line_error
 
 import landscape as ls
 from landscape import data as data_mod
 from landscape.nets import sample_losses
 from landscape.pipeline import LandscapeConfig
-from tests.cli_errors import one_line_error
 
 # ------------------------------------------------------------------ an independent forward pass
 
