@@ -224,6 +224,9 @@ class Surface:
             xe, ye = arrays["x_eval"], arrays["y_eval"]
             if xe.ndim != 2 or ye.ndim not in (1, 2) or xe.shape[0] != ye.shape[0]:
                 raise ValueError("x_eval is not [n, d] or y_eval is not [n] or [n, seq]")
+            if ye.ndim == 2 and (meta.get("eval_set") or {}).get("label_shape") != [ye.shape[1]]:
+                raise ValueError(f"y_eval is {list(ye.shape)} but meta eval_set label_shape "
+                                 f"does not say so")
             sample = (meta.get("eval_set") or {}).get("sample_shape")
             if sample is not None and xe.shape[0]:
                 if not (isinstance(sample, list) and all(isinstance(v, int) and v > 0
