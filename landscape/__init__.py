@@ -31,6 +31,7 @@ _EXPORTS = {
     "Model": ("landscape.nets", "Model"),
     "mlp": ("landscape.nets", "mlp"),
     "cnn": ("landscape.nets", "cnn"),
+    "transformer": ("landscape.nets", "transformer"),
     "from_apply_fn": ("landscape.nets", "from_apply_fn"),
     "from_flax": ("landscape.nets", "from_flax"),
     "from_nnx": ("landscape.nets", "from_nnx"),

@@ -24,6 +24,9 @@ def first_layer(model) -> tuple[int, int] | None:
         h, w = spec["image_shape"]
         c0 = spec["channels"][0]
         return h * w * 9 * c0, h * w * c0
+    if spec.get("kind") == "transformer":   # token + position embedding: a gather and an add
+        out = spec["seq_len"] * spec["widths"][0]
+        return out, out
     return None
 
 

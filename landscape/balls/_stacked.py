@@ -48,6 +48,7 @@ def stacked_consts(task, plane) -> dict:
     n_layers = len(model.spec["widths"]) + 1
     U = [model.layout.unflatten(np.asarray(v, np.float32)) for v in (task.theta, plane.d1, plane.d2)]
     x = np.asarray(task.data.x_eval, np.float32)
+    x = x.reshape(x.shape[0], -1)   # samples of any shape, flattened as the MLP does
     layers = []
     for i in range(n_layers):
         name = f"dense_{i}"

@@ -53,14 +53,26 @@ CONFIG_DEFAULTS = {"bn_policy": "eval", "norm": "filter", "train_lr": 1e-2,
 def add_model_args(p: argparse.ArgumentParser) -> None:
     """Data, network, training and plane options (defaults: the reference case)."""
     g = p.add_argument_group("data and network")
-    g.add_argument("--dataset", default="digits", help="digits | mnist | moons | circles | spirals (default digits)")
+    g.add_argument("--dataset", default="digits",
+                   help="digits | mnist | moons | circles | spirals (default digits); token "
+                        "sequences for --model transformer: modular (a + b mod p) | reverse | sort")
     g.add_argument("--samples", type=int, default=None, help="sample count of a generated dataset")
     g.add_argument("--classes", type=parse_ints, default=None,
                    help="keep only these labels, relabelled 0..k-1, e.g. 5,6,7,8,9")
-    g.add_argument("--model", default="mlp", help="mlp | cnn (default mlp; the CNN has no batch "
-                                                  "norm, skips or other outputs)")
+    g.add_argument("--modulus", type=int, default=None,
+                   help="--dataset modular: the modulus p (default 97): p² pairs, half trained on")
+    g.add_argument("--model", default="mlp", help="mlp | cnn | transformer (default mlp; the CNN "
+                                                  "has no batch norm, skips or other outputs)")
     g.add_argument("--widths", type=parse_widths, default=(64, 64, 64),
-                   help="hidden widths, e.g. 64,64,64 (CNN: channels)")
+                   help="hidden widths, e.g. 64,64,64 (CNN: channels; transformer: the model "
+                        "width of each block, all equal: 64,64,64,64,64,64 is 6 blocks of 64)")
+    g.add_argument("--heads", type=int, default=None,
+                   help="transformer: attention heads, dividing the width (default 4, or 2 or 1)")
+    g.add_argument("--norm-position", default=None,
+                   help="transformer: LayerNorm before each sublayer (pre, default) or after "
+                        "the residual sum (post)")
+    g.add_argument("--no-residual", dest="residual", action="store_false",
+                   help="transformer: no residual connections around attention and feed-forward")
     g.add_argument("--activation", default="relu",
                    help="sigmoid | tanh | relu | leaky_relu | elu | gelu | linear")
     g.add_argument("--init", default="he",
@@ -142,7 +154,8 @@ def config_from_args(args):
         batchnorm=args.batchnorm, skip=args.skip,
         train_steps=args.train_steps, seed=args.seed, directions=args.directions,
         span=args.span, grid=args.grid, layers=args.layers, norm_step=args.norm_step,
-        classes=args.classes, **opt).validate()
+        classes=args.classes, heads=args.heads, norm_position=args.norm_position,
+        residual=args.residual, modulus=args.modulus, **opt).validate()
 
 
 def check_output(path: str | None, suffixes=(".npz",)) -> str | None:

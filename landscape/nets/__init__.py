@@ -20,5 +20,8 @@ from landscape.nets._norms import combined_norm as combined_norm
 from landscape.nets._norms import layer_segments as layer_segments
 from landscape.nets._norms import scaled_norm as scaled_norm
 from landscape.nets._norms import segment_norms as segment_norms
+from landscape.nets._transformer import NORM_POSITIONS as NORM_POSITIONS
+from landscape.nets._transformer import layer_norm as layer_norm
+from landscape.nets._transformer import transformer as transformer
 
-__all__ = ['ACTIVATIONS', 'BN_EPS', 'Layout', 'Model', 'build', 'cnn', 'combined_norm', 'from_apply_fn', 'from_equinox', 'from_flax', 'from_nnx', 'layer_mask', 'layer_segments', 'loss_and_accuracy', 'mlp', 'resolve_layers', 'sample_losses', 'scaled_norm', 'segment_norms', 'weight_layers']
+__all__ = ['ACTIVATIONS', 'BN_EPS', 'Layout', 'Model', 'NORM_POSITIONS', 'build', 'cnn', 'combined_norm', 'from_apply_fn', 'from_equinox', 'from_flax', 'from_nnx', 'layer_mask', 'layer_norm', 'layer_segments', 'loss_and_accuracy', 'mlp', 'resolve_layers', 'sample_losses', 'scaled_norm', 'segment_norms', 'transformer', 'weight_layers']

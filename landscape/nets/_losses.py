@@ -13,7 +13,15 @@ def sample_losses(logits, y, output: str):
 
     ``softmax``: cross-entropy (nats); ``sigmoid``: binary cross-entropy of one logit;
     ``mse``: half the squared error against one-hot targets, summed over outputs.
+
+    Labels with a position axis (``y [n, seq]``, ``logits [n, seq, classes]``: the sequence
+    tasks) score each sample by the mean over its positions: the per-position cross-entropy,
+    and the share of positions predicted right (a float in [0, 1], not a bool).
     """
+    if y.ndim == 2 and logits.ndim == 3:
+        loss, correct = sample_losses(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), output)
+        return (jnp.mean(loss.reshape(y.shape), -1),
+                jnp.mean(correct.reshape(y.shape).astype(logits.dtype), -1))
     if output == "mse":
         # squared error against one-hot targets: quadratic in a linear model's weights
         target = jax.nn.one_hot(y, logits.shape[-1], dtype=logits.dtype)

@@ -78,6 +78,8 @@ def mlp(widths=(64, 64, 64), *, n_in: int = 64, n_out: int = 10, activation: str
 
     def first_fn(theta, x):
         P = layout.unflatten(theta)["dense_0"]
+        if x.ndim > 2:   # samples of any shape ([n, h, w, c]) are flattened, C order
+            x = x.reshape(x.shape[0], -1)
         return x @ P["w"] + P["b"]
 
     def trace_fn(theta, z, bn_stats, bn_mode):

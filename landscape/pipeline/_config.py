@@ -29,17 +29,18 @@ from landscape.training import Task, train
 CACHE_VERSION = 1
 # fields a config carries in `to_dict` (and its cache key) only when they differ from the default
 OPTIONAL_FIELDS = ("eval_samples", "eval_batch", "layers", "norm_step", "train_checkpoints",
-                   "classes", "pretrain", "transfer_layers", "freeze")
+                   "classes", "pretrain", "transfer_layers", "freeze", "heads", "norm_position",
+                   "residual", "modulus")
 
 
 # the kinds of value of the fields (`LandscapeConfig.check_types`)
 _WHOLE = ("train_steps", "seed", "grid", "train_checkpoints", "transfer_layers")
-_OPTIONAL_WHOLE = ("n_samples", "train_batch", "eval_samples", "eval_batch")
+_OPTIONAL_WHOLE = ("n_samples", "train_batch", "eval_samples", "eval_batch", "heads", "modulus")
 _FINITE = ("init_scale", "train_lr")
 _OPTIONAL_FINITE = ("norm_step",)
 _NAMES = ("dataset", "model", "activation", "init", "bn_policy", "output", "train_optimizer",
           "directions", "norm")
-_FLAGS = ("batchnorm", "skip", "freeze")
+_FLAGS = ("batchnorm", "skip", "freeze", "residual")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,7 +50,7 @@ class LandscapeConfig:
 
     dataset: str = "digits"
     n_samples: int | None = None
-    model: str = "mlp"                 # mlp | cnn
+    model: str = "mlp"                 # mlp | cnn | transformer
     widths: tuple[int, ...] = (64, 64, 64)
     activation: str = "relu"
     init: str = "he"
@@ -78,6 +79,11 @@ class LandscapeConfig:
     pretrain: "LandscapeConfig | None" = None  # transfer: the network whose lower layers are reused
     transfer_layers: int = 0           # how many lower layers start from pretrain's θ*
     freeze: bool = False               # those layers never change (training, and the plane)
+    # The built-in transformer (model="transformer") and the modular dataset; None: the default.
+    heads: int | None = None           # attention heads (default: 4, or 2 or 1 when 4 does not divide)
+    norm_position: str | None = None   # "pre" (default) | "post": LayerNorm before/after each sublayer
+    residual: bool = True              # False: no residual connections in the blocks
+    modulus: int | None = None         # the modular dataset's p (default 97)
 
     def __post_init__(self):
         for name in ("layers", "classes"):
@@ -162,6 +168,8 @@ class LandscapeConfig:
         for name in _FLAGS:
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 bad(name, "True or False")
+        if self.norm_position is not None and not isinstance(self.norm_position, str):
+            bad("norm_position", "a name (a string) or None")
         if not (isinstance(self.widths, (tuple, list)) and all(whole(w) for w in self.widths)):
             bad("widths", "a tuple of whole numbers, e.g. (64, 64)")
         if self.classes is not None and not all(whole(c) for c in self.classes):
@@ -205,7 +213,8 @@ class LandscapeConfig:
     # ------------------------------------------------------------ stages
 
     def build_data(self) -> data_mod.Dataset:
-        d = data_mod.load(self.dataset, seed=self.seed, n=self.n_samples, classes=self.classes)
+        d = data_mod.load(self.dataset, seed=self.seed, n=self.n_samples, classes=self.classes,
+                          modulus=self.modulus)
         if self.eval_samples is not None:
             d = data_mod.eval_subset(d, self.eval_samples, seed=self.seed)
         return d
@@ -213,7 +222,19 @@ class LandscapeConfig:
     def build_model(self, d: data_mod.Dataset) -> nets.Model:
         from landscape.errors import choice
 
-        choice("model", self.model, ("mlp", "cnn"))
+        choice("model", self.model, ("mlp", "cnn", "transformer"))
+        if self.model == "transformer":
+            return self.build_transformer(d)
+        only = [f"--{name}" for name, on in (("heads", self.heads is not None),
+                                             ("norm-position", self.norm_position is not None),
+                                             ("no-residual", not self.residual)) if on]
+        if only:
+            raise LandscapeError(f"{' and '.join(only)} appl{'ies' if len(only) == 1 else 'y'} "
+                                 f"to the transformer (--model transformer) only, not the "
+                                 f"{self.model.upper()}")
+        if d.n_tokens is not None:
+            raise LandscapeError(f"{d.name} holds token sequences; the {self.model.upper()} takes "
+                                 f"real features: use --model transformer")
         if self.model == "cnn":
             if d.image_shape is None:
                 raise LandscapeError(f"the CNN needs image data; {d.name} is not images (use digits)")
@@ -231,6 +252,30 @@ class LandscapeConfig:
         return nets.mlp(self.widths, n_in=d.n_features, n_out=d.n_classes,
                           activation=self.activation, init=self.init, init_scale=self.init_scale,
                           batchnorm=self.batchnorm, skip=self.skip, output=self.output)
+
+    def build_transformer(self, d: data_mod.Dataset) -> nets.Model:
+        """The built-in transformer for a token dataset: readout at the last position and
+        causal attention for one label per sequence (``modular``: a decoder, as in the
+        grokking papers), every position and full attention for a label per position
+        (``reverse``, ``sort``: each output needs the whole input)."""
+        if d.n_tokens is None:
+            raise LandscapeError(f"the transformer takes token sequences; {d.name} has real "
+                                 f"features (use --dataset modular, reverse or sort; an "
+                                 f"ls.Dataset of token ids needs n_tokens=V)")
+        unsupported = [name for name, on in (("batchnorm", self.batchnorm), ("skip", self.skip),
+                                             (f"output={self.output!r}", self.output != "softmax"))
+                       if on]
+        if unsupported:
+            raise LandscapeError(f"the transformer does not support {', '.join(unsupported)} "
+                                 f"(its residuals are on unless --no-residual); drop "
+                                 f"{'it' if len(unsupported) == 1 else 'them'}")
+        per_position = bool(d.label_shape)
+        return nets.transformer(self.widths, vocab=d.n_tokens, seq_len=d.sample_shape[0],
+                                n_out=d.n_classes, heads=self.heads,
+                                norm_position=self.norm_position or "pre",
+                                residual=self.residual, activation=self.activation,
+                                init=self.init, init_scale=self.init_scale,
+                                causal=not per_position, readout="all" if per_position else "last")
 
     def build_task(self) -> Task:
         """Train (the pretrained source network first, when ``pretrain`` is set)."""

@@ -23,7 +23,8 @@ def task_from_surface(s: Surface) -> Task:
     d = data_mod.Dataset(ds.get("name", "custom"), x, y, x, y,
                          int(s.spec.get("n_out", int(y.max()) + 1)) if s.spec.get("output") != "sigmoid" else 2,
                          tuple(s.spec["image_shape"]) if s.spec.get("kind") == "cnn" else None,
-                         ds.get("seed"))
+                         ds.get("seed"),
+                         n_tokens=s.spec.get("vocab") if s.spec.get("kind") == "transformer" else None)
     # narrower batch-norm layers are NaN-padded in the file
     bn = [(np.asarray(v[0][~np.isnan(v[0])]), np.asarray(v[1][~np.isnan(v[1])])) for v in s.bn_stats]
     policy = s.meta.get("bn_policy") or "eval"

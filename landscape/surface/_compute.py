@@ -227,7 +227,7 @@ def _surface_meta(task, pl, ev, st, eval_hash, flops, loss, l0, a0, t0) -> dict:
         "format": FORMAT,
         "dataset": task.data.describe(),
         "eval_set": {"n": n_eval, "shape": list(np.shape(x)), "sha256": eval_hash,
-                     **task.data.eval_source()},
+                     **task.data.eval_source(), **task.data.arrays_info()},
         "train": task.config,
         "direction": pl.method, "norm": pl.norm,
         "direction_meta": {k: v for k, v in pl.meta.items() if k != "path"},

@@ -61,6 +61,10 @@ def activation_bytes(model: Model, sample_shape) -> int:
         # feature maps: height × width × channels of the first conv layer dominate
         h, w = model.spec["image_shape"]
         per = max(per, h * w * max(model.spec["channels"]))
+    if model.spec.get("kind") == "transformer":
+        # the feed-forward layer's hidden units and every head's attention scores, per position
+        t, d = model.spec["seq_len"], model.spec["widths"][0]
+        per = max(per, t * (model.spec["ffn_mult"] * d + model.spec["heads"] * t + 4 * d))
     return 4 * 4 * per
 
 
@@ -130,9 +134,9 @@ def split_eval(x: np.ndarray, y: np.ndarray, eval_batch: int):
     w = np.ones(n, np.float32)
     if pad:
         x = np.concatenate([x, np.zeros((pad,) + x.shape[1:], x.dtype)])
-        y = np.concatenate([y, np.zeros(pad, y.dtype)])
+        y = np.concatenate([y, np.zeros((pad,) + y.shape[1:], y.dtype)])
         w = np.concatenate([w, np.zeros(pad, np.float32)])
-    return (x.reshape((nb, eval_batch) + x.shape[1:]), y.reshape(nb, eval_batch),
+    return (x.reshape((nb, eval_batch) + x.shape[1:]), y.reshape((nb, eval_batch) + y.shape[1:]),
             w.reshape(nb, eval_batch))
 
 

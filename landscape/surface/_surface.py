@@ -24,7 +24,7 @@ EMBED_LIMIT_BYTES = 32 << 20
 #: what each entry of a surface file must be: (dtype kinds, number of dimensions)
 _DTYPES = {"alphas": ("f", 1), "betas": ("f", 1), "loss": ("f", 2), "accuracy": ("f", 2),
            "theta": ("f", 1), "d1": ("f", 1), "d2": ("f", 1), "x_eval": ("f", None),
-           "y_eval": ("iu", 1), "bn_stats": ("f", None), "spec": ("U", 0), "layout": ("U", 0),
+           "y_eval": ("iu", None), "bn_stats": ("f", None), "spec": ("U", 0), "layout": ("U", 0),
            "meta": ("U", 0)}
 #: the entries of ``meta`` that loading and printing a surface rely on, and their JSON kinds
 _META = {"center_loss": (int, float), "center_accuracy": (int, float), "n_nonfinite": (int,),
@@ -43,7 +43,9 @@ class Surface:
       accuracy: float32 ``[Ra, Rb]``, in [0, 1].
       theta, d1, d2: float32 ``[P]``, θ* and the two directions.
       spec: the network spec (JSON-able); layout: the flat-vector `Layout`.
-      x_eval: float32 ``[n, d]``, y_eval: int32 ``[n]``: the evaluation data.
+      x_eval: float32 ``[n, *sample_shape]`` (token ids as whole numbers), y_eval: int32
+        ``[n]`` or ``[n, seq]``: the evaluation data. Files hold ``x_eval`` flat, ``[n, d]``;
+        ``meta["eval_set"]["sample_shape"]`` (when not flat) gives the shape back.
       bn_stats: float32 ``[n_bn, 2, width]`` running (mean, var) at θ*, or empty.
       meta: dataset, seeds, direction method, normalization, batch-norm policy, timings, ...
       extra: further fields over (possibly coarser) grids of the same plane, by name:
@@ -113,12 +115,15 @@ class Surface:
     def eval_data(self, x=None, y=None) -> tuple[np.ndarray, np.ndarray]:
         """The evaluation set ``(x, y)``: the embedded one, else ``x, y`` given by the caller,
         else regenerated from ``meta["eval_set"]["source"]``; the last two are checked against
-        the stored content hash (a mismatch raises `LandscapeError`)."""
+        the stored content hash (a mismatch raises `LandscapeError`). ``x`` has the dataset's
+        dtype (``meta["eval_set"]["dtype"]``: int32 token ids), float32 otherwise."""
         from landscape.surface._jobs import array_digest
 
         info = self.meta.get("eval_set", {})
+        back = (lambda a: a.astype(info["dtype"])) if info.get("dtype") not in (None, "float32") \
+            else (lambda a: a)     # token ids: back to integers, as the dataset holds them
         if x is None and self.x_eval.shape[0] == info.get("n", self.x_eval.shape[0]):
-            return self.x_eval, self.y_eval
+            return back(self.x_eval), self.y_eval
         if x is None:
             src = info.get("source")
             if not src:
@@ -127,7 +132,7 @@ class Surface:
             from landscape import data as data_mod
 
             d = data_mod.load(src["dataset"], seed=src.get("seed") or 0, n=src.get("n"),
-                              classes=src.get("classes"))
+                              classes=src.get("classes"), **(src.get("options") or {}))
             if info.get("subset"):
                 sub = info["subset"]
                 d = data_mod.eval_subset(d, sub["size"], seed=sub["seed"])
@@ -137,7 +142,7 @@ class Surface:
         if want and array_digest(x, y) != want:
             raise LandscapeError(f"the evaluation set given does not match this surface's "
                                  f"(sha256 {want[:12]}…); it was computed on other data")
-        return x, y
+        return back(x), y
 
     def fingerprint(self) -> str:
         """A short hash of the grid (``alphas``, ``betas``) and the plane (θ*, d1, d2): two
@@ -170,6 +175,7 @@ class Surface:
         meta["eval_set"] = {**self.meta.get("eval_set", {}), "embedded": embed}
         x = self.x_eval if embed else self.x_eval[:0]
         y = self.y_eval if embed else self.y_eval[:0]
+        x = x.reshape(x.shape[0], -1) if x.ndim > 2 else x   # flat in the file: [n, d]
         arrays = {
             "format": np.array(FORMAT),
             "alphas": self.alphas.astype(np.float32), "betas": self.betas.astype(np.float32),
@@ -215,8 +221,20 @@ class Surface:
             th = arrays["theta"]
             if arrays["d1"].shape != th.shape or arrays["d2"].shape != th.shape:
                 raise ValueError("theta, d1 and d2 differ in size")
-            if arrays["x_eval"].ndim != 2 or arrays["x_eval"].shape[0] != arrays["y_eval"].shape[0]:
-                raise ValueError("x_eval is not [n, d] or y_eval is not [n]")
+            xe, ye = arrays["x_eval"], arrays["y_eval"]
+            if xe.ndim != 2 or ye.ndim not in (1, 2) or xe.shape[0] != ye.shape[0]:
+                raise ValueError("x_eval is not [n, d] or y_eval is not [n] or [n, seq]")
+            if ye.ndim == 2 and (meta.get("eval_set") or {}).get("label_shape") != [ye.shape[1]]:
+                raise ValueError(f"y_eval is {list(ye.shape)} but meta eval_set label_shape "
+                                 f"does not say so")
+            sample = (meta.get("eval_set") or {}).get("sample_shape")
+            if sample is not None and xe.shape[0]:
+                if not (isinstance(sample, list) and all(isinstance(v, int) and v > 0
+                                                         for v in sample)
+                        and int(np.prod(sample)) == xe.shape[1]):
+                    raise ValueError(f"meta eval_set sample_shape {sample!r} does not fit "
+                                     f"x_eval {list(xe.shape)}")
+                arrays["x_eval"] = xe.reshape((xe.shape[0],) + tuple(sample))
             bn = arrays["bn_stats"]
             if bn.size and (bn.ndim != 3 or bn.shape[1] != 2):
                 raise ValueError(f"bn_stats is {list(bn.shape)}, not [n_bn, 2, width]")
