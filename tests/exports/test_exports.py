@@ -112,8 +112,10 @@ def test_glb_structure_balls_and_linear_colours(files, tmp_path):
     for g, name in enumerate(("sgd", "adam")):
         mesh = doc["meshes"][names.index(name)]
         count = doc["accessors"][mesh["primitives"][0]["attributes"]["POSITION"]]["count"]
+        assert count == 2 + 12 * 6                 # one UV sphere (12 segments, 7 bands)
         live = ((t.group == g) & ~t.escaped[-1]).sum()
-        assert count == live * (2 + 12 * 6)        # a UV sphere (12 segments, 7 bands) each
+        users = [n for n in doc["nodes"] if n.get("mesh") == names.index(name)]
+        assert len(users) == live                  # one node per ball shares it
     mat = doc["materials"][doc["meshes"][names.index("sgd")]["primitives"][0]["material"]]
     want = srgb_to_linear(np.array([0xff, 0x4d, 0x6d]) / 255)   # the renderer's first colour
     assert np.allclose(mat["pbrMetallicRoughness"]["baseColorFactor"][:3], want)
@@ -337,7 +339,7 @@ def test_scene_views_and_single_surface_formats(scene_file, tmp_path, capsys):
     doc_len = struct.unpack("<I", (tmp_path / "p.glb").read_bytes()[12:16])[0]
     doc = json.loads((tmp_path / "p.glb").read_bytes()[20:20 + doc_len])
     assert [doc["nodes"][k]["name"].split("  ·  ")[0] for k in doc["nodes"][0]["children"]] \
-        == ["first", "second"]
+        == ["first", "second", "camera (iso)"]
 
 
 def test_plot_png_and_export_glb_html_load_no_vtk(files, tmp_path):
