@@ -1,0 +1,102 @@
+"""glTF files for the tests: the Khronos validator (npm ``gltf-validator``, run with node) and
+three.js (npm ``three``), installed with npm into a cache folder outside the repository the
+first time a test needs them, and a reader for what a ``.glb``/``.gltf`` holds.
+
+    report = validate("x.glb")          # the validator's JSON report
+    doc, blob = read_gltf("x.glb")      # the JSON document and the binary buffer
+    positions = accessor(doc, blob, 3)  # one accessor as a numpy array
+
+The folder is ``$LANDSCAPE_NODE_DIR``, else ``~/.cache/landscape-tests/node`` (`.ci/run`
+installs both packages there). Without node and npm, or when npm cannot install, a test that
+needs them skips, and fails in CI (``$CI`` set)."""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import json
+import os
+import shutil
+import struct
+import subprocess
+
+import numpy as np
+import pytest
+
+PACKAGES = ("gltf-validator", "three")
+HERE = os.path.dirname(os.path.abspath(__file__))
+DTYPES = {5126: np.float32, 5125: np.uint32, 5123: np.uint16, 5121: np.uint8}
+WIDTH = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16}
+
+
+def node_dir() -> str:
+    return os.environ.get("LANDSCAPE_NODE_DIR") or os.path.expanduser(
+        "~/.cache/landscape-tests/node")
+
+
+def _unavailable(why: str):
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{why} in CI: .ci/run must install node, npm and {PACKAGES}")
+    pytest.skip(why)
+
+
+def node_modules() -> str:
+    """The ``node_modules`` folder holding `PACKAGES`, installing them when missing (one
+    process at a time: a lock file beside it)."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        _unavailable("no node/npm on this machine")
+    root = node_dir()
+    mods = os.path.join(root, "node_modules")
+    os.makedirs(root, exist_ok=True)
+    with open(os.path.join(root, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        missing = [p for p in PACKAGES if not os.path.exists(os.path.join(mods, p, "package.json"))]
+        if missing:
+            r = subprocess.run(["npm", "install", "--prefix", root, "--no-audit", "--no-fund",
+                                *missing], capture_output=True, text=True, timeout=600,
+                               check=False)
+            if r.returncode != 0:
+                _unavailable(f"npm could not install {missing}: {r.stderr.strip()[-300:]}")
+    return mods
+
+
+def validate(path) -> dict:
+    """The Khronos glTF validator's report on ``path`` (every issue listed)."""
+    env = dict(os.environ, NODE_PATH=node_modules())
+    r = subprocess.run(["node", os.path.join(HERE, "gltf_validate.js"), os.fspath(path)],
+                       capture_output=True, text=True, timeout=300, env=env, check=False)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return json.loads(r.stdout)
+
+
+def assert_valid(path) -> dict:
+    """Validate ``path``: no error, warning, info or hint; returns the report."""
+    report = validate(path)
+    issues = report["issues"]
+    assert (issues["numErrors"], issues["numWarnings"], issues["numInfos"],
+            issues["numHints"]) == (0, 0, 0, 0), json.dumps(issues["messages"][:10], indent=1)
+    return report
+
+
+def read_gltf(path) -> tuple[dict, bytes]:
+    """The JSON document and the binary buffer of a ``.glb`` or a one-file ``.gltf``."""
+    data = open(path, "rb").read()
+    if data[:4] == b"glTF":
+        n = struct.unpack("<I", data[12:16])[0]
+        doc = json.loads(data[20:20 + n])
+        m = struct.unpack("<I", data[20 + n:24 + n])[0]
+        return doc, data[28 + n:28 + n + m]
+    doc = json.loads(data)
+    uri = doc["buffers"][0]["uri"]
+    return doc, base64.b64decode(uri.split(",", 1)[1])
+
+
+def accessor(doc: dict, blob: bytes, index: int) -> np.ndarray:
+    """Accessor ``index`` as an array ``[count]`` or ``[count, width]``."""
+    a = doc["accessors"][index]
+    v = doc["bufferViews"][a["bufferView"]]
+    w = WIDTH[a["type"]]
+    dt = np.dtype(DTYPES[a["componentType"]])
+    start = v.get("byteOffset", 0) + a.get("byteOffset", 0)
+    arr = np.frombuffer(blob, dt, a["count"] * w, start)
+    return arr.reshape(a["count"], w) if w > 1 else arr.copy()
