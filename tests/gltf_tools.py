@@ -100,3 +100,80 @@ def accessor(doc: dict, blob: bytes, index: int) -> np.ndarray:
     start = v.get("byteOffset", 0) + a.get("byteOffset", 0)
     arr = np.frombuffer(blob, dt, a["count"] * w, start)
     return arr.reshape(a["count"], w) if w > 1 else arr.copy()
+
+
+THREEJS_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>loading</title>
+<style>html, body { margin: 0; background: #202020; overflow: hidden; }</style>
+<script type="importmap">{"imports": {"three": "%(three)s/build/three.module.js",
+                                      "three/addons/": "%(three)s/examples/jsm/"}}</script>
+</head><body>
+<script type="application/octet-stream" id="glb">%(glb)s</script>
+<script type="module">
+import * as THREE from "three";
+import { GLTFLoader } from "three/addons/loaders/GLTFLoader.js";
+
+// ?t=SECONDS: the time to play the animation to (default: its end)
+const T = parseFloat(new URLSearchParams(location.search).get("t") ?? "NaN");
+const bytes = Uint8Array.from(atob(document.getElementById("glb").textContent.trim()),
+                              c => c.charCodeAt(0));
+const loader = new GLTFLoader();
+loader.parse(bytes.buffer, "", (gltf) => {
+  const scene = gltf.scene;
+  scene.add(new THREE.HemisphereLight(0xffffff, 0x303030, 2.5));
+  const sun = new THREE.DirectionalLight(0xffffff, 1.5);
+  sun.position.set(1, 3, 2);
+  scene.add(sun);
+  const clip = gltf.animations[0];
+  let t = 0;
+  if (clip) {
+    const mixer = new THREE.AnimationMixer(scene);
+    const action = mixer.clipAction(clip);
+    action.setLoop(THREE.LoopOnce);
+    action.clampWhenFinished = true;
+    action.play();
+    t = Number.isNaN(T) ? clip.duration : T;
+    mixer.setTime(t);
+  }
+  scene.updateMatrixWorld(true);
+  const nodes = {}, morph = {};
+  scene.traverse((o) => {
+    const a = gltf.parser.associations.get(o);
+    if (a === undefined || a.nodes === undefined) return;
+    nodes[a.nodes] = o.getWorldPosition(new THREE.Vector3()).toArray();
+    if (o.morphTargetInfluences) morph[a.nodes] = Array.from(o.morphTargetInfluences);
+  });
+  // each camera in its own panel, side by side, as the video shows each view
+  const renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
+  renderer.setSize(innerWidth, innerHeight);
+  renderer.setClearColor(0x1a1a1f);
+  renderer.setScissorTest(true);
+  document.body.appendChild(renderer.domElement);
+  const n = Math.max(gltf.cameras.length, 1), w = Math.floor(innerWidth / n);
+  gltf.cameras.forEach((camera, i) => {
+    camera.aspect = w / innerHeight;
+    camera.updateProjectionMatrix();
+    renderer.setViewport(i * w, 0, w, innerHeight);
+    renderer.setScissor(i * w, 0, w, innerHeight);
+    renderer.render(scene, camera);
+  });
+  window.result = { animations: gltf.animations.length, tracks: clip ? clip.tracks.length : 0,
+                    duration: clip ? clip.duration : 0, time: t, cameras: gltf.cameras.length,
+                    tracksByPath: clip ? clip.tracks.map(k => k.name) : [], nodes, morph };
+  document.title = `animations=${window.result.animations} tracks=${window.result.tracks}`;
+}, (error) => { window.result = { error: String(error) }; document.title = "error"; });
+</script></body></html>
+"""
+
+
+def threejs_page(glb_path, html_path) -> str:
+    """A page that loads ``glb_path`` (embedded as base64) with three.js's GLTFLoader, plays
+    its first animation to ``?t=`` seconds (default: the end) with an AnimationMixer, renders
+    it through each of the file's cameras in a panel of its own, side by side, and sets ``window.result`` (animation and track counts,
+    every node's world position, morph weights) and ``document.title``. Chromium must run with
+    ``--allow-file-access-from-files`` to load three.js's modules from the cache folder."""
+    three = "file://" + os.path.join(node_modules(), "three")
+    glb = base64.b64encode(open(glb_path, "rb").read()).decode("ascii")
+    with open(html_path, "w", encoding="utf-8") as fh:
+        fh.write(THREEJS_PAGE % {"three": three, "glb": glb})
+    return os.fspath(html_path)

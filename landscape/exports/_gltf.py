@@ -12,8 +12,9 @@ colours unchanged.
 When balls move, one animation plays the video's timeline (`landscape.exports._gltf_animation`):
 a LINEAR translation channel per ball (keyframes at the video's times; an escaped ball stops
 where it escaped), a riding timelapse's surface as morph targets (one per checkpoint but the
-last, which is the base mesh) with a weights channel, and the scene's camera (a camera node)
-with its orbit as translation and rotation channels. The static pose is the last frame.
+last, which is the base mesh) with a weights channel, and the scene's camera (one camera node
+per view, seeing it as the video's panel does) with its orbit as translation and rotation
+channels. The static pose is the last frame.
 """
 
 from __future__ import annotations
@@ -60,7 +61,6 @@ class Builder:
                     "scene": 0}
         self.doc["nodes"].append({"name": "landscape", "rotation": Z_UP_TO_Y_UP,
                                   "children": []})
-        self.bounds = [np.inf, -np.inf, np.inf, -np.inf, 0.0, 0.0]   # of every view's surface
 
     def accessor(self, array: np.ndarray, ctype: int, kind: str, target: int | None,
                  normalized: bool = False, bounds: bool = False) -> int:
@@ -153,7 +153,8 @@ def build(content, max_keys: int | None = None) -> tuple[dict, bytes]:
 
     b = Builder()
     keys = anim.keyframes(content.n_steps, max_keys) if content.animated else None
-    x, zmax, channels = 0.0, 0.0, []
+    x, channels = 0.0, []
+    bounds = view_bounds(content.views)
     for k, v in enumerate(content.views):
         sc = v.scale
         extras = {"title": v.title, "subtitle": v.subtitle,
@@ -173,12 +174,8 @@ def build(content, max_keys: int | None = None) -> tuple[dict, bytes]:
             for m in theta_star_mesh(v):
                 b.mesh(m, node)
         channels += ball_nodes(b, v, node, colors, keys)
+        channels += camera_node(b, content, node, bounds, keys)
         x += (a1 - a0 if k else a1) + 0.25 * v.span
-        zmax = max(zmax, float(sc.z_top))
-        b0, b1 = float(v.surface.span[2]), float(v.surface.span[3])
-        b.bounds = [min(b.bounds[0], dx + a0), max(b.bounds[1], dx + a1),
-                    min(b.bounds[2], b0), max(b.bounds[3], b1), 0.0, zmax]
-    channels += camera_node(b, content, keys)
     if keys is not None and channels:
         times = b.accessor(np.asarray(content.times, np.float32)[keys], FLOAT, "SCALAR", None,
                            bounds=True)
@@ -250,16 +247,27 @@ def ball_nodes(b: Builder, v, parent: int, colors, keys) -> list:
     return channels
 
 
-def camera_node(b: Builder, content, keys) -> list:
-    """The scene's camera (the renderer's field of view, framing every view) as a camera
-    node under the root; when animated, its orbit as translation and rotation channels."""
-    b.doc["cameras"] = [{"name": f"camera ({content.camera})", "type": "perspective",
-                         "perspective": {"yfov": float(np.radians(anim.VIEW_ANGLE)),
-                                         "aspectRatio": anim.ASPECT, "znear": 0.01}}]
+def view_bounds(views) -> list[float]:
+    """(x0, x1, y0, y1, z0, z1) holding every view's surface in its own coordinates: what the
+    renderer's camera frames (each view in its own viewport, all seen alike)."""
+    spans = np.array([[float(t) for t in v.surface.span] for v in views])
+    return [spans[:, 0].min(), spans[:, 1].max(), spans[:, 2].min(), spans[:, 3].max(), 0.0,
+            max(float(v.scale.z_top) for v in views)]
+
+
+def camera_node(b: Builder, content, parent: int, bounds, keys) -> list:
+    """The scene's camera for one view, as the video shows that view in its own panel: a
+    camera node under the view's node (the renderer's field of view, framing ``bounds``);
+    when the camera moves, its orbit as translation and rotation channels."""
+    name = f"camera ({content.camera}) · {b.doc['nodes'][parent]['name']}"
+    b.doc.setdefault("cameras", []).append({
+        "name": name, "type": "perspective",
+        "perspective": {"yfov": float(np.radians(anim.VIEW_ANGLE)), "aspectRatio": anim.ASPECT,
+                        "znear": 0.01}})
     steps = keys if keys is not None else np.array([0])
-    t, q = anim.camera_track(content, steps, b.bounds)
-    node = b.node(f"camera ({content.camera})", 0, translation=t[0], camera=0)
-    b.doc["nodes"][node]["rotation"] = q[0].astype(float).tolist()
+    t, q = anim.camera_track(content, steps, bounds)
+    node = b.node(name, parent, translation=t[-1], camera=len(b.doc["cameras"]) - 1)
+    b.doc["nodes"][node]["rotation"] = q[-1].astype(float).tolist()
     if keys is None or np.ptp(t, axis=0).max() == 0:
         return []
     return [(node, "translation", b.accessor(t, FLOAT, "VEC3", None)),

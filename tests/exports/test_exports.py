@@ -339,7 +339,7 @@ def test_scene_views_and_single_surface_formats(scene_file, tmp_path, capsys):
     doc_len = struct.unpack("<I", (tmp_path / "p.glb").read_bytes()[12:16])[0]
     doc = json.loads((tmp_path / "p.glb").read_bytes()[20:20 + doc_len])
     assert [doc["nodes"][k]["name"].split("  ·  ")[0] for k in doc["nodes"][0]["children"]] \
-        == ["first", "second", "camera (iso)"]
+        == ["first", "second"]
 
 
 def test_plot_png_and_export_glb_html_load_no_vtk(files, tmp_path):

@@ -122,8 +122,8 @@ def test_every_ball_has_a_track_on_the_video_timeline(escapes, ext):
     (anim,) = doc["animations"]
     n_balls = sum(r.trajectory.n_balls for r in escapes.computed.runs)
     translations = [c for c in anim["channels"] if c["target"]["path"] == "translation"]
-    # one channel per ball, plus the camera's translation
-    assert len(translations) == n_balls + 1
+    # one channel per ball, plus each view's camera's
+    assert len(translations) == n_balls + len(escapes.computed.runs)
     for view, r in zip(views(doc), escapes.computed.runs):
         chans = ball_channels(doc, view)
         assert len(chans) == r.trajectory.n_balls
@@ -240,17 +240,22 @@ def test_frames_needs_balls_on_a_surface(tmp_path, capsys, mlp_task):
     assert np.allclose(got, want, atol=1e-5)
 
 
-def test_the_camera_orbits_as_the_video_does(escapes):
-    """The camera node's lines of sight all pass through one focal point, from one distance
-    and the preset's elevation, and its azimuth turns by the scene's orbits (30° over the
-    first segment, then -10°), read back from the keyframes alone."""
+@pytest.mark.parametrize("which", [0, 1])
+def test_the_camera_orbits_as_the_video_does(escapes, which):
+    """Each view's camera node (under the view, as each panel of the video has its camera):
+    its lines of sight all pass through one focal point, from one distance and the preset's
+    elevation, and its azimuth turns by the scene's orbits (30° over the first segment, then
+    -10°), read back from the keyframes alone."""
     from landscape.picture import CAMERAS
 
     doc, blob = read_gltf(escapes.glb)
-    (cam,) = [n for n in doc["nodes"] if "camera" in n]
+    cams = [k for k, n in enumerate(doc["nodes"]) if "camera" in n]
+    view = views(doc)[which]
+    assert len(cams) == len(doc["cameras"]) == 2
+    k = cams[which]
+    assert k in view["children"]
+    cam = doc["nodes"][k]
     assert doc["cameras"][cam["camera"]]["perspective"]["yfov"] == pytest.approx(np.radians(30))
-    k = doc["nodes"].index(cam)
-    assert k in doc["nodes"][0]["children"]         # in the root's +Z-up frame
     (anim,) = doc["animations"]
     path = {c["target"]["path"]: anim["samplers"][c["sampler"]] for c in anim["channels"]
             if c["target"]["node"] == k}
@@ -264,6 +269,9 @@ def test_the_camera_orbits_as_the_video_does(escapes):
     dist = np.linalg.norm(rel, axis=1)
     assert np.allclose(np.einsum("kij,kj->ki", P, rel), 0, atol=1e-4 * dist.max())
     assert np.allclose(dist, dist[0], rtol=1e-4)
+    # the focal point is the middle of the views' grids (they share one extent here)
+    a0, a1, b0, b1 = escapes.computed.runs[which].surface.span
+    assert np.allclose(focal[:2], [(a0 + a1) / 2, (b0 + b1) / 2], atol=1e-4)
     el0, az0 = CAMERAS[escapes.computed.scene.camera]
     assert np.allclose(np.degrees(np.arcsin(rel[:, 2] / dist)), el0, atol=1e-3)
     az = np.degrees(np.unwrap(np.arctan2(rel[:, 1], rel[:, 0])))
