@@ -136,11 +136,12 @@ loader.parse(bytes.buffer, "", (gltf) => {
     mixer.setTime(t);
   }
   scene.updateMatrixWorld(true);
-  const nodes = {}, morph = {};
+  const nodes = {}, scale = {}, morph = {};
   scene.traverse((o) => {
     const a = gltf.parser.associations.get(o);
     if (a === undefined || a.nodes === undefined) return;
     nodes[a.nodes] = o.getWorldPosition(new THREE.Vector3()).toArray();
+    scale[a.nodes] = o.scale.x;    // its own (getWorldScale of a zero scale reads 1)
     if (o.morphTargetInfluences) morph[a.nodes] = Array.from(o.morphTargetInfluences);
   });
   // each camera in its own panel, side by side, as the video shows each view
@@ -159,7 +160,8 @@ loader.parse(bytes.buffer, "", (gltf) => {
   });
   window.result = { animations: gltf.animations.length, tracks: clip ? clip.tracks.length : 0,
                     duration: clip ? clip.duration : 0, time: t, cameras: gltf.cameras.length,
-                    tracksByPath: clip ? clip.tracks.map(k => k.name) : [], nodes, morph };
+                    tracksByPath: clip ? clip.tracks.map(k => k.name) : [], nodes, scale,
+                    morph };
   document.title = `animations=${window.result.animations} tracks=${window.result.tracks}`;
 }, (error) => { window.result = { error: String(error) }; document.title = "error"; });
 </script></body></html>
@@ -169,8 +171,9 @@ loader.parse(bytes.buffer, "", (gltf) => {
 def threejs_page(glb_path, html_path) -> str:
     """A page that loads ``glb_path`` (embedded as base64) with three.js's GLTFLoader, plays
     its first animation to ``?t=`` seconds (default: the end) with an AnimationMixer, renders
-    it through each of the file's cameras in a panel of its own, side by side, and sets ``window.result`` (animation and track counts,
-    every node's world position, morph weights) and ``document.title``. Chromium must run with
+    it through each of the file's cameras in a panel of its own, side by side, and sets
+    ``window.result`` (animation and track counts, every node's world position and own scale,
+    morph weights) and ``document.title``. Chromium must run with
     ``--allow-file-access-from-files`` to load three.js's modules from the cache folder."""
     three = "file://" + os.path.join(node_modules(), "three")
     glb = base64.b64encode(open(glb_path, "rb").read()).decode("ascii")

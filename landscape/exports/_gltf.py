@@ -29,7 +29,12 @@ from landscape.exports import _gltf_animation as anim
 from landscape.exports._geometry import surface_mesh, theta_star_mesh
 from landscape.exports._gltf_builder import FLOAT, Builder
 from landscape.exports._gltf_builder import srgb_to_linear as srgb_to_linear
-from landscape.exports._gltf_nodes import ball_nodes, camera_node, morph_surface, view_bounds
+from landscape.exports._gltf_nodes import (
+    ball_nodes,
+    camera_node,
+    morph_surface,
+    view_bounds,
+)
 
 
 def build(content, max_keys: int | None = None) -> tuple[dict, bytes]:
@@ -39,6 +44,7 @@ def build(content, max_keys: int | None = None) -> tuple[dict, bytes]:
 
     b = Builder()
     keys = anim.keyframes(content.n_steps, max_keys) if content.animated else None
+    key_times = np.asarray(content.times)[keys] if keys is not None else None
     x, channels = 0.0, []
     bounds = view_bounds(content.views)
     for k, v in enumerate(content.views):
@@ -59,17 +65,18 @@ def build(content, max_keys: int | None = None) -> tuple[dict, bytes]:
         if v.timelapse is None:          # a riding plane's centre is θ_t, the ball, not θ*
             for m in theta_star_mesh(v):
                 b.mesh(m, node)
-        channels += ball_nodes(b, v, node, colors, keys)
+        channels += ball_nodes(b, v, node, colors, keys, key_times)
         channels += camera_node(b, content, node, bounds, keys)
         x += (a1 - a0 if k else a1) + 0.25 * v.span
     if keys is not None and channels:
-        times = b.accessor(np.asarray(content.times, np.float32)[keys], FLOAT, "SCALAR", None,
+        times = b.accessor(key_times.astype(np.float32), FLOAT, "SCALAR", None,
                            bounds=True)
-        samplers = [{"input": times, "output": out, "interpolation": "LINEAR"}
-                    for _, _, out in channels]
+        samplers = [{"input": c[4] if len(c) > 4 else times, "output": c[2],
+                     "interpolation": c[3] if len(c) > 3 else "LINEAR"} for c in channels]
         b.doc["animations"] = [{"name": content.title or "landscape", "samplers": samplers,
-                                "channels": [{"sampler": i, "target": {"node": n, "path": p}}
-                                             for i, (n, p, _) in enumerate(channels)]}]
+                                "channels": [{"sampler": i, "target": {"node": c[0],
+                                                                       "path": c[1]}}
+                                             for i, c in enumerate(channels)]}]
     b.doc["buffers"].append({"byteLength": len(b.blob)})
     return b.doc, bytes(b.blob)
 

@@ -2,7 +2,8 @@
 targets, one node per ball, and the view's camera, each with the animation channels that move
 it (arrays from `landscape.exports._gltf_animation`). Every function adds to a
 `landscape.exports._gltf_builder.Builder` and returns its channels as ``(node, path, output
-accessor)``; `landscape.exports._gltf.build` gathers them into one animation."""
+accessor[, interpolation, input accessor])`` (default LINEAR over every keyframe's time);
+`landscape.exports._gltf.build` gathers them into one animation."""
 
 from __future__ import annotations
 
@@ -40,9 +41,12 @@ def morph_surface(b: Builder, v, node: int, keys) -> list:
     return [(node, "weights", b.accessor(w.reshape(-1), FLOAT, "SCALAR", None))]
 
 
-def ball_nodes(b: Builder, v, parent: int, colors, keys) -> list:
-    """One node per ball at its last position, sharing one sphere mesh per group (grey for a
-    ball that has escaped by the end); when animated, a translation channel each."""
+def ball_nodes(b: Builder, v, parent: int, colors, keys, times) -> list:
+    """One node per ball at its last position, sharing one sphere mesh per group (grey once the
+    ball has escaped); when animated, a translation channel each. A ball that escapes after the
+    first keyframe holds two child nodes, its colour and grey, swapped at the escape by STEP
+    scale channels (core glTF animates no material), as the video greys it then. ``times``:
+    the keyframes' times (seconds)."""
     tr = v.trajectory
     if tr is None:
         return []
@@ -50,25 +54,44 @@ def ball_nodes(b: Builder, v, parent: int, colors, keys) -> list:
     xyz = ball_positions(v, tr.positions[last], tr.heights[last])
     esc = np.asarray(tr.escaped[last], bool)
     tracks, first = anim.ball_tracks(v, keys) if keys is not None else (None, None)
-    meshes = {}
+    meshes, shared = {}, {}
+
+    def mesh(key) -> int:
+        if key not in meshes:
+            grey = key == "escaped"
+            name = "escaped balls" if grey else str(tr.groups[key].get("name", f"group {key}"))
+            rgb = (0.55, 0.55, 0.58) if grey else rgb_of(colors[key])
+            meshes[key] = b.add_mesh(spheres(name, [[0.0, 0.0, 0.0]], v.radius, rgb),
+                                     roughness=0.35)
+        return meshes[key]
+
     channels = []
     for n in range(tr.n_balls):
         g = int(tr.group[n])
-        key = "escaped" if esc[n] else g
-        if key not in meshes:
-            name = "escaped balls" if esc[n] else str(tr.groups[g].get("name", f"group {g}"))
-            rgb = (0.55, 0.55, 0.58) if esc[n] else rgb_of(colors[g])
-            meshes[key] = b.add_mesh(spheres(name, [[0.0, 0.0, 0.0]], v.radius, rgb),
-                                     roughness=0.35)
         pos = xyz[n] if tracks is None else tracks[-1, n]
         extras = {"group": str(tr.groups[g].get("name", f"group {g}"))}
+        name = f"{extras['group']} · ball {n + 1}"
+        swap = first is not None and first[n] > 0
         if first is not None and first[n] >= 0:
             extras["escaped_at_keyframe"] = int(first[n])
-        node = b.node(f"{extras['group']} · ball {n + 1}", parent, mesh=meshes[key],
+        node = b.node(name, parent, mesh=None if swap else mesh("escaped" if esc[n] else g),
                       translation=pos, extras=extras)
         if tracks is not None:
             channels.append((node, "translation",
                              b.accessor(tracks[:, n], FLOAT, "VEC3", None)))
+        if swap:
+            # two keyframes, the start and the escape, shared by every ball escaping then
+            if ("at", first[n]) not in shared:
+                shared["at", first[n]] = b.accessor(np.asarray(times, np.float32)[[0, first[n]]],
+                                                    FLOAT, "SCALAR", None, bounds=True)
+            for part, on in (("colour", [1.0, 0.0]), ("escaped", [0.0, 1.0])):
+                child = b.node(f"{name} · {part}", node,
+                               mesh=mesh("escaped" if part == "escaped" else g))
+                b.doc["nodes"][child]["scale"] = [on[-1]] * 3
+                if part not in shared:
+                    shared[part] = b.accessor(np.repeat(np.float32(on), 3).reshape(2, 3), FLOAT,
+                                              "VEC3", None)
+                channels.append((child, "scale", shared[part], "STEP", shared["at", first[n]]))
     return channels
 
 

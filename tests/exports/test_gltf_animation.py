@@ -157,8 +157,22 @@ def test_escaped_balls_stop_where_they_escaped(escapes):
         k = node["extras"]["escaped_at_keyframe"]
         assert k >= 1 and np.all(xyz[k:] == xyz[k])
         n_stopped += 1
-        # grey: the escaped balls' mesh
-        assert doc["meshes"][node["mesh"]]["name"] == "escaped balls"
+        # its colour until it escapes, then grey: two children swapped by STEP scale tracks
+        # of two keyframes, the start and the escape
+        (anim,) = doc["animations"]
+        times = accessor(doc, blob, ball_channels(doc, views(doc)[1])[n][1]["input"])
+        scales = {}
+        for c in node["children"]:
+            child = doc["nodes"][c]
+            (ch,) = [ch for ch in anim["channels"] if ch["target"]["node"] == c]
+            sampler = anim["samplers"][ch["sampler"]]
+            assert ch["target"]["path"] == "scale" and sampler["interpolation"] == "STEP"
+            assert np.array_equal(accessor(doc, blob, sampler["input"]), times[[0, k]])
+            name = doc["meshes"][child["mesh"]]["name"]
+            scales[name] = accessor(doc, blob, sampler["output"])
+            assert child["scale"] == list(scales[name][-1])       # the static pose: the end
+        assert np.array_equal(scales["fast"], [[1, 1, 1], [0, 0, 0]])
+        assert np.array_equal(scales["escaped balls"], [[0, 0, 0], [1, 1, 1]])
     assert n_stopped == esc[-1].sum()
 
 

@@ -57,7 +57,10 @@ def test_threejs_plays_the_balls_to_where_the_trajectory_ends(escapes, tmp_path)
     start, img0 = play(page, 0.0)
     end, img1 = play(page, None, png=str(tmp_path / "end.png"))
     assert end["animations"] == 1 and end["cameras"] == len(escapes.computed.runs)
-    assert end["tracks"] == n_balls + 2 * len(escapes.computed.runs)   # + cameras' 2 each
+    swapped = sum(1 for n in doc["nodes"] if n.get("extras", {}).get("escaped_at_keyframe", 0) > 0)
+    assert swapped >= 3
+    # a track per ball, 2 per camera, 2 per ball greyed when it escapes
+    assert end["tracks"] == n_balls + 2 * len(escapes.computed.runs) + 2 * swapped
     assert end["duration"] == pytest.approx(len(spec) / scene.quality.fps, abs=1e-5)
     for i, (view, r) in enumerate(zip(views(doc), escapes.computed.runs)):
         hs = view["extras"]["height_scale"]
@@ -68,6 +71,12 @@ def test_threejs_plays_the_balls_to_where_the_trajectory_ends(escapes, tmp_path)
             got = np.array([when["nodes"][str(k)] for k in balls])
             want = y_up(where_drawn(r, frame, hs) + dx)
             assert np.allclose(got, want, atol=1e-5), (i, frame)
+    # a ball that escapes shows its colour at the start and grey at the end
+    for k, node in enumerate(doc["nodes"]):
+        if node.get("extras", {}).get("escaped_at_keyframe", 0) > 0:
+            colour, grey = (str(c) for c in node["children"])
+            assert (start["scale"][colour], start["scale"][grey]) == (1, 0)
+            assert (end["scale"][colour], end["scale"][grey]) == (0, 1)
     assert img1.std() > 20                                  # something is drawn
     assert np.abs(img1 - img0).max(-1).mean() > 0.5         # and it moved
 
