@@ -41,8 +41,9 @@ def chromium() -> str | None:
 
 
 class Browser:
-    def __init__(self, executable: str | None = None, timeout: float = 120.0):
+    def __init__(self, executable: str | None = None, timeout: float = 120.0, flags=()):
         self.executable = executable or chromium()
+        self.flags = list(flags)        # more command-line switches, after FLAGS
         if self.executable is None:
             raise RuntimeError("no chromium executable found")
         self.timeout = timeout
@@ -62,7 +63,7 @@ class Browser:
         # it is unsafe in a process with threads, as JAX's)
         self.proc = subprocess.Popen(
             ["bash", "-c", f'exec "$0" "$@" 3<&{to_child_r} 4>&{from_child_w}',
-             self.executable, *FLAGS, f"--user-data-dir={self.profile}",
+             self.executable, *FLAGS, *self.flags, f"--user-data-dir={self.profile}",
              "--remote-debugging-pipe", "about:blank"],
             pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

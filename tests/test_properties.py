@@ -340,7 +340,7 @@ VALID = {
     "theme": ["dark", "light"], "look": ["plain", "cinematic"], "size": ["640x360"],
     "trajectory": ["t.npz"], "view": ["1", "0"], "kind": ["contour", "surface", "line"],
     "width": ["3.3"], "height": ["2"], "along": ["a", "b"],
-    "end": ["1,1"], "title": ["a title"],
+    "end": ["1,1"], "title": ["a title"], "frames": ["2", "30"],
     "output": ["out.npz", "out.png", "out.pdf", "out.mp4", "out.html", "out.obj", "out.json"],
 }
 

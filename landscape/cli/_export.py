@@ -32,6 +32,9 @@ def register(sub) -> None:
     p.add_argument("--view", type=int, default=None, metavar="K",
                    help="export only landscape K (1-based) of a multi-view scene; needed for "
                         ".vtp, .vtk, .obj, .ply and .stl, which hold one surface")
+    p.add_argument("--frames", type=int, default=None, metavar="N",
+                   help="keep N keyframes of a 3D file's animation (.glb, .gltf), spread evenly, "
+                        "the first and last kept (default: every video frame of a scene)")
     p.add_argument("--theme", default=None,
                    help="dark (default) | light: the page's colours (.html)")
     add_scale_args(p)
@@ -51,10 +54,12 @@ def run(args) -> int:
     summary = export(args.source, args.output, scene=args.scene, trajectory=args.trajectory,
                      quality=args.quality, seed=args.seed,
                      view=None if args.view is None else args.view - 1, theme=args.theme,
-                     log_scale=args.log_scale, cache=not args.no_cache, log=log)
+                     log_scale=args.log_scale, cache=not args.no_cache, frames=args.frames,
+                     log=log)
     if args.json:
         print_json(summary)
     elif not args.quiet:
-        print(f"wrote {summary['output']} ({summary['bytes']:,} bytes) in "
+        keys = (f", {summary['keyframes']} keyframes" if summary.get("keyframes") else "")
+        print(f"wrote {summary['output']} ({summary['bytes']:,} bytes{keys}) in "
               f"{summary['seconds']:.1f} s")
     return 0

@@ -32,6 +32,9 @@ class View:
       frames: int ``[K]``, the trajectory frame shown at each of the export's K time steps.
       trail_seconds: how much time a ball's trail spans (the video's trail length over its
         frame rate); None: the page's default.
+      timelapse: for a riding timelapse (`landscape.pipeline._timelapse.Timelapse`, one surface
+        per checkpoint, blended as the trajectory goes), else None; ``surface`` is then its
+        last checkpoint's and ``scale`` holds every checkpoint's losses.
     """
 
     title: str
@@ -41,6 +44,7 @@ class View:
     trajectory: object = None
     frames: np.ndarray | None = None
     trail_seconds: float | None = None
+    timelapse: object = None
 
     @property
     def span(self) -> float:
@@ -76,6 +80,11 @@ class Content:
       seconds: how long playing the whole timeline takes at normal speed.
       camera: the scene's camera preset (``iso``, ``top``, ``side``).
       source: one line saying where this came from (scene file and quality, or file names).
+      fps: time steps per second when the steps are a scene's video frames (step k is shown
+        at k / fps seconds); None: the K steps are spread evenly over ``seconds``.
+      camera_path: float64 ``[K, 2]``, the video camera's (elevation, azimuth) in degrees at
+        each step (its preset, the presets segments jump to, its orbits; azimuth unwrapped),
+        or None: the ``camera`` preset throughout.
     """
 
     title: str
@@ -85,10 +94,20 @@ class Content:
     seconds: float
     camera: str = "iso"
     source: str = ""
+    fps: float | None = None
+    camera_path: np.ndarray | None = None
 
     @property
     def n_steps(self) -> int:
         return len(self.captions)
+
+    @property
+    def times(self) -> np.ndarray:
+        """float64 ``[K]``: when each time step is shown, in seconds from the start."""
+        k = np.arange(self.n_steps, dtype=np.float64)
+        if self.fps:
+            return k / float(self.fps)
+        return k * (self.seconds / max(self.n_steps - 1, 1))
 
     @property
     def animated(self) -> bool:
@@ -185,34 +204,67 @@ def from_files(surface, trajectory=None, *, log_scale: bool | None = None,
                    seconds=float(np.clip(k / 24.0, 4.0, 12.0)), source=", ".join(names))
 
 
-def from_computed(computed, *, max_frames: int = MAX_FRAMES, view: int | None = None) -> Content:
+def from_computed(computed, *, max_frames: int = MAX_FRAMES, view: int | None = None,
+                  fps: int | None = None) -> Content:
     """The views of a computed scene (`landscape.scene.compute_scene`), with the scene's timeline
-    resampled to at most ``max_frames`` steps; ``view`` keeps only that one (0-based)."""
+    resampled to at most ``max_frames`` steps; ``view`` keeps only that one (0-based). ``fps``:
+    the timeline at exactly this many steps per second, every one kept (a 3D file's keyframes
+    at the video's rate), instead of ``max_frames``."""
     from landscape.scene import timeline, title
     scene = computed.scene
     runs = list(computed.runs)
-    ranges = view_ranges([r.surface.loss for r in runs], [r.landscape.log_scale for r in runs],
+    ranges = view_ranges([_all_losses(r) for r in runs], [r.landscape.log_scale for r in runs],
                          [getattr(r.landscape, "scale", None) for r in runs])
     seconds = max(float(scene.run_time * scene.quality.time_scale), 1e-3)
-    fps = max(1, min(30, int(max_frames // seconds)))
-    specs = timeline(scene, fps)[: max_frames - 1]
+    if fps is None:
+        fps = max(1, min(30, int(max_frames // seconds)))
+        specs = timeline(scene, fps)[: max_frames - 1]
+    else:
+        specs = timeline(scene, int(fps))
     index = np.array([[0] * len(runs)] + [f.index for f in specs], int)         # [K, V]
     captions = [specs[0].caption if specs else ""] + [f.caption or "" for f in specs]
+    camera = getattr(scene, "camera", "iso") or "iso"
     views = []
     for i, r in enumerate(runs):
         log, shared = ranges[i]
-        scale = make_scale(r.surface.loss, _span(r.surface), log, RELIEF, shared)
+        tl = r.timelapse if getattr(r.timelapse, "kind", None) == "riding" else None
+        scale = make_scale(_all_losses(r), _span(r.surface), log, RELIEF, shared)
         frames = np.minimum(index[:, i], r.trajectory.n_frames - 1)
         views.append(View(title(r), describe_surface(r.surface), r.surface, scale,
-                          r.trajectory, frames,
+                          r.trajectory, frames, timelapse=tl,
                           trail_seconds=_trail_seconds(r.trajectory, scene.quality.fps)))
     if view is not None:
         views = [views[view]]
     doc = (type(scene).__doc__ or "").strip().splitlines()
     name = type(scene).__name__
     return Content(_words(name), doc[0].strip() if doc else "", views, [c or "" for c in captions],
-                   seconds=seconds, camera=getattr(scene, "camera", "iso") or "iso",
-                   source=f"{name} (seed {scene.seed}, quality {scene.quality.name})")
+                   seconds=seconds, camera=camera,
+                   source=f"{name} (seed {scene.seed}, quality {scene.quality.name})", fps=fps,
+                   camera_path=_camera_path(camera, specs))
+
+
+def _camera_path(preset: str, specs) -> np.ndarray:
+    """(elevation, azimuth) at step 0 and after each frame, as the director moves the camera
+    (`landscape.scene._director`: a frame's preset first, then its turn)."""
+    from landscape.picture import CAMERAS
+
+    el, az = CAMERAS.get(preset, CAMERAS["iso"])
+    out = [(el, az)]
+    for f in specs:
+        if f.camera:
+            el, az = CAMERAS.get(f.camera, (el, az))
+        az += float(f.d_azimuth)
+        out.append((el, az))
+    return np.asarray(out, np.float64)
+
+
+def _all_losses(run) -> np.ndarray:
+    """Every loss a run's view draws (a riding timelapse: every checkpoint's surface), so its
+    scale holds them all, as the video's does."""
+    tl = getattr(run, "timelapse", None)
+    if tl is None or tl.kind != "riding":
+        return run.surface.loss
+    return np.stack([s.loss for s in dict.fromkeys(tl.surfaces)])
 
 
 def _trail_seconds(trajectory, fps: int) -> float:

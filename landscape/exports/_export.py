@@ -9,8 +9,10 @@ The destination's extension picks the format (`FORMATS`):
 
 - ``.html``: one self-contained page (`landscape.exports._page`): rotate, zoom, hover, play and
   scrub the balls; every view of a scene, side by side.
-- ``.glb`` / ``.gltf``: the surface with vertex colours, the balls' final positions as small
-  spheres and θ* (`landscape.exports._gltf`), for Blender, three.js and any glTF viewer.
+- ``.glb`` / ``.gltf``: the surface with vertex colours, θ*, one node per ball and the scene's
+  camera, animated on the video's timeline: the balls' paths as keyframes, a riding
+  timelapse's surfaces as morph targets, the camera's orbit (`landscape.exports._gltf`), for
+  Blender, three.js and any glTF viewer; ``frames=N`` keeps N keyframes.
 - ``.vtp`` / ``.vtk``: the surface with ``loss`` and ``accuracy`` point arrays, for ParaView;
   ``.obj``, ``.stl`` (geometry) and ``.ply`` (with vertex colours) (`landscape.exports._meshfiles`).
 
@@ -79,7 +81,8 @@ def check_destination(out) -> str:
 
 def export(source, out, *, scene: str | None = None, trajectory=None, quality=None,
            seed: int | None = None, view: int | None = None, theme: str | None = None,
-           log_scale: bool | None = None, cache: bool = True, log=None) -> dict:
+           log_scale: bool | None = None, cache: bool = True, frames: int | None = None,
+           log=None) -> dict:
     """Write ``source`` to ``out`` in the format its extension names.
 
     Args:
@@ -97,10 +100,14 @@ def export(source, out, *, scene: str | None = None, trajectory=None, quality=No
         carry the colour map's own colours).
       log_scale: heights and colours as log10(loss) (``None``: as the renderer decides).
       cache: read and write the surface cache when computing a scene.
+      frames: keep this many of the animation's keyframes, spread evenly, the first and the
+        last always kept (.glb and .gltf only; default: every frame of the video's timeline,
+        at its fps, for a scene; at most 240 for a surface and its trajectory).
       log: a callable taking one progress line (default: silent).
 
     Returns:
-      A summary: ``output``, ``format``, ``bytes``, ``views``, ``seconds``.
+      A summary: ``output``, ``format``, ``bytes``, ``views``, ``steps``, ``seconds``; a
+      3D file's also ``keyframes`` (0: not animated).
     """
     from landscape.files import atomic_write, write_error
 
@@ -114,6 +121,18 @@ def export(source, out, *, scene: str | None = None, trajectory=None, quality=No
     theme = theme or "dark"
     if theme not in THEMES:
         raise LandscapeError(f"unknown theme {theme!r}; choose one of: {', '.join(THEMES)}")
+    if frames is not None:
+        if fmt not in ("glb", "gltf"):
+            raise LandscapeError(f"--frames thins the keyframes of an animated 3D file (.glb, "
+                                 f".gltf); a .{fmt} file "
+                                 + ("samples its own time steps (at most 240)" if fmt == "html"
+                                    else "holds no animation"))
+        if int(frames) < 2:
+            raise LandscapeError(f"--frames {int(frames)}: an animation needs at least 2 "
+                                 f"keyframes (its first and its last)")
+        if kind_of_source(source) == "surface" and trajectory is None:
+            raise LandscapeError("--frames thins the balls' keyframes; a surface without "
+                                 "--trajectory has no balls to animate")
     content = _content(source, scene=scene, trajectory=trajectory, quality=quality, seed=seed,
                        view=view, log_scale=log_scale, cache=cache, log=log, fmt=fmt)
     try:
@@ -126,7 +145,7 @@ def export(source, out, *, scene: str | None = None, trajectory=None, quality=No
         elif fmt in ("glb", "gltf"):
             from landscape.exports._gltf import write_gltf
 
-            write_gltf(content, out, binary=fmt == "glb")
+            write_gltf(content, out, binary=fmt == "glb", max_keys=frames)
         else:
             from landscape.exports._meshfiles import mesh_bytes
 
@@ -139,8 +158,21 @@ def export(source, out, *, scene: str | None = None, trajectory=None, quality=No
         raise write_error(out, e) from None
     size = os.path.getsize(out)
     seconds = time.perf_counter() - t0
-    return {"output": out, "format": fmt, "bytes": size, "views": len(content.views),
-            "steps": content.n_steps if content.animated else 0, "seconds": seconds}
+    summary = {"output": out, "format": fmt, "bytes": size, "views": len(content.views),
+               "steps": content.n_steps if content.animated else 0, "seconds": seconds}
+    if fmt in ("glb", "gltf"):
+        summary["keyframes"] = (min(content.n_steps, frames or content.n_steps)
+                                if content.animated else 0)
+    return summary
+
+
+def kind_of_source(source) -> str:
+    """What ``source`` is: a path's `kind_of`, ``"computed"`` or ``"surface"``."""
+    if isinstance(source, (str, os.PathLike)):
+        return kind_of(source)
+    if hasattr(source, "runs") and hasattr(source, "scene"):
+        return "computed"
+    return "surface"
 
 
 def _content(source, *, scene, trajectory, quality, seed, view, log_scale, cache, log, fmt):
@@ -195,7 +227,9 @@ def _content(source, *, scene, trajectory, quality, seed, view, log_scale, cache
         computed = compute_scene(built, log=log, cache=cache)
     else:
         _check_view(view, len(computed.runs), fmt)
-    return C.from_computed(computed, view=view)
+    # a 3D file's keyframes are the video's frames, at its fps; the page resamples to 240
+    fps = computed.scene.quality.fps if fmt in ("glb", "gltf") else None
+    return C.from_computed(computed, view=view, fps=fps)
 
 
 def _check_view(view, n: int, fmt: str) -> None:

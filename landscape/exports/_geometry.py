@@ -1,7 +1,7 @@
 """Triangle meshes of an exported view, in world units (``x = a``, ``y = b``, ``z`` = the
 renderer's height of the loss, relief 0.55 × the span): the surface with its per-vertex loss,
-accuracy and colour, and the balls' final positions as small spheres. Pure numpy; the writers
-(`landscape.exports._gltf`, `landscape.exports._meshfiles`) turn these into files.
+accuracy and colour, spheres for the balls and θ*, and where the balls are drawn. Pure numpy;
+the writers (`landscape.exports._gltf`, `landscape.exports._meshfiles`) turn these into files.
 """
 
 from __future__ import annotations
@@ -56,14 +56,15 @@ def vertex_normals(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     return n.astype(np.float32)
 
 
-def surface_mesh(view) -> Mesh:
+def surface_mesh(view, surface=None) -> Mesh:
     """The whole grid of ``view`` (a `landscape.exports._content.View`) as a mesh: one vertex per
     grid point, ``loss`` and ``accuracy`` as computed (non-finite values kept; such vertices
     sit at the top of the scale, as the renderer draws them), colours from the renderer's
-    colour map over the same scale."""
+    colour map over the same scale. ``surface``: another surface on the same grid and scale
+    (a timelapse's checkpoint) instead of the view's own."""
     from matplotlib import colormaps
 
-    s, sc = view.surface, view.scale
+    s, sc = surface if surface is not None else view.surface, view.scale
     A, B = np.meshgrid(np.asarray(s.alphas, np.float64), np.asarray(s.betas, np.float64),
                        indexing="ij")
     loss = np.asarray(s.loss, np.float64)
@@ -112,34 +113,29 @@ def spheres(name: str, centres: np.ndarray, radius: float, color) -> Mesh:
     return Mesh(name, pts.astype(np.float32), nrm.astype(np.float32), tri, color=tuple(color))
 
 
-def ball_meshes(view, theme_colors) -> list[Mesh]:
-    """The balls at the trajectory's last frame, one mesh per group (escaped balls apart, in
-    grey), sitting on the surface as the renderer draws them; and θ* when it is on the grid."""
-    out = []
-    s, sc, r = view.surface, view.scale, view.radius
-    a0, a1, b0, b1 = (float(v) for v in s.span)
+def ball_positions(view, positions, heights) -> np.ndarray:
+    """Where balls at plane ``positions`` ``[..., N, 2]`` with surface ``heights`` ``[..., N]``
+    are drawn, float64 ``[..., N, 3]`` in the surface mesh's coordinates, as the renderer
+    draws them (`landscape.render` ``View.world``): a and b clipped to the grid widened by a
+    quarter of its span (an escaped ball waits at the edge), the centre one radius above the
+    surface."""
+    a0, a1, b0, b1 = (float(v) for v in view.surface.span)
+    m = 0.25 * view.span
+    p = np.asarray(positions, np.float64)
+    return np.stack([np.clip(p[..., 0], a0 - m, a1 + m), np.clip(p[..., 1], b0 - m, b1 + m),
+                     view.scale.z(np.asarray(heights, np.float64)) + view.radius], -1)
+
+
+def theta_star_mesh(view) -> list[Mesh]:
+    """θ* as a white sphere above the surface, when it is on the grid (else nothing)."""
     l0 = view.theta_star_loss()
-    if l0 is not None:
-        out.append(spheres("θ* (trained weights)", [[0.0, 0.0, float(sc.z(l0)) + 1.6 * r]],
-                           1.3 * r, (1.0, 1.0, 1.0)))
-    tr = view.trajectory
-    if tr is None:
-        return out
-    last = tr.n_frames - 1
-    pos = np.asarray(tr.positions[last], np.float64)
-    xyz = np.c_[np.clip(pos[:, 0], a0, a1), np.clip(pos[:, 1], b0, b1),
-                sc.z(tr.heights[last]) + r]
-    esc = np.asarray(tr.escaped[last], bool)
-    for g, info in enumerate(tr.groups):
-        m = (np.asarray(tr.group) == g) & ~esc
-        if m.any():
-            out.append(spheres(str(info.get("name", f"group {g}")), xyz[m], r,
-                               _rgb(theme_colors[g])))
-    if esc.any():
-        out.append(spheres("escaped balls", xyz[esc], r, (0.55, 0.55, 0.58)))
-    return out
+    if l0 is None:
+        return []
+    r = view.radius
+    return [spheres("θ* (trained weights)", [[0.0, 0.0, float(view.scale.z(l0)) + 1.6 * r]],
+                    1.3 * r, (1.0, 1.0, 1.0))]
 
 
-def _rgb(hex_color: str) -> tuple[float, float, float]:
+def rgb_of(hex_color: str) -> tuple[float, float, float]:
     h = hex_color.lstrip("#")
     return tuple(int(h[i:i + 2], 16) / 255.0 for i in (0, 2, 4))

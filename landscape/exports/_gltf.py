@@ -2,11 +2,19 @@
 written with numpy alone: no render window, so it works wherever Python does.
 
 Every view is one node holding the surface (vertex colours, and the loss and accuracy as the
-custom vertex attributes ``_LOSS`` and ``_ACCURACY``, which Blender imports as mesh attributes)
-and one mesh per ball group at the balls' final positions; views of a multi-view scene stand
-side by side along x. glTF is +Y up: a root node turns our +Z-up world over, and viewers and
-Blender's importer show the relief upright. Colours are stored linear (glTF's convention), so a
-viewer shows the colour map's sRGB colours unchanged.
+custom vertex attributes ``_LOSS`` and ``_ACCURACY``, which Blender imports as mesh attributes),
+θ* and one node per ball (a sphere mesh shared by its group; grey for a ball escaped by the end)
+at its final position; views of a multi-view scene stand side by side along x. glTF is +Y up: a
+root node turns our +Z-up world over, and viewers and Blender's importer show the relief
+upright. Colours are stored linear (glTF's convention), so a viewer shows the colour map's sRGB
+colours unchanged.
+
+When balls move, one animation plays the video's timeline (`landscape.exports._gltf_animation`):
+a LINEAR translation channel per ball (keyframes at the video's times; an escaped ball stops
+where it escaped), a riding timelapse's surface as morph targets (one per checkpoint but the
+last, which is the base mesh) with a weights channel, and the scene's camera (one camera node
+per view, seeing it as the video's panel does) with its orbit as translation and rotation
+channels. The static pose is the last frame.
 """
 
 from __future__ import annotations
@@ -17,100 +25,28 @@ import struct
 
 import numpy as np
 
-from landscape.exports._geometry import Mesh, ball_meshes, surface_mesh
-
-Z_UP_TO_Y_UP = [-0.7071067811865476, 0.0, 0.0, 0.7071067811865476]   # -90° about x
-FLOAT, UINT, UBYTE = 5126, 5125, 5121
-ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER = 34962, 34963
-
-
-def srgb_to_linear(c) -> np.ndarray:
-    c = np.asarray(c, np.float64)
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-
-
-class _Builder:
-    """Accumulates buffer views, accessors, materials, meshes and nodes."""
-
-    def __init__(self):
-        self.blob = bytearray()
-        self.doc = {"asset": {"version": "2.0", "generator": "landscape"},
-                    "buffers": [], "bufferViews": [], "accessors": [], "materials": [],
-                    "meshes": [], "nodes": [], "scenes": [{"name": "landscape", "nodes": [0]}],
-                    "scene": 0}
-        self.doc["nodes"].append({"name": "landscape", "rotation": Z_UP_TO_Y_UP,
-                                  "children": []})
-
-    def accessor(self, array: np.ndarray, ctype: int, kind: str, target: int,
-                 normalized: bool = False, bounds: bool = False) -> int:
-        data = np.ascontiguousarray(array)
-        while len(self.blob) % 4:
-            self.blob.append(0)
-        self.doc["bufferViews"].append({"buffer": 0, "byteOffset": len(self.blob),
-                                        "byteLength": data.nbytes, "target": target})
-        self.blob += data.tobytes()
-        acc = {"bufferView": len(self.doc["bufferViews"]) - 1, "componentType": ctype,
-               "count": int(data.shape[0]), "type": kind}
-        if normalized:
-            acc["normalized"] = True
-        if bounds:
-            acc["min"] = np.asarray(data, np.float64).min(0).reshape(-1).tolist()
-            acc["max"] = np.asarray(data, np.float64).max(0).reshape(-1).tolist()
-        self.doc["accessors"].append(acc)
-        return len(self.doc["accessors"]) - 1
-
-    def material(self, name: str, rgb=(1.0, 1.0, 1.0), roughness: float = 0.8) -> int:
-        self.doc["materials"].append({
-            "name": name, "doubleSided": True,
-            "pbrMetallicRoughness": {"baseColorFactor": [*srgb_to_linear(rgb).tolist(), 1.0],
-                                     "metallicFactor": 0.0, "roughnessFactor": roughness}})
-        return len(self.doc["materials"]) - 1
-
-    def mesh(self, m: Mesh, parent: int, roughness: float = 0.8) -> int:
-        attrs = {"POSITION": self.accessor(m.points.astype(np.float32), FLOAT, "VEC3",
-                                           ARRAY_BUFFER, bounds=True),
-                 "NORMAL": self.accessor(m.normals.astype(np.float32), FLOAT, "VEC3",
-                                         ARRAY_BUFFER)}
-        if m.colors is not None:
-            lin = srgb_to_linear(m.colors / 255.0)
-            rgba = np.c_[(lin * 255 + 0.5).astype(np.uint8), np.full(len(lin), 255, np.uint8)]
-            attrs["COLOR_0"] = self.accessor(rgba, UBYTE, "VEC4", ARRAY_BUFFER, normalized=True)
-        for key, arr in m.arrays.items():
-            if key in ("loss", "accuracy"):
-                # glTF accessors may not hold NaN/inf: non-finite losses become the float32
-                # maximum (the .vtp keeps them as they are)
-                a = np.nan_to_num(np.asarray(arr, np.float32), nan=np.finfo(np.float32).max,
-                                  posinf=np.finfo(np.float32).max)
-                attrs["_" + key.upper()] = self.accessor(a, FLOAT, "SCALAR", ARRAY_BUFFER)
-        mat = self.material(m.name, (1.0, 1.0, 1.0) if m.colors is not None else m.color,
-                            roughness)
-        idx = self.accessor(m.triangles.astype(np.uint32).reshape(-1), UINT, "SCALAR",
-                            ELEMENT_ARRAY_BUFFER)
-        self.doc["meshes"].append({"name": m.name, "primitives": [
-            {"attributes": attrs, "indices": idx, "material": mat, "mode": 4}]})
-        self.doc["nodes"].append({"name": m.name, "mesh": len(self.doc["meshes"]) - 1})
-        node = len(self.doc["nodes"]) - 1
-        self.doc["nodes"][parent].setdefault("children", []).append(node)
-        return node
-
-    def group(self, name: str, translation=(0.0, 0.0, 0.0), extras=None) -> int:
-        node = {"name": name, "children": []}
-        if any(translation):
-            node["translation"] = [float(v) for v in translation]
-        if extras:
-            node["extras"] = extras
-        self.doc["nodes"].append(node)
-        k = len(self.doc["nodes"]) - 1
-        self.doc["nodes"][0]["children"].append(k)
-        return k
+from landscape.exports import _gltf_animation as anim
+from landscape.exports._geometry import surface_mesh, theta_star_mesh
+from landscape.exports._gltf_builder import FLOAT, Builder
+from landscape.exports._gltf_builder import srgb_to_linear as srgb_to_linear
+from landscape.exports._gltf_nodes import (
+    ball_nodes,
+    camera_node,
+    morph_surface,
+    view_bounds,
+)
 
 
-def build(content) -> tuple[dict, bytes]:
-    """The glTF document and its binary buffer for ``content``'s views."""
+def build(content, max_keys: int | None = None) -> tuple[dict, bytes]:
+    """The glTF document and its binary buffer for ``content``'s views; ``max_keys`` thins the
+    animation to that many keyframes (first and last kept)."""
     from landscape.exports._page import group_colors
 
-    b = _Builder()
-    x = 0.0
+    b = Builder()
+    keys = anim.keyframes(content.n_steps, max_keys) if content.animated else None
+    key_times = np.asarray(content.times)[keys] if keys is not None else None
+    x, channels = 0.0, []
+    bounds = view_bounds(content.views)
     for k, v in enumerate(content.views):
         sc = v.scale
         extras = {"title": v.title, "subtitle": v.subtitle,
@@ -120,22 +56,37 @@ def build(content) -> tuple[dict, bytes]:
                                         "[loss_lo, loss_hi], minus its value at loss_lo) "
                                         "* z_per_unit"}}
         a0, a1 = float(v.surface.span[0]), float(v.surface.span[1])
-        node = b.group(v.title or f"view {k + 1}", (x - a0 if k else 0.0, 0.0, 0.0), extras)
-        b.mesh(surface_mesh(v), node)
+        dx = x - a0 if k else 0.0
+        node = b.group(v.title or f"view {k + 1}", (dx, 0.0, 0.0), extras)
+        surface = b.mesh(surface_mesh(v), node)
+        if v.timelapse is not None:
+            channels += morph_surface(b, v, surface, keys)
         colors = group_colors(v.trajectory.groups, "dark") if v.trajectory is not None else []
-        for m in ball_meshes(v, colors):
-            b.mesh(m, node, roughness=0.35)
+        if v.timelapse is None:          # a riding plane's centre is θ_t, the ball, not θ*
+            for m in theta_star_mesh(v):
+                b.mesh(m, node)
+        channels += ball_nodes(b, v, node, colors, keys, key_times)
+        channels += camera_node(b, content, node, bounds, keys)
         x += (a1 - a0 if k else a1) + 0.25 * v.span
+    if keys is not None and channels:
+        times = b.accessor(key_times.astype(np.float32), FLOAT, "SCALAR", None,
+                           bounds=True)
+        samplers = [{"input": c[4] if len(c) > 4 else times, "output": c[2],
+                     "interpolation": c[3] if len(c) > 3 else "LINEAR"} for c in channels]
+        b.doc["animations"] = [{"name": content.title or "landscape", "samplers": samplers,
+                                "channels": [{"sampler": i, "target": {"node": c[0],
+                                                                       "path": c[1]}}
+                                             for i, c in enumerate(channels)]}]
     b.doc["buffers"].append({"byteLength": len(b.blob)})
     return b.doc, bytes(b.blob)
 
 
-def write_gltf(content, path: str, binary: bool = True) -> str:
+def write_gltf(content, path: str, binary: bool = True, max_keys: int | None = None) -> str:
     """Write ``content`` to ``path`` atomically: ``.glb`` when ``binary``, else ``.gltf`` with
-    the buffer as a base64 data URI (one file either way)."""
+    the buffer as a base64 data URI (one file either way); ``max_keys``: see `build`."""
     from landscape.files import atomic_write
 
-    doc, blob = build(content)
+    doc, blob = build(content, max_keys)
     if binary:
         js = json.dumps(doc, separators=(",", ":")).encode()
         js += b" " * (-len(js) % 4)

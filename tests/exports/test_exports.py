@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 from cli_errors import one_line_error, run
+from gltf_tools import assert_valid
 from sample_files import make_files
 
 from landscape.exports._content import check_pair, even_frames, from_files
@@ -80,6 +81,7 @@ def test_gltf_reads_back_with_the_surface_loss_and_colours(files, tmp_path, ext)
     out = str(tmp_path / f"s{ext}")
     info = export(files.surface_path, out, trajectory=files.trajectory_path)
     assert info["format"] == ext[1:] and os.path.getsize(out) == info["bytes"]
+    assert assert_valid(out)["info"]["animationCount"] == 1
     s = files.surface
     block = surface_block(pv.read(out))
     na, nb = s.shape
@@ -101,6 +103,7 @@ def test_gltf_reads_back_with_the_surface_loss_and_colours(files, tmp_path, ext)
 def test_glb_structure_balls_and_linear_colours(files, tmp_path):
     out = str(tmp_path / "s.glb")
     export(files.surface_path, out, trajectory=files.trajectory_path)
+    assert_valid(out)
     data = open(out, "rb").read()
     magic, version, length = struct.unpack("<4sII", data[:12])
     assert (magic, version, length) == (b"glTF", 2, len(data))
@@ -112,8 +115,10 @@ def test_glb_structure_balls_and_linear_colours(files, tmp_path):
     for g, name in enumerate(("sgd", "adam")):
         mesh = doc["meshes"][names.index(name)]
         count = doc["accessors"][mesh["primitives"][0]["attributes"]["POSITION"]]["count"]
+        assert count == 2 + 12 * 6                 # one UV sphere (12 segments, 7 bands)
         live = ((t.group == g) & ~t.escaped[-1]).sum()
-        assert count == live * (2 + 12 * 6)        # a UV sphere (12 segments, 7 bands) each
+        users = [n for n in doc["nodes"] if n.get("mesh") == names.index(name)]
+        assert len(users) == live                  # one node per ball shares it
     mat = doc["materials"][doc["meshes"][names.index("sgd")]["primitives"][0]["material"]]
     want = srgb_to_linear(np.array([0xff, 0x4d, 0x6d]) / 255)   # the renderer's first colour
     assert np.allclose(mat["pbrMetallicRoughness"]["baseColorFactor"][:3], want)
@@ -334,6 +339,7 @@ def test_scene_views_and_single_surface_formats(scene_file, tmp_path, capsys):
     assert m.n_points == 15 * 15 and "loss" in m.point_data
     code, _, err = run(capsys, "export", scene_file, "-q", "tiny", "-o", tmp_path / "p.glb")
     assert code == 0, err
+    assert_valid(tmp_path / "p.glb")
     doc_len = struct.unpack("<I", (tmp_path / "p.glb").read_bytes()[12:16])[0]
     doc = json.loads((tmp_path / "p.glb").read_bytes()[20:20 + doc_len])
     assert [doc["nodes"][k]["name"].split("  ·  ")[0] for k in doc["nodes"][0]["children"]] \
@@ -361,6 +367,7 @@ print(sorted(m for m in sys.modules if m.startswith(("vtk", "pyvista"))))
     assert r.stdout.strip().splitlines()[-1] == "[]", r.stdout
     for f in ("f.png", "x.glb", "x.html"):
         assert (tmp_path / f).stat().st_size > 1000
+    assert_valid(tmp_path / "x.glb")
     # and the VTK formats do load it, lazily
     r = subprocess.run([sys.executable, "-c", f"""
 import sys
