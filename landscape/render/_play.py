@@ -149,7 +149,7 @@ class KnobPanel:
             if d["pos"] is not None and not reason:
                 y = r["y"] + 25
                 rect(56, y, PANEL_PX - 12, y + 4, (0.30, 0.33, 0.40))
-                xk = 56 + d["pos"] * (PANEL_PX - 68)
+                xk = 56 + d["pos"] * (PANEL_PX - 12 - 56)
                 rect(56, y, xk, y + 4, accent if waiting else (0.45, 0.62, 0.95))
                 rect(xk - 4, y - 4, xk + 4, y + 8, self.theme.text)
             r["track"] = (56, PANEL_PX - 12) if d["pos"] is not None else None
@@ -187,7 +187,7 @@ class KnobPanel:
             if r["y"] <= py < r["y"] + ROW_PX:
                 t = r.get("track")
                 if t is not None and py >= r["y"] + 19:
-                    return r["knob"], float(np.clip((px - t[0]) / (t[1] - t[0] - 12), 0, 1))
+                    return r["knob"], float(np.clip((px - t[0]) / (t[1] - t[0]), 0, 1))
                 return r["knob"], None
         return None, None
 
@@ -254,8 +254,15 @@ class PlayController(Controller):
 
     def turn(self, knob: str, direction: int) -> None:
         """A knob's key: the next value (or the previous), applied (or waiting)."""
-        value = self.live.step(self.panel.view, knob, direction, self.target(knob))
-        self.request(knob, value)
+        view, start = self.panel.view, self.target(knob)
+        value = self.live.step(view, knob, direction, start)
+        first = value
+        # a choice that cannot apply is passed over (its reason stays in the panel's row)
+        for _ in range(12):
+            if self.live.why(view, knob, value) is None or value == start:
+                break
+            value = self.live.step(view, knob, direction, value)
+        self.request(knob, first if value == start else value)
 
     def request(self, knob: str, value) -> None:
         view = self.panel.view
@@ -361,7 +368,7 @@ class PlayController(Controller):
         row = next(r for r in self.panel.rows if r["knob"] == knob)
         t0, t1 = row["track"]
         px = (x - self.panel.x0 * self.stage.size[0]) / self.panel.fs
-        return float(np.clip((px - t0) / (t1 - t0 - 12), 0, 1))
+        return float(np.clip((px - t0) / (t1 - t0), 0, 1))
 
     def _preview(self, knob: str, where: float) -> None:
         value = self.live.at(self.panel.view, knob, where)
