@@ -143,7 +143,8 @@ class KnobPanel:
             else:
                 r["value"].SetInput(f"{mark}{d['text']}")
             r["value"].GetTextProperty().SetColor(*(accent if waiting else self.theme.text))
-            r["reason"].SetInput(_fit(f"✗ {reason}", 40) if reason else "")
+            # the CLI's hint in parentheses is for the terminal; the row keeps the reason
+            r["reason"].SetInput(_fit(f"✗ {reason.split(' (')[0]}", 40) if reason else "")
             r["label"].GetTextProperty().SetColor(*(dim if reason and k in self.failed
                                                     else self.theme.text))
             if d["pos"] is not None and not reason:
@@ -291,8 +292,8 @@ class PlayController(Controller):
         changes, self.panel.pending = dict(self.panel.pending), {}
         self.changing = changes
         self.panel.computing = changes
-        names = ", ".join(changes)
         live = self.live
+        names = ", ".join(live.labels[k] for k in changes)
         self.panel.set_status("computing " + ", ".join(
             f"{live.labels[k]} → {live.row(view, k, v)['text']}" for k, v in changes.items())
             + "…")
