@@ -43,6 +43,7 @@ class Live:
         self.pg = pg
         self.keys, self.labels = dict(KEYS), dict(LABELS)   # knob → the window's key, its name
         self._n_data = {}
+        self._why = {}            # (state, view, knob, value) → reason: the panel asks often
 
     @property
     def n_views(self) -> int:
@@ -90,8 +91,14 @@ class Live:
         return at_position(knob, x, self.n_data(view))
 
     def why(self, view: int, knob: str, value) -> str | None:
-        """Why ``knob = value`` cannot apply in view ``view``, or None."""
-        return cannot_apply(self.pg, view, knob, value, self.n_data(view))
+        """Why ``knob = value`` cannot apply in view ``view``, or None (remembered for the
+        current state: validating builds the dataset, and the panel asks for every row)."""
+        key = (self.pg.source(), view, knob, repr(value))
+        if key not in self._why:
+            if len(self._why) > 4096:
+                self._why.clear()
+            self._why[key] = cannot_apply(self.pg, view, knob, value, self.n_data(view))
+        return self._why[key]
 
     def apply(self, view: int, changes: dict) -> dict:
         """Set ``changes`` (knob → value) on view ``view`` and compile the new balls' first
