@@ -156,11 +156,12 @@ class BallGroup:
         check_start(self.start, self.n, self.radius, self.points)
         return self
 
-    def transform(self, mode: str = "slice") -> optax.GradientTransformation:
+    def transform(self, mode: str = "slice", lr=None) -> optax.GradientTransformation:
         """The optax transformation a ball's update goes through. In projected mode: clipping
         (if any), then the optimizer. In slice mode the measure has already clipped the
-        weight-space gradient before projecting it, so only the optimizer."""
-        opt = optimizers.make(self.optimizer, self.lr, **self.settings())
+        weight-space gradient before projecting it, so only the optimizer. ``lr``: the rate
+        as the compiled step reads it (a float32 scalar; default the group's own)."""
+        opt = optimizers.make(self.optimizer, self.lr if lr is None else lr, **self.settings())
         if mode == "slice":
             return opt
         parts = []

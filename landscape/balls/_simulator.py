@@ -176,6 +176,7 @@ class Simulator:
         finite = np.asarray(surface.loss)[np.isfinite(surface.loss)]
         loss_range = float(finite.max() - finite.min()) if finite.size else 0.0
         consts.update(scalar_consts(self.bounds, self.settle_tol, loss_range))
+        consts["lr"] = jnp.asarray([float(g.lr) for g in groups], jnp.float32)
         self._prog = Program.get(task, mode, self.stacked, groups, self.batch_sizes, n_data,
                                   self.settle_steps, rows_per_chunk, devices)
         self._txs = self._prog.txs

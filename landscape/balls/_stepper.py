@@ -49,6 +49,10 @@ STOP_LOSS_RTOL = 1e-6  # "the loss no longer decreases": by at most ~8 float32 u
 
 OPT_KEYS = ("optimizer", "lr", "clip_norm", "clip_value", "momentum", "b1", "b2", "eps",
             "decay")
+#: what of a group's optimizer is part of a compiled program: all but the learning rate, which
+#: the program reads as an argument (``consts["lr"]``, one per group), so a new rate rolls the
+#: balls again without compiling (the playground's rate knob)
+PROGRAM_KEYS = tuple(k for k in OPT_KEYS if k != "lr")
 
 
 def rows(mask, like):
@@ -94,7 +98,8 @@ class Program:
             measures = [weight_measure(task) for _ in groups]
         self.measures = [chunked(m, bs or n_data, rows_per_chunk)
                          for m, bs in zip(measures, batch_sizes)]
-        self.txs = [g.transform(mode) for g in groups]
+        self.groups = tuple(groups)
+        self.txs = [g.transform(mode) for g in groups]   # their init needs no rate
         self.traces = 0
         self._build_fns()
 
@@ -109,7 +114,7 @@ class Program:
         view of the same network does not compile again. Other programs close over the task
         (`Task.loss_fn`) and are kept per task."""
         sig = (mode, stacked, tuple(batch_sizes), n_data, settle_steps, rows_per_chunk,
-               tuple(devices), tuple(tuple(getattr(g, k) for k in OPT_KEYS) for g in groups))
+               tuple(devices), tuple(tuple(getattr(g, k) for k in PROGRAM_KEYS) for g in groups))
         if stacked:                             # only ever in slice mode
             key = (json.dumps(task.model.spec, sort_keys=True, default=str), task.bn_policy)
             progs = SHARED.setdefault(key, {})
@@ -162,7 +167,8 @@ class Program:
 
     def step_group(self, gs: BallState, t, consts, gi, norms=True) -> BallState:
         lo_a, hi_a, lo_b, hi_b = (consts["bounds"][i] for i in range(4))
-        upd, opt_new = jax.vmap(self.txs[gi].update)(gs.g, gs.opt, gs.x)
+        tx = self.groups[gi].transform(self.mode, lr=consts["lr"][gi])
+        upd, opt_new = jax.vmap(tx.update)(gs.g, gs.opt, gs.x)
         x_new = gs.x + upd
         pos_new, off_new = self.position(x_new, consts)
         ok = finite_rows(x_new) & finite_rows(pos_new) & (pos_new[:, 0] >= lo_a) \

@@ -1,4 +1,4 @@
-"""``landscape`` command line: ``landscape surface|simulate|gradients|render|show|list|export|plot|cache ...``.
+"""``landscape`` command line: ``landscape surface|simulate|gradients|render|show|play|list|export|plot|cache ...``.
 
 Each subcommand lives in ``landscape/cli/_<name>.py`` and exposes ``register(subparsers)``,
 which adds its parser and sets ``func``. Errors a user can cause (`LandscapeError`) print one
@@ -20,7 +20,7 @@ import threading
 import warnings
 
 COMMANDS = ("surface", "line", "connect", "sharpness", "simulate", "gradients", "render", "show",
-            "list", "export", "plot", "cache")
+            "play", "list", "export", "plot", "cache")
 
 
 def configure_devices() -> None:

@@ -29,11 +29,13 @@ from landscape.pipeline import LandscapeConfig
 from landscape.playground._source import scene_source
 from landscape.scene import (
     Balls,
+    ComputedScene,
     Orbit,
     Roll,
     Scene,
     build_scene,
     compute,
+    compute_scene,
     config_title,
 )
 
@@ -56,7 +58,8 @@ class _Default(Scene):
 class Playground:
     """A steerable scene: ``Playground(path, name=None, *, quality="low")`` from a scene file,
     or ``Playground(**fields)`` for one view of `LandscapeConfig` fields with a default group
-    of balls (``steps`` of rolling, default 100).
+    of balls (``steps`` of rolling, default 100). ``simulate=False`` computes the surfaces and
+    starts the balls' simulators without rolling them (the window rolls them live).
 
     Attributes:
       computed: the current state, as `landscape.compute` returns it (a `ComputedScene`).
@@ -64,8 +67,9 @@ class Playground:
     """
 
     def __init__(self, path=None, name: str | None = None, *, quality="low",
-                 seed: int | None = None, steps: int = 100, **fields):
+                 seed: int | None = None, steps: int = 100, simulate: bool = True, **fields):
         self.quality = quality
+        self.simulate = bool(simulate)
         self._dir = tempfile.TemporaryDirectory(prefix="landscape-playground-")
         self._n = 0
         if path is not None:
@@ -78,10 +82,10 @@ class Playground:
             scene = _Default(seed=seed, quality=quality)
             title = fields.pop("title", None)
             land = scene.landscape(title=title, **fields)
-            land.balls(name="SGD, lr 0.1", optimizer="sgd", lr=0.1)
+            land.balls(optimizer="sgd", lr=0.1)   # its name follows the optimizer and rate
             scene.play(Roll(steps=int(steps)), Orbit(degrees=30), run_time=5)
         self._rebuild(scene)
-        self.computed = compute(self.scene, progress=False)
+        self.computed = self._compute()
 
     # ---------------------------------------------------------------- reading
 
@@ -289,12 +293,18 @@ class Playground:
         self._source = scene_source(scene, doc=scene.summary() or None)
         self.scene = self._build(self._source)
 
+    def _compute(self):
+        if self.simulate:
+            return compute(self.scene, progress=False)
+        c = compute_scene(self.scene, simulate=False)     # the window rolls them live
+        return ComputedScene(c.scene, c.runs, c.seconds)
+
     def _commit(self, scene: Scene) -> None:
         """Make ``scene`` the state: written out, built again from the file, computed."""
         before = (self._source, self.scene)
         self._rebuild(scene)
         try:
-            self.computed = compute(self.scene, progress=False)
+            self.computed = self._compute()
         except BaseException:
             self._source, self.scene = before
             raise

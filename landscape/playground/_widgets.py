@@ -10,41 +10,7 @@ as it was, puts the control back and says why in the status line.
 from __future__ import annotations
 
 from landscape.errors import LandscapeError
-
-#: the controls, in order: knob → ("dropdown", choices) | ("int", lo, hi, step) |
-#: ("log", lo_exp, hi_exp) | ("toggle",); ball knobs apply to every group of the view
-CONTROLS = {
-    "dataset": ("dropdown", ("digits", "moons", "circles", "spirals")),
-    "depth": ("int", 1, 8, 1),
-    "width": ("int", 2, 128, 2),
-    "activation": ("dropdown", ("relu", "leaky_relu", "elu", "gelu", "tanh", "sigmoid",
-                                "linear")),
-    "init": ("dropdown", ("he", "xavier", "lecun", "normal")),
-    "init_scale": ("log", -2, 1),
-    "batchnorm": ("toggle",),
-    "skip": ("toggle",),
-    "train_steps": ("int", 0, 2000, 50),
-    "train_lr": ("log", -4, 0),
-    "directions": ("dropdown", ("random", "pca", "hessian")),
-    "span": ("log", -1, 1),
-    "optimizer": ("dropdown", ("sgd", "momentum", "nesterov", "adam", "rmsprop", "adagrad")),
-    "lr": ("log", -4, 1),
-    "batch_size": ("int", 1, 512, 1),
-    "n": ("int", 1, 500, 1),
-    "start": ("dropdown", ("disc", "uniform", "ring", "grid", "center")),
-}
-
-
-def current(pg, view: int, knob: str):
-    """The knob's value in view ``view`` now (a ball knob: the first group's)."""
-    cfg = pg.config(view)
-    if knob == "depth":
-        return len(cfg.widths)
-    if knob == "width":
-        return cfg.widths[0] if cfg.widths else 32
-    if hasattr(cfg, knob):
-        return getattr(cfg, knob)
-    return getattr(pg.groups(view)[0], knob)
+from landscape.playground._knobs import CONTROLS, current
 
 
 def _control(widgets, knob: str, spec, value):

@@ -62,12 +62,14 @@ benchmarks/render.py; everything drawn per frame is opaque and updated in place.
 
 from landscape.render._headless import check_rendering, default_off_screen
 from landscape.render._meshfile import mesh_file_bytes, write_mesh_file
+from landscape.render._play import PlayController, open_play_window, side_for
 from landscape.render._stage import Stage
 from landscape.render._video import QUALITY, VideoWriter, resolve_quality
 from landscape.render._view import View
 from landscape.render._window import Controller, ReplaySource, open_window
 
 __all__ = ["Stage", "View", "VideoWriter", "QUALITY", "resolve_quality", "open_window",
+           "open_play_window", "PlayController", "side_for",
            "Controller", "ReplaySource", "check_rendering", "default_off_screen",
            "write_mesh_file", "mesh_file_bytes"]
 # the colour tables live in landscape.picture (no VTK); kept here for older imports

@@ -108,6 +108,12 @@ class Hud:
             mark = "  ◂ panel" if selected == k and len(self.groups) > 1 else ""
             self.lines[k].SetInput("   ".join(p for p in parts if p) + mark)
 
+    def remove(self) -> None:
+        """Take every text of the HUD off its view (before a new one replaces it)."""
+        for t in [self.title, self.step, *self.lines, self.warning, *self.census_actors]:
+            self.renderer.RemoveViewProp(t)
+        self.lines, self.census_actors = [], []
+
     def set_title(self, title: str) -> None:
         text = wrap(title or "", self._max_chars(self.TITLE, bold=True))
         self.title.SetInput(text)

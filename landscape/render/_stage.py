@@ -31,10 +31,13 @@ class Stage:
       theme: ``dark`` (default), ``light`` or a `landscape.picture.Theme`; the stage keeps it
         (``stage.theme``) and hands it to everything it draws, so stages never share colours.
       look: ``plain`` (default) or ``cinematic`` (`landscape.render._look`).
+      side: the fraction of the window's width kept free at the right for a control panel
+        (`landscape play`); the views share the rest.
     """
 
     def __init__(self, n_views: int = 1, size=(1280, 720), off_screen: bool | None = None,
-                 anti_aliasing: bool = False, theme: str | Theme = "dark", look: str = "plain"):
+                 anti_aliasing: bool = False, theme: str | Theme = "dark", look: str = "plain",
+                 side: float = 0.0):
         if n_views not in LAYOUTS:
             raise LandscapeError(f"a stage shows 1 to 4 views, not {n_views}")
         self.look = get_look(look)
@@ -56,12 +59,19 @@ class Stage:
         # a flat background: the gradient one costs ~6 ms a frame at 720p on llvmpipe
         pl.set_background(self.theme.background)
         self.layout = LAYOUTS[n_views]
+        if not 0.0 <= side < 0.8:
+            raise LandscapeError(f"side must be in [0, 0.8), got {side}")
+        self.side = float(side)
         self._text_sizes = {}
         self._set_size((w, h))
         self.views = []
         for i in range(n_views):
             pl.subplot(*divmod(i, LAYOUTS[n_views][1]))
             self.views.append(View(self, i, pl.renderer))
+        if self.side:
+            for r in pl.renderers:
+                x0, y0, x1, y1 = r.GetViewport()
+                r.SetViewport(x0 * (1 - self.side), y0, x1 * (1 - self.side), y1)
         shared = pl.renderers[0].GetActiveCamera()
         for r in pl.renderers[1:n_views]:
             r.SetActiveCamera(shared)
@@ -87,7 +97,7 @@ class Stage:
         self._caption.GetTextProperty().SetBackgroundColor(*self.theme.label_bg)
         self._caption.GetTextProperty().SetBackgroundOpacity(0.0)
         self._caption.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-        self._caption.GetPositionCoordinate().SetValue(0.5, 0.035)
+        self._caption.GetPositionCoordinate().SetValue((1 - self.side) / 2, 0.035)
         self._overlay.AddViewProp(self._caption)
         self._framed = False
 
@@ -96,7 +106,7 @@ class Stage:
     def _set_size(self, size) -> None:
         w, h = size
         rows, cols = self.layout
-        vw, vh = w / cols, h / rows
+        vw, vh = w * (1 - self.side) / cols, h / rows
         self.size = (int(w), int(h))
         self.font_scale = font_scale(self.size, self.layout)
         self.view_aspect, self.view_height = vw / vh, vh
@@ -109,6 +119,10 @@ class Stage:
     def add_overlay(self, actor, size: float | None = None) -> None:
         """Add a 2D actor drawn over every view (help, notices)."""
         self._overlay.AddViewProp(actor)
+
+    def remove_overlay(self, actor) -> None:
+        """Take a 2D actor added with `add_overlay` off the window."""
+        self._overlay.RemoveViewProp(actor)
 
     def watch_size(self) -> bool:
         """After the window was resized: every text follows the new size (fonts are in pixels

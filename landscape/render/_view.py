@@ -287,6 +287,21 @@ class View:
         self._place_scalar_bar()
         pl.subplot(*divmod(self.index, pl.shape[1]))
 
+    def clear_balls(self) -> None:
+        """Take the balls' HUD and panels off the view, so the next `set_balls` builds them
+        for new groups and layers (the playground's window after a change of network)."""
+        if self.hud is not None:
+            self.hud.remove()
+            self.hud = None
+        for p in (self.panel, self.alt_panel):
+            if p is not None and hasattr(p, "remove"):
+                p.remove()
+            elif p is not None:
+                p.set_visible(False)
+        self.panel = self.alt_panel = None
+        self.alt_panel_on = False
+        self.last_frame = None
+
     def gradient_limits(self, group: int) -> GradientLimits:
         """The absolute band of the gradient bars of group ``group``: its learning rate, the
         weights' norm and the plane's width (`landscape.picture.GradientLimits.for_sgd`)."""

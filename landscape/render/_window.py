@@ -533,16 +533,18 @@ class Controller:
 
 def open_window(stage, sources, steps_per_frame: int = 1, interval_ms: int = 33,
                 play: bool = False, title: str = "landscape", home_camera: str = "iso",
-                log=None, on_first_frame=None) -> Controller:
+                log=None, on_first_frame=None, controller=None) -> Controller:
     """Show ``stage`` in a window driven by ``sources`` (one per view) until it is closed
     (``q``, ``Esc``, the close button, or the window destroyed). Ctrl-C closes the window and
-    raises `KeyboardInterrupt`. Needs a display; for a file use `VideoWriter` instead."""
+    raises `KeyboardInterrupt`. Needs a display; for a file use `VideoWriter` instead.
+    ``controller``: the `Controller` class (or a factory taking its arguments) to drive it
+    with (`landscape.render.open_play_window` hands in its own)."""
     if stage.off_screen:
         raise LandscapeError("the interactive window needs a display (none found); render a "
                              "video instead, or run under xvfb-run")
     watch = DisplayWatch()
-    ctl = Controller(stage, sources, steps_per_frame, interval_ms, threaded=True,
-                     home_camera=home_camera, log=log)
+    ctl = (controller or Controller)(stage, sources, steps_per_frame, interval_ms,
+                                     threaded=True, home_camera=home_camera, log=log)
     ctl.playing = play
     stage.camera(home_camera)
     interrupted = []

@@ -6,6 +6,7 @@ from landscape.scene._compute import compute_scene as compute_scene
 from landscape.scene._compute import title as title
 from landscape.scene._director import build_stage as build_stage
 from landscape.scene._director import render as render
+from landscape.scene._director import restage as restage
 from landscape.scene._director import show as show
 from landscape.scene._director import still as still
 from landscape.scene._director import warm_up as warm_up
@@ -28,4 +29,4 @@ from landscape.scene._scene import get_quality as get_quality
 from landscape.scene._timeline import FrameSpec as FrameSpec
 from landscape.scene._timeline import timeline as timeline
 
-__all__ = ['Balls', 'Computed', 'ComputedScene', 'FrameSpec', 'Landscape', 'Orbit', 'Roll', 'Run', 'Scene', 'Still', 'Video', 'build_scene', 'build_stage', 'compute', 'config_title', 'compute_scene', 'get_quality', 'load_scene', 'load_scenes', 'pick_scene', 'render', 'show', 'snake', 'still', 'timeline', 'title', 'warm_up']
+__all__ = ['Balls', 'Computed', 'ComputedScene', 'FrameSpec', 'Landscape', 'Orbit', 'Roll', 'Run', 'Scene', 'Still', 'Video', 'build_scene', 'build_stage', 'compute', 'config_title', 'compute_scene', 'get_quality', 'load_scene', 'load_scenes', 'pick_scene', 'render', 'restage', 'show', 'snake', 'still', 'timeline', 'title', 'warm_up']

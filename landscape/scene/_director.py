@@ -15,7 +15,7 @@ from landscape.scene._timeline import FrameSpec, timeline
 
 
 def build_stage(computed: Computed, *, size=None, off_screen=None, theme: str | None = None,
-                look: str | None = None):
+                look: str | None = None, side: float = 0.0):
     """A `landscape.render.Stage` with every landscape's surface and balls, at step 0.
     ``theme``: ``dark`` (default) or ``light``; ``look``: ``plain`` or ``cinematic`` (default:
     cinematic at high quality, plain below; `landscape.render._look`)."""
@@ -24,39 +24,64 @@ def build_stage(computed: Computed, *, size=None, off_screen=None, theme: str | 
     scene = computed.scene
     if size is None:
         size, _ = scene.quality.video()
+    stage = Stage(n_views=len(computed.runs), size=tuple(size), off_screen=off_screen,
+                  theme=theme or "dark", look=look or default_look(scene.quality.name),
+                  side=side)
+    for i, _ in enumerate(computed.runs):
+        _dress_view(stage, computed, i)
+    stage.camera(scene.camera)
+    return stage
+
+
+def restage(stage, computed: Computed) -> None:
+    """Put a new computation of the same views on ``stage`` (the playground's window after a
+    knob changed): every view's surface, balls, HUD and panel drawn again from ``computed``,
+    at step 0; the camera stays where it is, the trails' and the panel's switches as they were."""
+    if len(computed.runs) != stage.n_views:
+        from landscape.errors import LandscapeError
+
+        raise LandscapeError(f"{len(computed.runs)} views computed for a stage of "
+                             f"{stage.n_views}")
+    for i, r in enumerate(computed.runs):
+        v = stage.view(i)
+        panel_on = v.panel_shown
+        v.clear_balls()
+        _dress_view(stage, computed, i)
+        if r.landscape.panel not in ("activations", "chain", "features"):
+            v.show_panel(panel_on)
+
+
+def _dress_view(stage, computed: Computed, i: int) -> None:
+    """View ``i`` of ``stage``: its run's surface, balls and panel, at step 0."""
     from landscape.picture import view_ranges
 
-    stage = Stage(n_views=len(computed.runs), size=tuple(size), off_screen=off_screen,
-                  theme=theme or "dark", look=look or default_look(scene.quality.name))
+    r = computed.runs[i]
+    v = stage.view(i)
     ranges = view_ranges([_all_losses(r) for r in computed.runs],
                          [r.landscape.log_scale for r in computed.runs],
                          [r.landscape.scale for r in computed.runs])
-    for i, r in enumerate(computed.runs):
-        v = stage.view(i)
-        src = r.trajectory if r.trajectory is not None else r.simulator
-        log, shared = ranges[i]
-        surface = r.surface
-        if r.timelapse is not None:
-            from landscape.picture import shared_loss_range
+    src = r.trajectory if r.trajectory is not None else r.simulator
+    log, shared = ranges[i]
+    surface = r.surface
+    if r.timelapse is not None:
+        from landscape.picture import shared_loss_range
 
-            shared = shared or shared_loss_range([_all_losses(r)])
-            surface = r.timelapse.surfaces[0]          # frame 0 shows the first checkpoint
-        if r.timelapse is not None and r.timelapse.kind == "riding":
-            v.center_label = "θ_t"                     # the centre is the network now
-        v.set_surface(surface, log_scale=log, loss_range=shared)
-        v.set_balls(src.groups, src.group, src.layers, title=title(r))
-        if r.landscape.panel == "activations":
-            v.show_activations(r.activations)
-        elif r.landscape.panel == "chain":
-            v.show_chain(r.activations)
-        elif r.landscape.panel == "features":
-            v.show_features(r.activations["features"][0], r.activations["scale"])
-        else:
-            v.show_panel(bool(r.landscape.panel))
-        v.update(r.trajectory.frame(0, r.surface) if r.trajectory is not None
-                 else r.simulator.snapshot())
-    stage.camera(scene.camera)
-    return stage
+        shared = shared or shared_loss_range([_all_losses(r)])
+        surface = r.timelapse.surfaces[0]          # frame 0 shows the first checkpoint
+    if r.timelapse is not None and r.timelapse.kind == "riding":
+        v.center_label = "θ_t"                     # the centre is the network now
+    v.set_surface(surface, log_scale=log, loss_range=shared)
+    v.set_balls(src.groups, src.group, src.layers, title=title(r))
+    if r.landscape.panel == "activations":
+        v.show_activations(r.activations)
+    elif r.landscape.panel == "chain":
+        v.show_chain(r.activations)
+    elif r.landscape.panel == "features":
+        v.show_features(r.activations["features"][0], r.activations["scale"])
+    else:
+        v.show_panel(bool(r.landscape.panel))
+    v.update(r.trajectory.frame(0, r.surface) if r.trajectory is not None
+             else r.simulator.snapshot())
 
 
 def _all_losses(run: Run) -> np.ndarray:

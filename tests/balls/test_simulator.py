@@ -434,3 +434,28 @@ def test_views_of_one_network_share_a_program_and_keep_their_own_bounds(world):
     assert shared.escaped[-1].any() and a1 < 0.5
     live = ~shared.escaped[-1]
     assert (np.abs(shared.positions[-1][live]) <= a1 + 1e-6).all()
+
+
+def test_a_new_learning_rate_reuses_the_program_and_equals_a_fresh_compile(world):
+    """The rate is an argument of the compiled step (the playground's rate knob rolls the
+    balls again without compiling): a simulator at another rate shares the program, runs
+    exactly as one compiled for that rate alone, and not as the old rate did."""
+    from landscape.balls import _stepper as stepper
+
+    task, plane, surf = world
+    slow = Simulator(task, plane, surf, [BallGroup(n=8, optimizer="momentum", lr=0.05,
+                                                   batch_size=32)], key=2)
+    a = slow.run(12)
+    traces = slow._prog.traces
+    fast = Simulator(task, plane, surf, [BallGroup(n=8, optimizer="momentum", lr=0.4,
+                                                   batch_size=32)], key=2)
+    assert fast._prog is slow._prog
+    b = fast.run(12)
+    assert fast._prog.traces == traces, "a new rate compiled the step again"
+    assert not np.allclose(a.positions[-1], b.positions[-1]), "the rate did not apply"
+    stepper.SHARED.clear()
+    stepper.PROGRAMS.clear()
+    alone = Simulator(task, plane, surf, [BallGroup(n=8, optimizer="momentum", lr=0.4,
+                                                    batch_size=32)], key=2)
+    assert alone._prog is not slow._prog
+    np.testing.assert_array_equal(alone.run(12).positions, b.positions)

@@ -341,6 +341,14 @@ class GradientPanel:
         """Normalized viewport y of each bar's top, input → output (for tests and layout)."""
         return self._poly_pts[4 * 2 + 2::4, 1][:self.L].copy()
 
+    def remove(self) -> None:
+        """Take the panel off its view (before a new one replaces it)."""
+        parts = self.actors + self.texts + self._grid_labels + list(self.overflow_marks)
+        if self.chart is not None:
+            parts += self.chart.actors + self.chart.texts
+        for a in parts:
+            self.renderer.RemoveViewProp(a)
+
     def set_visible(self, on: bool) -> None:
         self.visible = bool(on)
         for a in self.actors + self.texts + self._grid_labels:
