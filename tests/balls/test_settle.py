@@ -6,9 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from landscape import data, nets, planes, training
+from landscape import data, nets, planes, surface, training
 from landscape.balls._simulator import BallGroup, Simulator, simulate
-from landscape import surface
 
 
 class _Task(training.Task):

@@ -9,13 +9,12 @@ import numpy as np
 import optax
 import pytest
 
-from landscape import data, nets, planes, training
+from landscape import data, nets, planes, surface, training
 from landscape.balls._groups import OPTIMIZERS
 from landscape.balls._simulator import BallGroup, Simulator, simulate
 from landscape.balls._trajectory import Trajectory
 from landscape.errors import LandscapeError
 from landscape.measures._gradients import layer_gradient_norms
-from landscape import surface
 
 
 @pytest.fixture(scope="module")
