@@ -40,6 +40,17 @@ def chromium() -> str | None:
     return None
 
 
+def require_chromium() -> None:
+    """At a test module's top: skip the module without Chromium, except in CI (``$CI``), where
+    its absence is an error (`.ci/run` installs it)."""
+    if chromium() is None:
+        if os.environ.get("CI"):
+            raise RuntimeError("chromium is missing in CI: .ci/run must install it")
+        import pytest
+
+        pytest.skip("no chromium on this machine", allow_module_level=True)
+
+
 class Browser:
     def __init__(self, executable: str | None = None, timeout: float = 120.0, flags=()):
         self.executable = executable or chromium()

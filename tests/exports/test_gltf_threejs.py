@@ -8,18 +8,14 @@ Chromium is a test requirement (`.ci/run` installs it): without it these tests s
 and fail in CI."""
 
 import io
-import os
 
 import numpy as np
 import pytest
-from browser import Browser, chromium
+from browser import Browser, require_chromium
 from gltf_tools import read_gltf, threejs_page
 from test_gltf_animation import escapes, ride, views, where_drawn  # noqa: F401 (fixtures)
 
-if chromium() is None:
-    if os.environ.get("CI"):
-        raise RuntimeError("chromium is missing in CI: .ci/run must install it")
-    pytest.skip("no chromium on this machine", allow_module_level=True)
+require_chromium()
 
 SIZE = (960, 360)
 FLAGS = ["--allow-file-access-from-files"]     # three.js's modules come from file://

@@ -7,21 +7,17 @@ Chromium is a test requirement (`.ci/run` installs it): without it these tests s
 and fail in CI."""
 
 import io
-import os
 
 import numpy as np
 import pytest
-from browser import Browser, chromium
+from browser import Browser, require_chromium
 from sample_files import make_files
 
 from landscape.exports._content import Content, from_files
 from landscape.exports._export import export
 from landscape.exports._page import render_page
 
-if chromium() is None:
-    if os.environ.get("CI"):
-        raise RuntimeError("chromium is missing in CI: .ci/run must install it")
-    pytest.skip("no chromium on this machine", allow_module_level=True)
+require_chromium()
 
 SIZE = (1100, 760)
 

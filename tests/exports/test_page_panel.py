@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 import pytest
-from browser import Browser, chromium
+from browser import Browser, require_chromium
 
 from landscape.exports._content import from_computed
 from landscape.exports._page import render_page
@@ -28,10 +28,7 @@ from landscape.picture import (
     theta_norm,
 )
 
-if chromium() is None:
-    if os.environ.get("CI"):
-        raise RuntimeError("chromium is missing in CI: .ci/run must install it")
-    pytest.skip("no chromium on this machine", allow_module_level=True)
+require_chromium()
 
 SIZE = (1280, 720)
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
