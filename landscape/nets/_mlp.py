@@ -50,6 +50,24 @@ def mlp(widths=(64, 64, 64), *, n_in: int = 64, n_out: int = 10, activation: str
     if output == "sigmoid":
         n_out = 1
     dims = (int(n_in),) + widths + (int(n_out),)
+    layout = mlp_layout(dims, batchnorm=batchnorm)
+    net = _Forward(layout, n_layers=len(dims) - 1, act=ACTIVATIONS[activation],
+                   batchnorm=batchnorm, skip=skip)
+    spec = {"kind": "mlp", "n_in": int(n_in), "widths": list(widths), "n_out": int(n_out),
+            "activation": activation, "init": init, "init_scale": float(init_scale),
+            "batchnorm": bool(batchnorm), "skip": bool(skip), "output": output,
+            "bn_eps": BN_EPS}
+    macs = sum(dims[i] * dims[i + 1] for i in range(len(dims) - 1))
+    return Model(spec=spec, layout=layout, output=output, macs_per_sample=macs,
+                 init_fn=_initializer(layout, dims, init, init_scale), first_fn=net.first,
+                 head_fn=net.head, apply_fn=net.apply,
+                 n_bn=(len(dims) - 2) if batchnorm else 0, first_macs=dims[0] * dims[1],
+                 trace_fn=net.trace)
+
+
+def mlp_layout(dims, *, batchnorm: bool = False) -> Layout:
+    """``dense_i``'s kernel ``[dims[i], dims[i+1]]`` and bias, and on hidden layers with
+    ``batchnorm`` its scale and shift (role ``bn``)."""
     n_layers = len(dims) - 1
     entries = []
     for i in range(n_layers):
@@ -59,63 +77,67 @@ def mlp(widths=(64, 64, 64), *, n_in: int = 64, n_out: int = 10, activation: str
         if batchnorm and i < n_layers - 1:
             entries.append((name, "bn_scale", "bn", (dims[i + 1],)))
             entries.append((name, "bn_shift", "bn", (dims[i + 1],)))
-    layout = Layout.build(entries)
-    act = ACTIVATIONS[activation]
-    params = layout.params
+    return Layout.build(entries)
+
+
+def _initializer(layout: Layout, dims, init: str, init_scale: float):
+    """Kernels from ``init`` (one key per layer), batch-norm scales 1, the rest 0."""
 
     def init_fn(key):
-        keys = jax.random.split(key, n_layers)
+        keys = jax.random.split(key, len(dims) - 1)
         parts = []
-        for p in params:
+        for p in layout.params:
             i = int(p.layer.split("_")[1])
             if p.role == "weight":
-                parts.append(sample_init(keys[i], p.shape, init, dims[i], dims[i + 1], init_scale).ravel())
+                parts.append(sample_init(keys[i], p.shape, init, dims[i], dims[i + 1],
+                                         init_scale).ravel())
             elif p.name == "bn_scale":
                 parts.append(jnp.ones(p.size, jnp.float32))
             else:
                 parts.append(jnp.zeros(p.size, jnp.float32))
         return jnp.concatenate(parts)
 
-    def first_fn(theta, x):
-        P = layout.unflatten(theta)["dense_0"]
+    return init_fn
+
+
+class _Forward:
+    """The forward pass on a flat θ: `first` (layer 0's pre-activation, linear in θ), `trace`
+    (the rest, with every hidden layer's values), `head` and `apply`."""
+
+    def __init__(self, layout, *, n_layers, act, batchnorm, skip):
+        self.layout, self.n_layers, self.act = layout, n_layers, act
+        self.batchnorm, self.skip = batchnorm, skip
+
+    def first(self, theta, x):
+        P = self.layout.unflatten(theta)["dense_0"]
         if x.ndim > 2:   # samples of any shape ([n, h, w, c]) are flattened, C order
             x = x.reshape(x.shape[0], -1)
         return x @ P["w"] + P["b"]
 
-    def trace_fn(theta, z, bn_stats, bn_mode):
+    def trace(self, theta, z, bn_stats, bn_mode):
         """``(logits, [(z, h)] per hidden layer, [(mean, var)] per batch norm)``."""
-        P = layout.unflatten(theta)
+        P = self.layout.unflatten(theta)
         h_prev = None
         acts, used = [], []
-        for i in range(n_layers):
+        for i in range(self.n_layers):
             # z is the pre-activation of layer i (already computed for i == 0)
             L = P[f"dense_{i}"]
             if i > 0:
                 z = h_prev @ L["w"] + L["b"]
-            if i == n_layers - 1:
+            if i == self.n_layers - 1:
                 return z, acts, used
-            if batchnorm:
+            if self.batchnorm:
                 z, mv = _batch_norm(z, None if bn_stats is None else bn_stats[i], bn_mode)
                 used.append(mv)
                 z = z * L["bn_scale"] + L["bn_shift"]
-            h = act(z)
+            h = self.act(z)
             acts.append((z, h))
-            if skip and h_prev is not None and h_prev.shape[-1] == h.shape[-1]:
+            if self.skip and h_prev is not None and h_prev.shape[-1] == h.shape[-1]:
                 h = h + h_prev
             h_prev = h
 
-    def head_fn(theta, z, bn_stats, bn_mode):
-        return trace_fn(theta, z, bn_stats, bn_mode)[0]
+    def head(self, theta, z, bn_stats, bn_mode):
+        return self.trace(theta, z, bn_stats, bn_mode)[0]
 
-    def apply_fn(theta, x, bn_stats=None, bn_mode="batch"):
-        return head_fn(theta, first_fn(theta, x), bn_stats, bn_mode)
-
-    spec = {"kind": "mlp", "n_in": int(n_in), "widths": list(widths), "n_out": int(n_out),
-            "activation": activation, "init": init, "init_scale": float(init_scale),
-            "batchnorm": bool(batchnorm), "skip": bool(skip), "output": output,
-            "bn_eps": BN_EPS}
-    macs = sum(dims[i] * dims[i + 1] for i in range(n_layers))
-    return Model(spec=spec, layout=layout, output=output, macs_per_sample=macs, init_fn=init_fn,
-                 first_fn=first_fn, head_fn=head_fn, apply_fn=apply_fn,
-                 n_bn=(n_layers - 1) if batchnorm else 0, first_macs=dims[0] * dims[1],
-                 trace_fn=trace_fn)
+    def apply(self, theta, x, bn_stats=None, bn_mode="batch"):
+        return self.head(theta, self.first(theta, x), bn_stats, bn_mode)

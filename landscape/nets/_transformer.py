@@ -72,6 +72,33 @@ def transformer(widths=(64, 64), *, vocab: int, seq_len: int, n_out: int,
     >>> m.layers[:3], m.layers[-1]
     (('embed', 'block_0/ln1', 'block_0/attn_q'), 'head')
     """
+    widths, heads, (vocab, seq_len, n_out) = _checked(
+        widths, heads, norm_position, activation, init, readout, init_scale,
+        vocab=vocab, seq_len=seq_len, n_out=n_out)
+    d, n_blocks, pre = widths[0], len(widths), norm_position == "pre"
+    layout = transformer_layout(d, n_blocks, vocab=vocab, seq_len=seq_len, n_out=n_out,
+                                pre=pre)
+    net = _Forward(layout, n_blocks=n_blocks, seq_len=seq_len, heads=heads, pre=pre,
+                   residual=residual, act=ACTIVATIONS[activation], causal=causal,
+                   readout=readout)
+    f = FFN_MULT * d
+    per_block = seq_len * (4 * d * d + 2 * d * f) + 2 * heads * seq_len * seq_len * (d // heads)
+    n_read = 1 if readout == "last" else seq_len
+    spec = {"kind": "transformer", "widths": list(widths), "vocab": vocab, "seq_len": seq_len,
+            "n_out": n_out, "heads": heads, "norm_position": norm_position,
+            "residual": bool(residual), "activation": activation, "init": init,
+            "init_scale": float(init_scale), "causal": bool(causal), "readout": readout,
+            "ffn_mult": FFN_MULT, "ln_eps": LN_EPS, "batchnorm": False, "skip": bool(residual),
+            "output": "softmax", "sample_shape": [seq_len], "n_tokens": vocab}
+    return Model(spec=spec, layout=layout, output="softmax",
+                 macs_per_sample=n_blocks * per_block + n_read * d * n_out + seq_len * d,
+                 init_fn=_initializer(layout, init, init_scale, d), first_fn=net.first,
+                 head_fn=net.head, apply_fn=net.apply, first_macs=seq_len * d)
+
+
+def _checked(widths, heads, norm_position, activation, init, readout, init_scale, **sizes):
+    """The arguments checked, each error one line: ``(widths, heads, (vocab, seq_len,
+    n_out))`` as integers."""
     widths = tuple(int(w) for w in widths)
     if not widths or any(w <= 0 for w in widths):
         raise LandscapeError(f"widths must be one or more positive integers, got {list(widths)}")
@@ -79,26 +106,28 @@ def transformer(widths=(64, 64), *, vocab: int, seq_len: int, n_out: int,
         raise LandscapeError(f"a transformer's blocks all have one width (the residual stream); "
                              f"got widths {','.join(map(str, widths))}: give one number per "
                              f"block, all equal (e.g. {widths[0]},{widths[0]})")
-    d, n_blocks = widths[0], len(widths)
+    d = widths[0]
     heads = default_heads(d) if heads is None else heads
     if isinstance(heads, bool) or int(heads) != heads or heads < 1 or d % int(heads):
         raise LandscapeError(f"--heads must be a whole number that divides the width {d}, "
                              f"got {heads}")
-    heads = int(heads)
     choice("norm position", norm_position, NORM_POSITIONS)
     choice("activation", activation, ACTIVATIONS)
     choice("init", init, INITS)
     choice("readout", readout, READOUTS)
     if not (math.isfinite(init_scale) and init_scale > 0):
         raise LandscapeError(f"init scale must be a positive number, got {init_scale}")
-    for name, v in (("vocabulary", vocab), ("sequence length", seq_len), ("classes", n_out)):
+    names = {"vocab": "vocabulary", "seq_len": "sequence length", "n_out": "classes"}
+    for key, v in sizes.items():
         if int(v) != v or v < 1:
-            raise LandscapeError(f"the {name} must be a positive whole number, got {v}")
-    vocab, seq_len, n_out = int(vocab), int(seq_len), int(n_out)
-    dh, f = d // heads, FFN_MULT * d
-    pre = norm_position == "pre"
+            raise LandscapeError(f"the {names[key]} must be a positive whole number, got {v}")
+    return widths, int(heads), tuple(int(sizes[k]) for k in names)
 
-    entries = [("embed", "tok", "weight", (vocab, d), 0), ("embed", "pos", "weight", (seq_len, d), 0)]
+
+def transformer_layout(d: int, n_blocks: int, *, vocab: int, seq_len: int, n_out: int,
+                       pre: bool = True) -> Layout:
+    """The parameters in the order they are applied (see the module's docstring)."""
+    f = FFN_MULT * d
 
     def ln(name):
         return [(name, "scale", "bn", (d,)), (name, "shift", "bn", (d,))]
@@ -106,6 +135,7 @@ def transformer(widths=(64, 64), *, vocab: int, seq_len: int, n_out: int,
     def dense(name, n_in, n_o):
         return [(name, "w", "weight", (n_in, n_o)), (name, "b", "bias", (n_o,))]
 
+    entries = [("embed", "tok", "weight", (vocab, d), 0), ("embed", "pos", "weight", (seq_len, d), 0)]
     for i in range(n_blocks):
         b = f"block_{i}/"
         attn = [e for s in ("attn_q", "attn_k", "attn_v", "attn_out") for e in dense(b + s, d, d)]
@@ -115,9 +145,12 @@ def transformer(widths=(64, 64), *, vocab: int, seq_len: int, n_out: int,
     if pre:
         entries += ln("ln_f")
     entries += dense("head", d, n_out)
-    layout = Layout.build(entries)
-    act = ACTIVATIONS[activation]
-    mask = jnp.tril(jnp.ones((seq_len, seq_len), bool)) if causal else None
+    return Layout.build(entries)
+
+
+def _initializer(layout: Layout, init: str, init_scale: float, d: int):
+    """θ's initial values: kernels and embeddings from ``init`` (an embedding's fan-in and
+    fan-out are both the width), LayerNorm scales 1, biases and shifts 0."""
 
     def init_fn(key):
         keys = jax.random.split(key, len(layout.params))
@@ -132,63 +165,64 @@ def transformer(widths=(64, 64), *, vocab: int, seq_len: int, n_out: int,
                 parts.append(jnp.zeros(p.size, jnp.float32))
         return jnp.concatenate(parts)
 
-    def tokens(x):
+    return init_fn
+
+
+class _Forward:
+    """The forward pass on a flat θ: `first` (the embeddings, linear in θ), `head` (the blocks
+    and the readout) and `apply` (both)."""
+
+    def __init__(self, layout, *, n_blocks, seq_len, heads, pre, residual, act, causal,
+                 readout):
+        self.layout, self.n_blocks, self.seq_len, self.heads = layout, n_blocks, seq_len, heads
+        self.pre, self.residual, self.act, self.readout = pre, residual, act, readout
+        self.mask = jnp.tril(jnp.ones((seq_len, seq_len), bool)) if causal else None
+
+    def tokens(self, x):
         x = jnp.asarray(x)
-        if x.ndim != 2 or x.shape[1] != seq_len:
-            raise LandscapeError(f"the transformer takes token ids [n, {seq_len}], got "
+        if x.ndim != 2 or x.shape[1] != self.seq_len:
+            raise LandscapeError(f"the transformer takes token ids [n, {self.seq_len}], got "
                                  f"{list(x.shape)}")
         return x.astype(jnp.int32)
 
-    def first_fn(theta, x):
+    def first(self, theta, x):
         """Token plus positional embedding ``[n, seq, d]``: linear in θ."""
-        E = layout.unflatten(theta)["embed"]
-        return E["tok"][tokens(x)] + E["pos"]
+        E = self.layout.unflatten(theta)["embed"]
+        return E["tok"][self.tokens(x)] + E["pos"]
 
-    def attention(P, b, h):
-        n = h.shape[0]
-        q, k, v = ((h @ P[b + s]["w"] + P[b + s]["b"]).reshape(n, seq_len, heads, dh)
+    def attention(self, P, b, h):
+        n, d = h.shape[0], h.shape[-1]
+        dh = d // self.heads
+        q, k, v = ((h @ P[b + s]["w"] + P[b + s]["b"]).reshape(n, self.seq_len, self.heads, dh)
                    for s in ("attn_q", "attn_k", "attn_v"))
         s = jnp.einsum("nqhc,nkhc->nhqk", q, k) / math.sqrt(dh)
-        if mask is not None:
-            s = jnp.where(mask, s, -jnp.inf)
-        o = jnp.einsum("nhqk,nkhc->nqhc", jax.nn.softmax(s, -1), v).reshape(n, seq_len, d)
+        if self.mask is not None:
+            s = jnp.where(self.mask, s, -jnp.inf)
+        o = jnp.einsum("nhqk,nkhc->nqhc", jax.nn.softmax(s, -1), v).reshape(n, self.seq_len, d)
         return o @ P[b + "attn_out"]["w"] + P[b + "attn_out"]["b"]
 
-    def ffn(P, b, h):
-        u = act(h @ P[b + "ffn_in"]["w"] + P[b + "ffn_in"]["b"])
+    def ffn(self, P, b, h):
+        u = self.act(h @ P[b + "ffn_in"]["w"] + P[b + "ffn_in"]["b"])
         return u @ P[b + "ffn_out"]["w"] + P[b + "ffn_out"]["b"]
 
-    def head_fn(theta, z, bn_stats=None, bn_mode="batch"):
-        P = layout.unflatten(theta)
+    def head(self, theta, z, bn_stats=None, bn_mode="batch"):
+        P = self.layout.unflatten(theta)
         h = z
-        for i in range(n_blocks):
+        for i in range(self.n_blocks):
             b = f"block_{i}/"
-            for sub, norm in ((attention, "ln1"), (ffn, "ln2")):
+            for sub, norm in ((self.attention, "ln1"), (self.ffn, "ln2")):
                 L = P[b + norm]
-                if pre:
+                if self.pre:
                     u = sub(P, b, layer_norm(h, L["scale"], L["shift"]))
-                    h = h + u if residual else u
+                    h = h + u if self.residual else u
                 else:
                     u = sub(P, b, h)
-                    h = layer_norm(h + u if residual else u, L["scale"], L["shift"])
-        if pre:
+                    h = layer_norm(h + u if self.residual else u, L["scale"], L["shift"])
+        if self.pre:
             h = layer_norm(h, P["ln_f"]["scale"], P["ln_f"]["shift"])
-        if readout == "last":
+        if self.readout == "last":
             h = h[:, -1]
         return h @ P["head"]["w"] + P["head"]["b"]
 
-    def apply_fn(theta, x, bn_stats=None, bn_mode="batch"):
-        return head_fn(theta, first_fn(theta, x), bn_stats, bn_mode)
-
-    per_block = seq_len * (4 * d * d + 2 * d * f) + 2 * heads * seq_len * seq_len * dh
-    n_read = 1 if readout == "last" else seq_len
-    spec = {"kind": "transformer", "widths": list(widths), "vocab": vocab, "seq_len": seq_len,
-            "n_out": n_out, "heads": heads, "norm_position": norm_position,
-            "residual": bool(residual), "activation": activation, "init": init,
-            "init_scale": float(init_scale), "causal": bool(causal), "readout": readout,
-            "ffn_mult": FFN_MULT, "ln_eps": LN_EPS, "batchnorm": False, "skip": bool(residual),
-            "output": "softmax", "sample_shape": [seq_len], "n_tokens": vocab}
-    return Model(spec=spec, layout=layout, output="softmax",
-                 macs_per_sample=n_blocks * per_block + n_read * d * n_out + seq_len * d,
-                 init_fn=init_fn, first_fn=first_fn, head_fn=head_fn, apply_fn=apply_fn,
-                 first_macs=seq_len * d)
+    def apply(self, theta, x, bn_stats=None, bn_mode="batch"):
+        return self.head(theta, self.first(theta, x), bn_stats, bn_mode)
