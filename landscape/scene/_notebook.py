@@ -23,6 +23,7 @@ import sys
 import tempfile
 
 from landscape.errors import LandscapeError
+from landscape.memory import release
 from landscape.progress import MIN_SECONDS, Event, Ticking
 from landscape.scene._compute import Computed, compute_scene
 from landscape.scene._director import build_stage, render, still
@@ -117,6 +118,7 @@ def compute(scene, *, quality=None, seed: int | None = None, progress: bool | No
                           events=bar.event)
     finally:
         bar.close()
+        release()                          # a kernel computes scene after scene: stay flat
     return ComputedScene(c.scene, c.runs, c.seconds)
 
 
@@ -189,15 +191,21 @@ class ComputedScene(Computed):
         ``dark``/``light``; ``look``: ``plain``/``cinematic``)."""
         size = tuple(size) if size is not None else self.scene.quality.video()[0]
         with tempfile.TemporaryDirectory() as d:
-            out = still(self, os.path.join(d, "still.png"), at=at, size=size,
-                               theme=theme, look=look)
+            try:
+                out = still(self, os.path.join(d, "still.png"), at=at, size=size,
+                            theme=theme, look=look)
+            finally:
+                release()
             with open(out, "rb") as f:
                 return Still(f.read(), size)
 
     def video(self, *, theme: str | None = None, look: str | None = None) -> Video:
         """The scene's video (the quality's size and frame rate), embedded inline."""
         with tempfile.TemporaryDirectory() as d:
-            info = render(self, os.path.join(d, "scene.mp4"), theme=theme, look=look)
+            try:
+                info = render(self, os.path.join(d, "scene.mp4"), theme=theme, look=look)
+            finally:
+                release()
             with open(info["output"], "rb") as f:
                 return Video(f.read(), info)
 
@@ -205,7 +213,10 @@ class ComputedScene(Computed):
                look: str | None = None) -> dict:
         """Write the video to ``out`` (``.mp4``, ``.gif`` or a folder of PNGs), as
         ``landscape render`` does (``--theme``, ``--look``)."""
-        return render(self, os.fspath(out), fmt=fmt, theme=theme, look=look)
+        try:
+            return render(self, os.fspath(out), fmt=fmt, theme=theme, look=look)
+        finally:
+            release()
 
     def show(self, at: float = 1.0, *, jupyter_backend: str | None = None, size=None,
              theme: str | None = None):
