@@ -24,6 +24,7 @@ def landscape(*args, cache, cwd=None, wait=True):
     """``python -m landscape.cli *args`` with ``LANDSCAPE_CACHE=cache`` on the CPU: the finished
     `subprocess.CompletedProcess` (text), or with ``wait=False`` the running `Popen`."""
     env = dict(os.environ, LANDSCAPE_CACHE=str(cache), JAX_PLATFORMS="cpu")
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)   # the compiled programs in ``cache`` too
     cmd = [sys.executable, "-m", "landscape.cli", *[str(a) for a in args]]
     if not wait:
         return subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE,

@@ -100,9 +100,12 @@ WALL = {"seconds", "total_seconds", "timings", "output", "cache", "cached", "fro
         "resumed"}
 
 
-def _run(kind, cache, tmp, name):
-    """Start one process of ``kind``; returns (Popen, how to read its result)."""
+def _run(kind, cache, tmp, name, *, programs_in_cache=True):
+    """Start one process of ``kind``; returns (Popen, how to read its result).
+    ``programs_in_cache``: its compiled programs in ``cache`` too (else in the suite's folder)."""
     env = dict(os.environ, LANDSCAPE_CACHE=str(cache), JAX_PLATFORMS="cpu")
+    if programs_in_cache:
+        env.pop("JAX_COMPILATION_CACHE_DIR", None)
     exe = [sys.executable, "-m", "landscape.cli"]
     scene = str(tmp / "shared.py")
     if kind == "render":
@@ -169,7 +172,8 @@ def test_eight_processes_of_five_kinds_on_one_empty_cache(tmp_path):
     (tmp_path / "shared.py").write_text(SCENE)
     lone = {}
     for kind in dict.fromkeys(KINDS):
-        p = _run(kind, tmp_path / "lone-cache", tmp_path, f"lone-{kind}")
+        p = _run(kind, tmp_path / "lone-cache", tmp_path, f"lone-{kind}",
+                 programs_in_cache=False)   # the references: only the eight share a cold cache
         lone[kind] = _result(kind, p, tmp_path, f"lone-{kind}")
     import shutil
 

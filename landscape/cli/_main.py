@@ -41,20 +41,26 @@ def enable_compile_cache() -> None:
     itself and serializes its reads and writes with a lock (``xla/.lockfile``). JAX warns (a
     two-line ``UserWarning``) for each compiled program it cannot write there (a full or
     read-only cache) or read back (an entry truncated by a full disk); those become the one
-    ``could not write the cache`` line (`landscape.files.cache_warning`) and a one-line note."""
+    ``could not write the cache`` line (`landscape.files.cache_warning`) and a one-line note.
+
+    ``JAX_COMPILATION_CACHE_DIR``, JAX's own variable, when set, puts the programs there
+    instead (one folder shared by several caches or tools, as the test suite does): that folder
+    is then JAX's to manage (``JAX_COMPILATION_CACHE_MAX_SIZE``), outside `landscape cache`."""
     import jax
 
     from landscape.pipeline import cache_dir, cache_limit, prepare_compile_cache
 
     limit = cache_limit()[0]  # a bad LANDSCAPE_CACHE_MAX: one line, before any work
-    xla = os.path.join(cache_dir(), "xla")
+    shared = os.environ.get("JAX_COMPILATION_CACHE_DIR", "").strip()
+    xla = shared or os.path.join(cache_dir(), "xla")
     try:
         jax.config.update("jax_compilation_cache_dir", xla)
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
-        jax.config.update("jax_compilation_cache_max_size", -1 if limit is None else limit)
+        if not shared:
+            jax.config.update("jax_compilation_cache_max_size", -1 if limit is None else limit)
     except Exception:  # an older/newer JAX without these options: just compile
         return
-    if limit is not None:
+    if limit is not None and not shared:
         prepare_compile_cache(xla)
         # a program larger than the whole cap is simply not kept
         warnings.filterwarnings("ignore", message="Cache value for key .* exceeds the maximum")

@@ -161,6 +161,7 @@ def test_info_after_a_real_surface_run(tmp_path):
     and refreshes the entry's last use."""
     env = dict(os.environ, LANDSCAPE_CACHE=str(tmp_path / "cache"), JAX_PLATFORMS="cpu")
     env.pop("LANDSCAPE_CACHE_MAX", None)
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)   # the suite's shared folder: not here
 
     def cli(*argv):
         r = subprocess.run([sys.executable, "-m", "landscape.cli", *argv], env=env,
@@ -205,3 +206,26 @@ def test_cache_needs_an_action(capsys):
     code, out, err = run(capsys, "cache")
     assert code == 2 and err.startswith("landscape: error: cache: ") and len(err.splitlines()) == 1
     assert main(["cache", "--help"]) == 0
+
+
+def test_jax_compilation_cache_dir_puts_the_programs_there(tmp_path):
+    """JAX's own variable wins over the landscape cache's ``xla`` folder: the programs go to
+    the named folder, which `landscape cache` then neither counts nor clears."""
+    shared = tmp_path / "programs"
+    env = dict(os.environ, LANDSCAPE_CACHE=str(tmp_path / "cache"), JAX_PLATFORMS="cpu",
+               JAX_COMPILATION_CACHE_DIR=str(shared))
+
+    def cli(*argv):
+        r = subprocess.run([sys.executable, "-m", "landscape.cli", *argv], env=env,
+                           capture_output=True, text=True, timeout=600, check=False)
+        assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr[-2000:]
+        return r.stdout
+
+    cli("surface", "--dataset", "moons", "--samples", "128", "--widths", "8", "--train-steps",
+        "20", "--grid", "5", "-q")
+    programs = [n for n in os.listdir(shared) if n.endswith("-cache")]
+    assert programs                                     # the grid engine compiles for > 0.2 s
+    assert not (tmp_path / "cache" / "xla").exists()
+    assert json.loads(cli("cache", "info", "--json"))["kinds"]["xla"]["count"] == 0
+    cli("cache", "clear")
+    assert sorted(n for n in os.listdir(shared) if n.endswith("-cache")) == sorted(programs)
