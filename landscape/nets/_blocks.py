@@ -54,6 +54,21 @@ def init_std(init: str, fan_in: int, fan_out: int) -> float:
     return math.sqrt(var)
 
 
+def initial_theta(layout, keys, init: str, scale: float, fans, ones=("bn_scale", "scale")):
+    """A flat θ: each weight drawn by `sample_init` (``keys[i]`` for parameter ``i``, its fan-in
+    and fan-out ``fans(p)``), the parameters named in ``ones`` (normalization scales) 1, the
+    rest (biases, shifts) 0."""
+    parts = []
+    for k, p in zip(keys, layout.params):
+        if p.role == "weight":
+            parts.append(sample_init(k, p.shape, init, *fans(p), scale).ravel())
+        elif p.name in ones:
+            parts.append(jnp.ones(p.size, jnp.float32))
+        else:
+            parts.append(jnp.zeros(p.size, jnp.float32))
+    return jnp.concatenate(parts)
+
+
 def sample_init(key, shape, init, fan_in, fan_out, scale):
     dist, _ = INITS[init]
     std = init_std(init, fan_in, fan_out) * scale

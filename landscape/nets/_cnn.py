@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 
 from landscape.errors import LandscapeError, choice
-from landscape.nets._blocks import ACTIVATIONS, INITS, sample_init
+from landscape.nets._blocks import ACTIVATIONS, INITS, initial_theta
 from landscape.nets._layout import Layout
 from landscape.nets._model import Model
 
@@ -63,18 +62,10 @@ def _initializer(layout: Layout, n_layers: int, init: str, init_scale: float):
 
     def init_fn(key):
         keys = jax.random.split(key, n_layers)
-        parts = []
-        for p in layout.params:
-            i = int(p.layer.split("_")[1])
-            if p.role == "weight":
-                if p.layer.startswith("conv"):
-                    fi, fo = 9 * p.shape[2], 9 * p.shape[3]
-                else:
-                    fi, fo = p.shape
-                parts.append(sample_init(keys[i], p.shape, init, fi, fo, init_scale).ravel())
-            else:
-                parts.append(jnp.zeros(p.size, jnp.float32))
-        return jnp.concatenate(parts)
+        layer = [int(p.layer.split("_")[1]) for p in layout.params]
+        return initial_theta(layout, [keys[i] for i in layer], init, init_scale,
+                             lambda p: (9 * p.shape[2], 9 * p.shape[3])
+                             if p.layer.startswith("conv") else p.shape)
 
     return init_fn
 

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from landscape.errors import LandscapeError, choice
-from landscape.nets._blocks import ACTIVATIONS, BN_EPS, INITS, OUTPUTS, sample_init
+from landscape.nets._blocks import ACTIVATIONS, BN_EPS, INITS, OUTPUTS, initial_theta
 from landscape.nets._layout import Layout
 from landscape.nets._model import Model
 
@@ -85,17 +85,9 @@ def _initializer(layout: Layout, dims, init: str, init_scale: float):
 
     def init_fn(key):
         keys = jax.random.split(key, len(dims) - 1)
-        parts = []
-        for p in layout.params:
-            i = int(p.layer.split("_")[1])
-            if p.role == "weight":
-                parts.append(sample_init(keys[i], p.shape, init, dims[i], dims[i + 1],
-                                         init_scale).ravel())
-            elif p.name == "bn_scale":
-                parts.append(jnp.ones(p.size, jnp.float32))
-            else:
-                parts.append(jnp.zeros(p.size, jnp.float32))
-        return jnp.concatenate(parts)
+        layer = [int(p.layer.split("_")[1]) for p in layout.params]
+        return initial_theta(layout, [keys[i] for i in layer], init, init_scale,
+                             lambda p: p.shape)
 
     return init_fn
 

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 
 from landscape.errors import LandscapeError, choice
-from landscape.nets._blocks import ACTIVATIONS, INITS, sample_init
+from landscape.nets._blocks import ACTIVATIONS, INITS, initial_theta
 from landscape.nets._layout import Layout
 from landscape.nets._model import Model
 
@@ -153,17 +153,8 @@ def _initializer(layout: Layout, init: str, init_scale: float, d: int):
     fan-out are both the width), LayerNorm scales 1, biases and shifts 0."""
 
     def init_fn(key):
-        keys = jax.random.split(key, len(layout.params))
-        parts = []
-        for k, p in zip(keys, layout.params):
-            if p.role == "weight":
-                fi, fo = (d, d) if p.layer == "embed" else p.shape
-                parts.append(sample_init(k, p.shape, init, fi, fo, init_scale).ravel())
-            elif p.name == "scale":
-                parts.append(jnp.ones(p.size, jnp.float32))
-            else:
-                parts.append(jnp.zeros(p.size, jnp.float32))
-        return jnp.concatenate(parts)
+        return initial_theta(layout, jax.random.split(key, len(layout.params)), init,
+                             init_scale, lambda p: (d, d) if p.layer == "embed" else p.shape)
 
     return init_fn
 
