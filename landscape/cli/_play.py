@@ -13,7 +13,7 @@ import os
 import time
 
 from landscape.cli._common import info
-from landscape.cli._show import leave, parse_size
+from landscape.cli._show import leave, window_setup
 
 T_START = time.perf_counter()
 
@@ -42,28 +42,20 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from landscape.cli._render import check_look_args
     from landscape.errors import LandscapeError
     from landscape.playground import Live, Playground
-    from landscape.render import (
-        open_play_window,
-        require_display,
-        side_for,
-        start_probe,
-    )
-    from landscape.scene import build_stage, get_quality, pick_scene, warm_up
+    from landscape.render import open_play_window, side_for
+    from landscape.scene import build_stage, pick_scene, warm_up
 
-    quality = get_quality(args.quality)
-    size = parse_size(args.size)
-    check_look_args(args)
-    if args.file is not None:
-        if not os.path.isfile(args.file):
-            raise LandscapeError(f"{args.file}: no such scene file")
-        pick_scene(args.file, args.scene)     # a wrong name: one line before any compute
-    elif args.scene is not None:
-        raise LandscapeError("a SCENE name needs the FILE it is in")
-    require_display()
-    start_probe(off_screen=False)
+    def check_scene():
+        if args.file is not None:
+            if not os.path.isfile(args.file):
+                raise LandscapeError(f"{args.file}: no such scene file")
+            pick_scene(args.file, args.scene)     # a wrong name: one line before any compute
+        elif args.scene is not None:
+            raise LandscapeError("a SCENE name needs the FILE it is in")
+
+    quality, size, _ = window_setup(args, check_scene)
     what = args.file or "the playground's defaults"
     info(f"landscape: play {what} at quality {quality.name}: building the landscapes…")
     t0 = time.perf_counter()

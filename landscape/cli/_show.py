@@ -45,24 +45,28 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
-def run(args) -> int:
+def window_setup(args, check_scene):
+    """What a window command checks before any compute, each failure one line: the quality,
+    ``--size``, the look, then ``check_scene()`` (its result is returned), then a display that
+    answers; starts the render probe (it runs while the surfaces compute). Returns
+    ``(quality, size, check_scene's result)``."""
     from landscape.cli._render import check_look_args
     from landscape.render import require_display, start_probe
-    from landscape.scene import (
-        build_scene,
-        compute_scene,
-        get_quality,
-        pick_scene,
-        show,
-        warm_up,
-    )
+    from landscape.scene import get_quality
 
     quality = get_quality(args.quality)
     size = parse_size(args.size)
     check_look_args(args)
-    cls = pick_scene(args.file, args.scene)
+    picked = check_scene()
     require_display()            # no display, a dead one: one line now, not after the compute
-    start_probe(off_screen=False)   # runs while the surfaces compute
+    start_probe(off_screen=False)
+    return quality, size, picked
+
+
+def run(args) -> int:
+    from landscape.scene import build_scene, compute_scene, pick_scene, show, warm_up
+
+    quality, size, cls = window_setup(args, lambda: pick_scene(args.file, args.scene))
     info(f"landscape: {cls.__name__} at quality {quality.name}: building the landscapes…")
     scene = build_scene(args.file, cls.__name__, seed=args.seed, quality=quality)
     computed = compute_scene(scene, log=info, cache=not args.no_cache, simulate=False,
