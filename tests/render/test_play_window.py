@@ -11,7 +11,14 @@ import sys
 import time
 
 import pytest
-from test_window_x11 import MISSING, Program, changed, free_display, xserver  # noqa: F401
+from test_window_x11 import (  # noqa: F401
+    MISSING,
+    Program,
+    changed,
+    free_display,
+    window_env,
+    xserver,
+)
 
 pytestmark = pytest.mark.skipif(bool(MISSING), reason=f"needs {', '.join(MISSING)}")
 
@@ -68,16 +75,10 @@ class Play(Program):
 
 @pytest.fixture(scope="module")
 def play_env(tmp_path_factory, xserver):  # noqa: F811
-    import os
-
     d = tmp_path_factory.mktemp("play")
     path = d / "tiny_play.py"
     path.write_text(SCENE)
-    env = {**os.environ, "DISPLAY": xserver, "LANDSCAPE_CACHE": str(d / "cache"),
-           "LANDSCAPE_DEBUG_WINDOW": "1"}
-    env.pop("LANDSCAPE_OFF_SCREEN", None)
-    env.pop("PYVISTA_OFF_SCREEN", None)
-    return str(path), env, d
+    return str(path), window_env(xserver, d / "cache"), d
 
 
 def test_knob_keys_sliders_and_rows_change_the_picture_and_q_quits(play_env):

@@ -66,15 +66,22 @@ def xserver():
     proc.wait(10)
 
 
+def window_env(display: str, cache) -> dict:
+    """The environment of a window program on ``display``: its own cache, the debug lines
+    (first frame) on, nothing that forces rendering off screen."""
+    env = {**os.environ, "DISPLAY": display, "LANDSCAPE_CACHE": str(cache),
+           "LANDSCAPE_DEBUG_WINDOW": "1"}
+    env.pop("LANDSCAPE_OFF_SCREEN", None)
+    env.pop("PYVISTA_OFF_SCREEN", None)
+    return env
+
+
 @pytest.fixture(scope="module")
 def scene_env(tmp_path_factory, xserver):
     d = tmp_path_factory.mktemp("window")
     path = d / "tiny.py"
     path.write_text(SCENE)
-    env = {**os.environ, "DISPLAY": xserver, "LANDSCAPE_CACHE": str(d / "cache"),
-           "LANDSCAPE_DEBUG_WINDOW": "1"}
-    env.pop("LANDSCAPE_OFF_SCREEN", None)
-    env.pop("PYVISTA_OFF_SCREEN", None)
+    env = window_env(xserver, d / "cache")
     # as left by an offscreen render in the same session (or set by a user for videos):
     # the window must still open on the display
     env["VTK_DEFAULT_OPENGL_WINDOW"] = "vtkEGLRenderWindow"
