@@ -63,3 +63,28 @@ def spiral_trajectory(alphas, betas, loss, n_balls: int = 100, n_frames: int = 6
     return Trajectory(np.arange(T, dtype=np.int32) * 5, pos, heights.astype(np.float32),
                       heights.astype(np.float32), grad, grad * 0.1, list(layers), escaped,
                       settled, group, groups)
+
+
+
+def two_weight_world(task_cls, x, surface_fn, name: str):
+    """A ``task_cls`` (a `landscape.training.Task` subclass with its own loss) over the two
+    weights of a linear sigmoid model on the samples ``x [n, 2]`` (labels 0), at θ = 0; the plane
+    of those weights' axes; and the surface ``surface_fn(a, b)`` on it (41 × 41, span 1).
+    ``name``: the dataset's name and the surface's config hash."""
+    from landscape import data, nets, planes, surface
+
+    y = np.zeros(len(x), np.int32)
+    ds = data.Dataset(name, x, y, x, y, 2)
+    m = nets.from_apply_fn(lambda p, x: x @ p["w"], {"w": np.zeros((2, 1), np.float32)},
+                           output="sigmoid")
+    th = np.zeros(2, np.float32)
+    task = task_cls(model=m, data=ds, theta=th, theta0=th, bn_stats=[], bn_policy="batch",
+                    checkpoints=th[None], checkpoint_steps=np.zeros(1, int),
+                    train_loss=np.zeros(0, np.float32), config={})
+    d1, d2 = np.eye(2, dtype=np.float32)
+    plane = planes.Plane(d1, d2, "axes", "none", {})
+    al, be, Z = surface.surface_from_fn(surface_fn, span=1.0, resolution=41)
+    surf = surface.Surface(alphas=al, betas=be, loss=Z, accuracy=np.zeros_like(Z), theta=th,
+                           d1=d1, d2=d2, spec=m.spec, layout=m.layout, x_eval=x, y_eval=y,
+                           bn_stats=np.zeros((0, 2, 0), np.float32), meta={"config_hash": name})
+    return task, plane, surf

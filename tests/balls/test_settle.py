@@ -5,9 +5,10 @@ descent has come to rest; minibatch jitter at the bottom is."""
 import jax.numpy as jnp
 import numpy as np
 import pytest
-
-from landscape import data, nets, planes, surface, training
+from landscape import planes, surface, training
 from landscape.balls._simulator import BallGroup, Simulator, simulate
+
+from synthetic import two_weight_world
 
 
 class _Task(training.Task):
@@ -25,22 +26,8 @@ class _Task(training.Task):
 
 
 def _world(fn, np_fn):
-    x = np.zeros((8, 2), np.float32)
-    y = np.zeros(8, np.int32)
-    ds = data.Dataset("toy", x, y, x, y, 2)
-    m = nets.from_apply_fn(lambda p, x: x @ p["w"], {"w": np.zeros((2, 1), np.float32)},
-                             output="sigmoid")
-    th = np.zeros(2, np.float32)
-    task = _Task(model=m, data=ds, theta=th, theta0=th, bn_stats=[], bn_policy="batch",
-                 checkpoints=th[None], checkpoint_steps=np.zeros(1, int),
-                 train_loss=np.zeros(0, np.float32), config={})
+    task, plane, surf = two_weight_world(_Task, np.zeros((8, 2), np.float32), np_fn, "toy")
     task.fn = staticmethod(fn)
-    d1, d2 = np.eye(2, dtype=np.float32)
-    plane = planes.Plane(d1, d2, "axes", "none", {})
-    al, be, Z = surface.surface_from_fn(np_fn, span=1.0, resolution=41)
-    surf = surface.Surface(alphas=al, betas=be, loss=Z, accuracy=np.zeros_like(Z), theta=th,
-                           d1=d1, d2=d2, spec=m.spec, layout=m.layout, x_eval=x, y_eval=y,
-                           bn_stats=np.zeros((0, 2, 0), np.float32), meta={"config_hash": "toy"})
     return task, plane, surf
 
 

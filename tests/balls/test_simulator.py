@@ -8,13 +8,14 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-
-from landscape import data, nets, planes, surface, training
+from landscape import nets, planes, surface, training
 from landscape.balls._groups import OPTIMIZERS
 from landscape.balls._simulator import BallGroup, Simulator, simulate
 from landscape.balls._trajectory import Trajectory
 from landscape.errors import LandscapeError
 from landscape.measures._gradients import layer_gradient_norms
+
+from synthetic import two_weight_world
 
 
 @pytest.fixture(scope="module")
@@ -88,22 +89,9 @@ class _QuadTask(training.Task):
 def quad():
     rng = np.random.default_rng(0)
     x = (rng.normal(size=(200, 2)) + [0.3, -0.2]).astype(np.float32)
-    y = np.zeros(200, np.int32)
-    ds = data.Dataset("quad", x, y, x, y, 2)
-    m = nets.from_apply_fn(lambda p, x: x @ p["w"], {"w": np.zeros((2, 1), np.float32)},
-                             output="sigmoid")
-    th = np.zeros(2, np.float32)
-    task = _QuadTask(model=m, data=ds, theta=th, theta0=th, bn_stats=[], bn_policy="batch",
-                     checkpoints=th[None], checkpoint_steps=np.zeros(1, int),
-                     train_loss=np.zeros(0, np.float32), config={})
-    d1, d2 = np.eye(2, dtype=np.float32)
-    plane = planes.Plane(d1, d2, "axes", "none", {})
-    al, be, Z = surface.surface_from_fn(
-        lambda a, b: 0.5 * jnp.mean((a - x[:, 0]) ** 2 + (b - x[:, 1]) ** 2), span=1.0,
-        resolution=41)
-    surf = surface.Surface(alphas=al, betas=be, loss=Z, accuracy=np.zeros_like(Z), theta=th,
-                           d1=d1, d2=d2, spec=m.spec, layout=m.layout, x_eval=x, y_eval=y,
-                           bn_stats=np.zeros((0, 2, 0), np.float32), meta={"config_hash": "quad"})
+    task, plane, surf = two_weight_world(
+        _QuadTask, x, lambda a, b: 0.5 * jnp.mean((a - x[:, 0]) ** 2 + (b - x[:, 1]) ** 2),
+        "quad")
     return task, plane, surf, x.mean(0)
 
 
