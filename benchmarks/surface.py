@@ -7,7 +7,14 @@ Cases, each in a fresh process (so its peak RSS is the memory of that run alone)
 * ``big``: the same at 401×401, for memory;
 * ``cnn``: the built-in CNN (8, 16 channels) on digits at 31×31 (first conv precomputed);
 * ``batched``: a 60,000 × 784 evaluation set (synthetic) through an MLP 784-256-256-10, 9×9,
-  accumulated over evaluation batches.
+  accumulated over evaluation batches;
+* ``transformer``: the built-in transformer (2 blocks of d = 64, 4 heads, pre-LN) trained on
+  ``a + b mod 97`` (all 9,409 pairs evaluated, sequences of 3 tokens), 31×31, attention
+  included in the FLOP counts; beside it the same surface computed by a *plain per-point loop*
+  (a jitted forward on the whole evaluation set, called once per grid point from Python with
+  θ(a, b) formed on the host: what a PyTorch loop over the grid does), on the first 64 points.
+  PyTorch itself is not a dependency of the project; with ``torch`` importable the loop is also
+  run in PyTorch (the same weights, `torch.no_grad`).
 
 Two FLOP counts per grid point (`landscape.flops.surface_flops`), both printed and named:
 
@@ -60,10 +67,99 @@ def build_case(name: str):
                                       m.init(key=jax.random.key(0)))
         # blocks of 27 points, so the rate excludes compilation (the first block)
         return task, planes.random_plane(task, key=jax.random.key(1)), {"block": 27}
+    if name == "transformer":
+        cfg = LandscapeConfig(model="transformer", dataset="modular", modulus=97,
+                              widths=(64, 64), heads=4, train_steps=300)
+        task = cfg.build_task()
+        return task, cfg.build_plane(task), {}
     raise SystemExit(f"unknown case {name}")
 
 
-GRIDS = {"big": 401, "cnn": 31, "batched": 9}
+GRIDS = {"big": 401, "cnn": 31, "batched": 9, "transformer": 31}
+
+
+def plain_loop(task, plane, grid: int, n_points: int = 64) -> dict:
+    """The grid's first ``n_points`` by a plain loop: θ(a, b) on the host, one jitted forward
+    of the whole evaluation set per point. Returns its points/s and its largest difference from
+    the engine's losses at the same points."""
+    import time
+
+    import jax
+    import numpy as np
+
+    from landscape.surface import compute_surface
+
+    loss_fn = task.loss_fn()
+    x, y = task.data.x_eval, task.data.y_eval
+    f = jax.jit(lambda th: loss_fn(th, x, y)[0])
+    theta, d1, d2 = (np.asarray(v, np.float32) for v in (task.theta, plane.d1, plane.d2))
+    axis = np.linspace(-1.0, 1.0, grid, dtype=np.float32)
+    pts = [(a, b) for a in axis for b in axis][:n_points]
+    f(theta).block_until_ready()                       # compiled before the clock starts
+    t0 = time.perf_counter()
+    mine = [float(f(theta + a * d1 + b * d2)) for a, b in pts]
+    rate = len(pts) / (time.perf_counter() - t0)
+    s = compute_surface(task, plane, span=1.0, resolution=grid, progress=False)
+    ref = [float(s.loss[i // grid, i % grid]) for i in range(len(pts))]
+    out = {"points_per_second": rate, "n_points": len(pts),
+           "max_rel_diff": max(abs(m - r) / max(abs(r), 1e-12) for m, r in zip(mine, ref))}
+    torch_rate = torch_loop(task, theta, d1, d2, pts)
+    if torch_rate is not None:
+        out["torch_points_per_second"] = torch_rate
+    return out
+
+
+def torch_loop(task, theta, d1, d2, pts):
+    """The same loop in PyTorch when it is importable (points/s), else None."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    import time
+
+    import numpy as np
+
+
+    spec, layout = task.model.spec, task.model.layout
+    d, heads, pre = spec["widths"][0], spec["heads"], spec["norm_position"] == "pre"
+    x = torch.as_tensor(np.asarray(task.data.x_eval), dtype=torch.long)
+    y = torch.as_tensor(np.asarray(task.data.y_eval), dtype=torch.long)
+    F = torch.nn.functional
+
+    def forward(th):
+        P = {k: {n: torch.as_tensor(np.asarray(v)) for n, v in g.items()}
+             for k, g in layout.unflatten(th).items()}
+        h = P["embed"]["tok"][x] + P["embed"]["pos"]
+        n, T = x.shape
+        for i in range(len(spec["widths"])):
+            b = f"block_{i}/"
+
+            def attn(u):
+                q, k, v = ((u @ P[b + s]["w"] + P[b + s]["b"]).reshape(n, T, heads, d // heads)
+                           .transpose(1, 2) for s in ("attn_q", "attn_k", "attn_v"))
+                o = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(n, T, d)
+                return o @ P[b + "attn_out"]["w"] + P[b + "attn_out"]["b"]
+
+            def ffn(u):
+                return F.gelu(u @ P[b + "ffn_in"]["w"] + P[b + "ffn_in"]["b"]) \
+                    @ P[b + "ffn_out"]["w"] + P[b + "ffn_out"]["b"]
+
+            for sub, ln in ((attn, "ln1"), (ffn, "ln2")):
+                L = P[b + ln]
+                if pre:
+                    h = h + sub(F.layer_norm(h, (d,), L["scale"], L["shift"], 1e-5))
+                else:
+                    h = F.layer_norm(h + sub(h), (d,), L["scale"], L["shift"], 1e-5)
+        if pre:
+            h = F.layer_norm(h, (d,), P["ln_f"]["scale"], P["ln_f"]["shift"], 1e-5)
+        return F.cross_entropy(h[:, -1] @ P["head"]["w"] + P["head"]["b"], y)
+
+    with torch.no_grad():
+        forward(theta)
+        t0 = time.perf_counter()
+        for a, b in pts:
+            forward(theta + a * d1 + b * d2)
+    return len(pts) / (time.perf_counter() - t0)
 
 
 def worker(name: str, grid: int, repeats: int) -> dict:
@@ -88,6 +184,8 @@ def worker(name: str, grid: int, repeats: int) -> dict:
            "flops": surface_flops(task.model, n, s.meta.get("block")),
            "batch_size": s.meta.get("batch_size"), "eval_batch": s.meta.get("eval_batch"),
            "peak_rss_mib": peak_rss_mib()}
+    if name == "transformer":
+        out["plain_loop"] = plain_loop(task, plane, grid)
     if name == "reference":
         out["xla_flops_per_point"] = xla_flops(point_fn(task, plane), jnp.zeros(2, jnp.float32))
     return out
@@ -105,6 +203,8 @@ def main():
     ap.add_argument("--grid", type=int, default=101, help="the reference case's grid")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="the reference case only")
+    ap.add_argument("--case", default=None, help="one case only (reference, cnn, batched, big, "
+                    "transformer)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -115,10 +215,13 @@ def main():
     from landscape.flops import matmul_peak
 
     peaks = [matmul_peak()["peak_gflops"]]
-    cases = {"reference": run_fresh("reference", args.grid, args.repeats)}
+    if args.case is not None:
+        cases = {args.case: run_fresh(args.case, GRIDS.get(args.case, args.grid), args.repeats)}
+    else:
+        cases = {"reference": run_fresh("reference", args.grid, args.repeats)}
     peaks.append(matmul_peak()["peak_gflops"])
-    if not args.quick:
-        for name in ("cnn", "batched", "big"):
+    if not args.quick and args.case is None:
+        for name in ("cnn", "batched", "big", "transformer"):
             cases[name] = run_fresh(name, GRIDS[name], 1 if name in ("batched", "big")
                                     else args.repeats)
             peaks.append(matmul_peak()["peak_gflops"])
@@ -135,7 +238,7 @@ def main():
     if args.json:
         print(json.dumps(res, indent=2))
         return
-    ref = cases["reference"]
+    ref = next(iter(cases.values()))
     print(f"devices: {len(ref['devices'])} × {ref['devices'][0]}; load average "
           f"{res['load_average']:.1f} on {os.cpu_count()} cores")
     print(f"float32 matmul peak (2048², best of numpy and jit): "
@@ -156,6 +259,15 @@ def main():
               f"{c['plain_forward_gflops_median']:.0f} GFLOP/s = "
               f"{c['plain_forward_ratio_median']:.2f} of peak (best "
               f"{c['plain_forward_ratio_best']:.2f})")
+        if "plain_loop" in c:
+            pl = c["plain_loop"]
+            print(f"  plain per-point loop ({pl['n_points']} points, a jitted forward each): "
+                  f"{pl['points_per_second']:,.1f} points/s; the engine is "
+                  f"{c['median'] / pl['points_per_second']:.1f}× faster (median); largest "
+                  f"relative difference of the losses {pl['max_rel_diff']:.1e}")
+            if "torch_points_per_second" in pl:
+                print(f"  PyTorch per-point loop: {pl['torch_points_per_second']:,.1f} points/s;"
+                      f" the engine is {c['median'] / pl['torch_points_per_second']:.1f}× faster")
         for r in c["runs"]:
             print(f"    run: {r['points_per_second']:,.0f} points/s, compile+first block "
                   f"{r['compile_and_first_block']:.2f} s, rest {r['grid']:.2f} s")

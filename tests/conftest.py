@@ -15,12 +15,6 @@ os.environ["LANDSCAPE_CACHE"] = os.path.join(_base, _worker) if _worker else _ba
 # own compiled programs remove it from their processes' environment.
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(_base, "programs"))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")  # as the CLI's
-# XLA's CPU compiler at LLVM's lowest optimization level: compiling is most of a tiny scene's
-# time (35 programs, 25 of 38 s for scenes/activations.py) and this takes a fifth off it. XLA's
-# own passes, so the arithmetic, are the same (measured in docs/DEVELOPING.md).
-if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
-                               + " --xla_backend_optimization_level=0").strip()
 os.environ.setdefault("PYVISTA_OFF_SCREEN", "true")
 
 import jax  # noqa: E402
