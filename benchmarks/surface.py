@@ -12,9 +12,9 @@ Cases, each in a fresh process (so its peak RSS is the memory of that run alone)
   ``a + b mod 97`` (all 9,409 pairs evaluated, sequences of 3 tokens), 31×31, attention
   included in the FLOP counts; beside it the same surface computed by a *plain per-point loop*
   (a jitted forward on the whole evaluation set, called once per grid point from Python with
-  θ(a, b) formed on the host: what a PyTorch loop over the grid does), on the first 64 points.
-  PyTorch itself is not a dependency of the project; with ``torch`` importable the loop is also
-  run in PyTorch (the same weights, `torch.no_grad`).
+  θ(a, b) formed on the host: what a PyTorch loop over the grid does), on the first 64 points,
+  its losses compared with the engine's. (PyTorch itself is not installed here: its wheel
+  brings the CUDA libraries.)
 
 Two FLOP counts per grid point (`landscape.flops.surface_flops`), both printed and named:
 
@@ -79,88 +79,29 @@ def build_case(name: str):
 GRIDS = {"big": 401, "cnn": 31, "batched": 9, "transformer": 31}
 
 
-def plain_loop(task, plane, grid: int, n_points: int = 64) -> dict:
-    """The grid's first ``n_points`` by a plain loop: θ(a, b) on the host, one jitted forward
-    of the whole evaluation set per point. Returns its points/s and its largest difference from
-    the engine's losses at the same points."""
+def plain_loop(task, plane, surface, n_points: int = 64) -> dict:
+    """The first ``n_points`` of ``surface``'s grid by a plain loop: θ(a, b) on the host, one
+    jitted forward of the whole evaluation set per point. Returns its points/s and its largest
+    difference from the engine's losses (``surface``) at the same points."""
     import time
 
     import jax
     import numpy as np
 
-    from landscape.surface import compute_surface
-
     loss_fn = task.loss_fn()
     x, y = task.data.x_eval, task.data.y_eval
     f = jax.jit(lambda th: loss_fn(th, x, y)[0])
     theta, d1, d2 = (np.asarray(v, np.float32) for v in (task.theta, plane.d1, plane.d2))
-    axis = np.linspace(-1.0, 1.0, grid, dtype=np.float32)
-    pts = [(a, b) for a in axis for b in axis][:n_points]
+    pts = [(a, b) for a in surface.alphas for b in surface.betas][:n_points]
+    nb = len(surface.betas)
     f(theta).block_until_ready()                       # compiled before the clock starts
     t0 = time.perf_counter()
     mine = [float(f(theta + a * d1 + b * d2)) for a, b in pts]
     rate = len(pts) / (time.perf_counter() - t0)
-    s = compute_surface(task, plane, span=1.0, resolution=grid, progress=False)
-    ref = [float(s.loss[i // grid, i % grid]) for i in range(len(pts))]
+    ref = [float(surface.loss[k // nb, k % nb]) for k in range(len(pts))]
     out = {"points_per_second": rate, "n_points": len(pts),
            "max_rel_diff": max(abs(m - r) / max(abs(r), 1e-12) for m, r in zip(mine, ref))}
-    torch_rate = torch_loop(task, theta, d1, d2, pts)
-    if torch_rate is not None:
-        out["torch_points_per_second"] = torch_rate
     return out
-
-
-def torch_loop(task, theta, d1, d2, pts):
-    """The same loop in PyTorch when it is importable (points/s), else None."""
-    try:
-        import torch
-    except ImportError:
-        return None
-    import time
-
-    import numpy as np
-
-
-    spec, layout = task.model.spec, task.model.layout
-    d, heads, pre = spec["widths"][0], spec["heads"], spec["norm_position"] == "pre"
-    x = torch.as_tensor(np.asarray(task.data.x_eval), dtype=torch.long)
-    y = torch.as_tensor(np.asarray(task.data.y_eval), dtype=torch.long)
-    F = torch.nn.functional
-
-    def forward(th):
-        P = {k: {n: torch.as_tensor(np.asarray(v)) for n, v in g.items()}
-             for k, g in layout.unflatten(th).items()}
-        h = P["embed"]["tok"][x] + P["embed"]["pos"]
-        n, T = x.shape
-        for i in range(len(spec["widths"])):
-            b = f"block_{i}/"
-
-            def attn(u):
-                q, k, v = ((u @ P[b + s]["w"] + P[b + s]["b"]).reshape(n, T, heads, d // heads)
-                           .transpose(1, 2) for s in ("attn_q", "attn_k", "attn_v"))
-                o = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(n, T, d)
-                return o @ P[b + "attn_out"]["w"] + P[b + "attn_out"]["b"]
-
-            def ffn(u):
-                return F.gelu(u @ P[b + "ffn_in"]["w"] + P[b + "ffn_in"]["b"]) \
-                    @ P[b + "ffn_out"]["w"] + P[b + "ffn_out"]["b"]
-
-            for sub, ln in ((attn, "ln1"), (ffn, "ln2")):
-                L = P[b + ln]
-                if pre:
-                    h = h + sub(F.layer_norm(h, (d,), L["scale"], L["shift"], 1e-5))
-                else:
-                    h = F.layer_norm(h + sub(h), (d,), L["scale"], L["shift"], 1e-5)
-        if pre:
-            h = F.layer_norm(h, (d,), P["ln_f"]["scale"], P["ln_f"]["shift"], 1e-5)
-        return F.cross_entropy(h[:, -1] @ P["head"]["w"] + P["head"]["b"], y)
-
-    with torch.no_grad():
-        forward(theta)
-        t0 = time.perf_counter()
-        for a, b in pts:
-            forward(theta + a * d1 + b * d2)
-    return len(pts) / (time.perf_counter() - t0)
 
 
 def worker(name: str, grid: int, repeats: int) -> dict:
@@ -186,7 +127,7 @@ def worker(name: str, grid: int, repeats: int) -> dict:
            "batch_size": s.meta.get("batch_size"), "eval_batch": s.meta.get("eval_batch"),
            "peak_rss_mib": peak_rss_mib()}
     if name == "transformer":
-        out["plain_loop"] = plain_loop(task, plane, grid)
+        out["plain_loop"] = plain_loop(task, plane, s)
     if name == "reference":
         out["xla_flops_per_point"] = xla_flops(point_fn(task, plane), jnp.zeros(2, jnp.float32))
     return out
@@ -266,9 +207,6 @@ def main():
                   f"{pl['points_per_second']:,.1f} points/s; the engine is "
                   f"{c['median'] / pl['points_per_second']:.1f}× faster (median); largest "
                   f"relative difference of the losses {pl['max_rel_diff']:.1e}")
-            if "torch_points_per_second" in pl:
-                print(f"  PyTorch per-point loop: {pl['torch_points_per_second']:,.1f} points/s;"
-                      f" the engine is {c['median'] / pl['torch_points_per_second']:.1f}× faster")
         for r in c["runs"]:
             print(f"    run: {r['points_per_second']:,.0f} points/s, compile+first block "
                   f"{r['compile_and_first_block']:.2f} s, rest {r['grid']:.2f} s")

@@ -49,7 +49,8 @@ def cnn_layout(channels, image_shape, n_out: int) -> tuple[Layout, int, int]:
         entries.append((f"conv_{i}", "b", "bias", (c,)))
         hh, ww = -(-hh // stride), -(-ww // stride)
         macs += hh * ww * 9 * cins[i] * c
-        first_macs = first_macs or macs
+        if i == 0:
+            first_macs = macs
     flat = hh * ww * channels[-1]
     dname = f"dense_{len(channels)}"
     entries.append((dname, "w", "weight", (flat, n_out)))

@@ -72,9 +72,9 @@ def transformer(widths=(64, 64), *, vocab: int, seq_len: int, n_out: int,
     >>> m.layers[:3], m.layers[-1]
     (('embed', 'block_0/ln1', 'block_0/attn_q'), 'head')
     """
-    widths, heads, (vocab, seq_len, n_out) = _checked(
-        widths, heads, norm_position, activation, init, readout, init_scale,
-        vocab=vocab, seq_len=seq_len, n_out=n_out)
+    widths, heads, vocab, seq_len, n_out = _checked(
+        widths, heads, norm_position, activation, init, readout, init_scale, vocab, seq_len,
+        n_out)
     d, n_blocks, pre = widths[0], len(widths), norm_position == "pre"
     layout = transformer_layout(d, n_blocks, vocab=vocab, seq_len=seq_len, n_out=n_out,
                                 pre=pre)
@@ -96,9 +96,10 @@ def transformer(widths=(64, 64), *, vocab: int, seq_len: int, n_out: int,
                  head_fn=net.head, apply_fn=net.apply, first_macs=seq_len * d)
 
 
-def _checked(widths, heads, norm_position, activation, init, readout, init_scale, **sizes):
-    """The arguments checked, each error one line: ``(widths, heads, (vocab, seq_len,
-    n_out))`` as integers."""
+def _checked(widths, heads, norm_position, activation, init, readout, init_scale, vocab,
+             seq_len, n_out):
+    """The arguments checked, each error one line: ``(widths, heads, vocab, seq_len, n_out)``
+    as integers."""
     widths = tuple(int(w) for w in widths)
     if not widths or any(w <= 0 for w in widths):
         raise LandscapeError(f"widths must be one or more positive integers, got {list(widths)}")
@@ -117,11 +118,10 @@ def _checked(widths, heads, norm_position, activation, init, readout, init_scale
     choice("readout", readout, READOUTS)
     if not (math.isfinite(init_scale) and init_scale > 0):
         raise LandscapeError(f"init scale must be a positive number, got {init_scale}")
-    names = {"vocab": "vocabulary", "seq_len": "sequence length", "n_out": "classes"}
-    for key, v in sizes.items():
+    for name, v in (("vocabulary", vocab), ("sequence length", seq_len), ("classes", n_out)):
         if int(v) != v or v < 1:
-            raise LandscapeError(f"the {names[key]} must be a positive whole number, got {v}")
-    return widths, int(heads), tuple(int(sizes[k]) for k in names)
+            raise LandscapeError(f"the {name} must be a positive whole number, got {v}")
+    return widths, int(heads), int(vocab), int(seq_len), int(n_out)
 
 
 def transformer_layout(d: int, n_blocks: int, *, vocab: int, seq_len: int, n_out: int,
